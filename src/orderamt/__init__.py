@@ -1,0 +1,8 @@
+"""orderamt: brings Odoo's sale order totals back into a customer portal's database."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("orderamt")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0"
