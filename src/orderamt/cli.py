@@ -1,0 +1,256 @@
+"""The command line: parse options, load settings, build the adapters, run, map errors to exits.
+
+The only module that knows Click.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+
+from orderamt import __version__
+from orderamt.config import OdooSettings, PortalSchema, Secret, Settings, load_settings
+from orderamt.errors import EXIT_CODES_HELP, ExitCode, OrderamtError
+from orderamt.logs import LOGGER_NAME, close_logging, setup_logging
+from orderamt.models import Mode, Selection
+from orderamt.odoo import XmlRpcOdoo
+from orderamt.portal import PortalRepository, create_portal_engine
+from orderamt.report import ConsoleReport, can_show_emoji
+from orderamt.sync import sync_orders
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 36_500
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """Naive UTC to the second, as Laravel stores `created_at` and `updated_at`."""
+    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+class OrderamtGroup(click.Group):
+    """Every usage error is one line on stderr and exit 2, not Click's three-line block."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
+            code = ExitCode.USAGE
+        except click.ClickException as exc:
+            where = exc.ctx.command_path if isinstance(exc, click.UsageError) and exc.ctx else ""
+            prefix = f"{where}: " if where else "orderamt: "
+            hint = f" (see '{where} --help')" if isinstance(exc, click.UsageError) and where else ""
+            click.echo(f"{prefix}{exc.format_message()}{hint}", err=True)
+            code = exc.exit_code
+        except click.Abort:
+            click.echo("orderamt: aborted", err=True)
+            code = 130
+        if not standalone_mode:
+            return code
+        sys.exit(int(code or 0))
+
+
+class PositiveInt(click.ParamType):  # type: ignore[type-arg]
+    name = "N"
+
+    def __init__(self, high: int | None = None) -> None:
+        self.high = high
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number: int | None = value
+        else:
+            text = str(value).strip()
+            number = int(text) if text.isascii() and text.isdigit() else None
+        if number is None or number < 1 or (self.high is not None and number > self.high):
+            limit = f" up to {self.high}" if self.high else ""
+            self.fail(f"{value!r} is not a positive whole number{limit}", param, ctx)
+        return number
+
+
+@click.group(
+    cls=OrderamtGroup,
+    epilog=EXIT_CODES_HELP,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, prog_name="orderamt")
+def cli() -> None:
+    """Bring Odoo's sale order totals back into the portal's orders table.
+
+    Configuration comes from the environment and an optional .env file
+    (see .env.example); the real environment wins over the file.
+    """
+
+
+def _fail(exc: OrderamtError) -> NoReturn:
+    click.echo(f"orderamt: {exc.message}", err=True)
+    raise SystemExit(int(exc.exit_code))
+
+
+def make_console(stream: Any = None) -> tuple[Console, bool]:
+    """A console for the report: colour only on a terminal, emoji only where they show."""
+    stream = stream if stream is not None else sys.stdout
+    emoji = can_show_emoji(stream, os.environ, locale_coerced=bool(sys.flags.utf8_mode))
+    if not emoji and isinstance(stream, io.TextIOWrapper):
+        # An order number the code page cannot encode must not crash the report.
+        stream.reconfigure(errors="replace")
+    console = Console(file=stream, highlight=False, markup=False, emoji=False, soft_wrap=True)
+    return console, emoji
+
+
+def run_sync(settings: Settings, selection: Selection, clock: Clock = utc_now) -> ExitCode:
+    """The sync as `orderamt sync` and `orderamt demo` run it; raises OrderamtError."""
+    setup_logging(settings.log_file)
+    try:
+        engine = create_portal_engine(settings.database_url.reveal())
+        try:
+            console, emoji = make_console()
+            report = ConsoleReport(console, emoji=emoji)
+            o = settings.odoo
+            with XmlRpcOdoo(o.url, o.db, o.username, o.password.reveal(), o.timeout) as odoo:
+                report.started()
+                counts = sync_orders(
+                    PortalRepository(engine, settings.schema),
+                    odoo,
+                    selection,
+                    batch_size=settings.batch_size,
+                    clock=clock,
+                    reporter=report,
+                )
+            report.finished(counts)
+        finally:
+            engine.dispose()
+    except OrderamtError as exc:
+        logging.getLogger(LOGGER_NAME).error(exc.message, extra={"context": {"exit": exc.exit_code}})
+        raise
+    finally:
+        close_logging()
+    return ExitCode.PARTIAL if counts.skipped else ExitCode.OK
+
+
+ENV_FILE_OPTION = click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read settings from this file instead of ./.env (the environment still wins).",
+)
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.option("--all", "all_orders", is_flag=True, help="Every order with an Odoo id (backfill).")
+@click.option("--order-id", type=PositiveInt(), help="Only this order, by its portal id.")
+@click.option(
+    "--days",
+    type=PositiveInt(MAX_DAYS),
+    help=f"Orders created in the last N days  [default: {DEFAULT_DAYS}]",
+)
+@ENV_FILE_OPTION
+def sync(all_orders: bool, order_id: int | None, days: int | None, env_file: Path | None) -> None:
+    """Update portal order amounts from Odoo.
+
+    By default, orders created in the last 30 days that have an Odoo id. An order
+    is updated when Odoo's total is above 0.00 and differs; while Odoo shows 0.00
+    (no lines yet) the portal amount is kept.
+    """
+    chosen = [name for name, on in (("--all", all_orders), ("--order-id", order_id)) if on]
+    if days is not None and chosen:
+        chosen.append("--days")
+    if len(chosen) > 1:
+        raise click.UsageError(f"{' and '.join(chosen)} cannot be used together")
+    try:
+        settings = load_settings(os.environ, env_file)
+        if order_id is not None:
+            selection = Selection(Mode.ONE, order_id=order_id)
+        elif all_orders:
+            selection = Selection(Mode.ALL)
+        else:
+            window = days or DEFAULT_DAYS
+            selection = Selection(
+                Mode.RECENT, since=utc_now() - timedelta(days=window), days=window
+            )
+        code = run_sync(settings, selection)
+    except OrderamtError as exc:
+        _fail(exc)
+    raise SystemExit(int(code))
+
+
+DEMO_ORDERS = [
+    ("AFINET-SO-699C2E7046573", 41, "S00041", 950.00),
+    ("AFINET-SO-699C2E20AFF48", 42, "S00042", 857.87),
+    ("AFINET-SO-699C2DF59FE0D", 43, "S00043", 0.0),
+]
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+def demo() -> None:
+    """Run the sync on built-in data: nothing to set up, nothing left behind.
+
+    Creates a throw-away SQLite portal with three orders, starts orderamt's Odoo
+    test double on a free loopback port, and runs the real sync over XML-RPC.
+    """
+    from sqlalchemy import create_engine
+
+    from orderamt.testing import OdooDouble
+    from orderamt.testing.portal import create_orders_table, insert_orders
+
+    now = utc_now()
+    try:
+        with tempfile.TemporaryDirectory(prefix="orderamt-demo-") as tmp, OdooDouble() as odoo:
+            database = Path(tmp) / "portal.db"
+            engine = create_engine(f"sqlite:///{database}")
+            create_orders_table(engine)
+            insert_orders(
+                engine,
+                [
+                    {
+                        "order_number": number,
+                        "total_amount": "857.87",
+                        "odoo_order_id": odoo_id,
+                        "created_at": now - timedelta(days=2, hours=i),
+                        "updated_at": now - timedelta(days=2, hours=i),
+                    }
+                    for i, (number, odoo_id, _, _) in enumerate(DEMO_ORDERS)
+                ],
+            )
+            engine.dispose()
+            for _, odoo_id, name, amount in DEMO_ORDERS:
+                odoo.add_order(id=odoo_id, name=name, amount_total=amount, state="sale")
+            settings = Settings(
+                odoo=OdooSettings(odoo.url, "odoo", "admin", Secret("admin"), timeout=10),
+                database_url=Secret(f"sqlite:///{database}"),
+                schema=PortalSchema(),
+                log_file=Path(tmp) / "orderamt.log",
+            )
+            click.echo(f"Demo: a throw-away portal database and an Odoo test double at {odoo.url}")
+            click.echo("")
+            code = run_sync(
+                settings, Selection(Mode.RECENT, since=now - timedelta(days=30), days=30)
+            )
+            click.echo("")
+            click.echo("That was the real sync. To run it on your own portal and Odoo, copy")
+            click.echo(".env.example to .env, fill it in, and run: orderamt sync")
+    except OrderamtError as exc:
+        _fail(exc)
+    raise SystemExit(int(code))
+
+
+def main() -> None:
+    cli.main(prog_name="orderamt")

@@ -1,0 +1,232 @@
+"""Settings from the environment and an optional `.env` file, checked all at once."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from orderamt.errors import ConfigError
+
+DEFAULT_BATCH_SIZE = 500
+MAX_BATCH_SIZE = 10_000
+DEFAULT_ODOO_TIMEOUT = 60.0
+DEFAULT_ENV_FILE = Path(".env")
+
+
+class Secret:
+    """A password or key: kept out of `repr`, `str` and so out of every log and error."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class PortalSchema:
+    """Where the portal keeps its orders; defaults are a Laravel `orders` table."""
+
+    table: str = "orders"
+    id: str = "id"
+    number: str = "order_number"
+    amount: str = "total_amount"
+    odoo_id: str = "odoo_order_id"
+    created: str = "created_at"
+    updated: str | None = "updated_at"
+    """None when the table has no column to bump on change."""
+
+
+@dataclass(frozen=True)
+class OdooSettings:
+    url: str
+    db: str
+    username: str
+    password: Secret = field(repr=False)
+    timeout: float = DEFAULT_ODOO_TIMEOUT
+
+
+@dataclass(frozen=True)
+class Settings:
+    odoo: OdooSettings
+    database_url: Secret = field(repr=False)
+    schema: PortalSchema
+    log_file: Path
+    batch_size: int = DEFAULT_BATCH_SIZE
+
+    @property
+    def database_url_for_display(self) -> str:
+        """The portal URL with any password masked, for messages and logs."""
+        return mask_database_url(self.database_url.reveal())
+
+
+def mask_database_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def default_log_file(environ: Mapping[str, str]) -> Path:
+    """Where each platform keeps a user's logs: XDG state dir, ~/Library/Logs, LOCALAPPDATA."""
+    home = Path(environ.get("HOME") or Path.home())
+    if sys.platform == "win32":
+        base = environ.get("LOCALAPPDATA")
+        return (Path(base) if base else home / "AppData" / "Local") / "orderamt" / "orderamt.log"
+    if sys.platform == "darwin":
+        return home / "Library" / "Logs" / "orderamt" / "orderamt.log"
+    state = environ.get("XDG_STATE_HOME")
+    return (Path(state) if state else home / ".local" / "state") / "orderamt" / "orderamt.log"
+
+
+def read_environment(environ: Mapping[str, str], env_file: Path | None) -> dict[str, str]:
+    """The real environment laid over the `.env` file: the environment wins.
+
+    Without an explicit file, `./.env` is read when it exists, as python-dotenv users expect.
+    """
+    merged: dict[str, str] = {}
+    if env_file is not None:
+        if not env_file.is_file():
+            raise ConfigError(f"configuration: the env file {env_file} does not exist")
+        path: Path | None = env_file
+    else:
+        path = DEFAULT_ENV_FILE if DEFAULT_ENV_FILE.is_file() else None
+    if path is not None:
+        try:
+            values = dotenv_values(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"configuration: cannot read {path}: {exc}") from exc
+        merged.update({k: v for k, v in values.items() if v is not None})
+    merged.update(environ)
+    return merged
+
+
+class _Collector:
+    """Reads variables and gathers every problem, so the user fixes them in one go."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self.values = values
+        self.problems: list[str] = []
+
+    def required(self, name: str) -> str:
+        value = self.values.get(name, "").strip()
+        if not value:
+            self.problems.append(f"{name} is not set")
+        return value
+
+    def identifier(self, name: str, default: str) -> str:
+        value = self.values.get(name, default).strip()
+        if not value:
+            self.problems.append(f"{name} must not be empty")
+        return value
+
+    def number(self, name: str, default: float, low: float, high: float, *, whole: bool) -> float:
+        raw = self.values.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = int(raw) if whole else float(raw)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            kind = "a whole number" if whole else "a number of seconds"
+            self.problems.append(f"{name} must be {kind} from {low:g} to {high:g}, got {raw!r}")
+            return default
+        return value
+
+
+def _check_odoo_url(collector: _Collector, url: str) -> str:
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        collector.problems.append(
+            f"ODOO_URL must be an http:// or https:// address, got {_mask_url(url)!r}"
+        )
+    return url.rstrip("/")
+
+
+def _mask_url(url: str) -> str:
+    """An address with any user:password@ part hidden."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
+
+
+def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> Settings:
+    """Build the settings, or raise one ConfigError naming every missing or bad variable."""
+    values = read_environment(environ, env_file)
+    c = _Collector(values)
+    odoo_url = _check_odoo_url(c, c.required("ODOO_URL"))
+    odoo_db = c.required("ODOO_DB")
+    username = c.required("ODOO_USERNAME")
+    password = values.get("ODOO_PASSWORD", "")
+    if not password:
+        c.problems.append("ODOO_PASSWORD is not set")
+    database_url = c.required("PORTAL_DATABASE_URL")
+    if database_url:
+        try:
+            make_url(database_url)
+        except ArgumentError:
+            c.problems.append(
+                "PORTAL_DATABASE_URL is not a database URL "
+                "(expected e.g. sqlite:///portal.db or mysql+pymysql://user:pass@host/db)"
+            )
+    defaults = PortalSchema()
+    updated = values.get("PORTAL_COL_UPDATED", defaults.updated or "").strip()
+    schema = PortalSchema(
+        table=c.identifier("PORTAL_ORDERS_TABLE", defaults.table),
+        id=c.identifier("PORTAL_COL_ID", defaults.id),
+        number=c.identifier("PORTAL_COL_NUMBER", defaults.number),
+        amount=c.identifier("PORTAL_COL_AMOUNT", defaults.amount),
+        odoo_id=c.identifier("PORTAL_COL_ODOO_ID", defaults.odoo_id),
+        created=c.identifier("PORTAL_COL_CREATED", defaults.created),
+        updated=updated or None,
+    )
+    batch_size = int(
+        c.number("ORDERAMT_BATCH_SIZE", DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE, whole=True)
+    )
+    timeout = c.number("ODOO_TIMEOUT", DEFAULT_ODOO_TIMEOUT, 1, 3600, whole=False)
+    log_file_raw = values.get("ORDERAMT_LOG_FILE", "").strip()
+    log_file = Path(log_file_raw).expanduser() if log_file_raw else default_log_file(values)
+    if c.problems:
+        raise ConfigError("configuration: " + "; ".join(c.problems) + " (see .env.example)")
+    return Settings(
+        odoo=OdooSettings(
+            url=odoo_url,
+            db=odoo_db,
+            username=username,
+            password=Secret(password),
+            timeout=timeout,
+        ),
+        database_url=Secret(database_url),
+        schema=schema,
+        log_file=log_file,
+        batch_size=batch_size,
+    )
+
+
+def current_environment() -> Mapping[str, str]:
+    return os.environ

@@ -1,0 +1,61 @@
+"""The log file: one line per record, with its context as JSON, rotated so it stays bounded."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+from orderamt.errors import ConfigError
+
+LOGGER_NAME = "orderamt"
+MAX_BYTES = 5 * 1024 * 1024
+BACKUP_COUNT = 5
+
+
+class ContextFormatter(logging.Formatter):
+    """`[2026-11-24 22:00:00] INFO Synced order amount from Odoo {"order_id": 1, ...}` in UTC."""
+
+    @staticmethod
+    def converter(seconds: float | None, /) -> time.struct_time:
+        return time.gmtime(seconds)
+
+    def __init__(self) -> None:
+        super().__init__("[%(asctime)s] %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        context = getattr(record, "context", None)
+        if context:
+            line += " " + json.dumps(context, default=str, ensure_ascii=False)
+        return line
+
+
+def setup_logging(path: Path) -> logging.Logger:
+    """Send orderamt's records to `path` (and only there), replacing an earlier setup."""
+    logger = logging.getLogger(LOGGER_NAME)
+    close_logging()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(
+            path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
+        )
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(
+            f"ORDERAMT_LOG_FILE: cannot write the log file {path}: {reason}"
+        ) from None
+    handler.setFormatter(ContextFormatter())
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    return logger
+
+
+def close_logging() -> None:
+    logger = logging.getLogger(LOGGER_NAME)
+    for old in list(logger.handlers):
+        logger.removeHandler(old)
+        old.close()

@@ -1,0 +1,71 @@
+"""Sale order records as Odoo sends them (over any transport), checked and turned into models."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from urllib.parse import urlsplit
+
+from orderamt.errors import OdooError
+from orderamt.models import OdooTotal
+
+FIELDS = ["name", "amount_total", "state", "currency_id", "write_date"]
+
+
+def parse_records(answer: object, asked: Collection[int]) -> dict[int, OdooTotal]:
+    """Odoo's search_read answer as totals by id; anything that is not a record list is refused.
+
+    Ids Odoo does not know are simply absent, as Odoo leaves them out. A record's amount is
+    passed on as sent, for the rule to judge; a record without a usable id is unusable.
+    """
+    if not isinstance(answer, list):
+        raise OdooError(
+            f"Odoo answered search_read with {type(answer).__name__}, not a list of records"
+        )
+    totals: dict[int, OdooTotal] = {}
+    for record in answer:
+        if not isinstance(record, dict):
+            raise OdooError(
+                f"Odoo answered search_read with a record that is not a struct: "
+                f"{str(record)[:80]!r}"
+            )
+        record_id = record.get("id")
+        if isinstance(record_id, bool) or not isinstance(record_id, int):
+            raise OdooError(
+                f"Odoo answered search_read with a record without an id: {str(record)[:80]!r}"
+            )
+        if record_id not in asked:
+            continue
+        totals[record_id] = OdooTotal(
+            id=record_id,
+            name=_text(record.get("name")) or "",
+            amount_total=record.get("amount_total"),
+            state=_text(record.get("state")) or "",
+            currency=_many2one_name(record.get("currency_id")),
+            write_date=_text(record.get("write_date")),
+        )
+    return totals
+
+
+def _text(value: object) -> str | None:
+    """Odoo sends False, never None, for an empty char or date field."""
+    return value if isinstance(value, str) else None
+
+
+def _many2one_name(value: object) -> str | None:
+    if isinstance(value, list) and len(value) == 2 and isinstance(value[1], str):
+        return value[1]
+    return None
+
+
+def display_url(url: str) -> str:
+    """An address fit for a message: any user:password@ part removed."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+
+
+def last_line(text: str) -> str:
+    """The exception line of a server traceback: what a user can act on, without the frames."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "(no message)"

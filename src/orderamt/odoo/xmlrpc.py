@@ -1,0 +1,172 @@
+"""Odoo over XML-RPC (`/xmlrpc/2`), with a timeout on every call."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import xmlrpc.client
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+from xml.parsers.expat import ExpatError
+
+from orderamt.errors import OdooError
+from orderamt.models import OdooTotal
+from orderamt.odoo.records import FIELDS, display_url, last_line, parse_records
+
+T = TypeVar("T")
+
+
+class _TimeoutTransport(xmlrpc.client.Transport):
+    """The stock transport waits forever on a silent server; this one gives up after `timeout`."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def make_connection(self, host: Any) -> http.client.HTTPConnection:
+        connection = super().make_connection(host)
+        connection.timeout = self.timeout
+        return connection
+
+
+class _TimeoutSafeTransport(xmlrpc.client.SafeTransport):
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def make_connection(self, host: Any) -> http.client.HTTPSConnection:
+        connection = super().make_connection(host)
+        connection.timeout = self.timeout
+        return connection
+
+
+class XmlRpcOdoo:
+    """Reads sale order totals from Odoo 17 and later over XML-RPC."""
+
+    protocol = "xmlrpc"
+
+    def __init__(self, url: str, db: str, username: str, password: str, timeout: float) -> None:
+        self.url = url.rstrip("/")
+        self.db = db
+        self.username = username
+        self._password = password
+        self.timeout = timeout
+        self._uid: int | None = None
+        self._proxies: dict[str, xmlrpc.client.ServerProxy] = {}
+
+    def _proxy(self, service: str) -> xmlrpc.client.ServerProxy:
+        """One proxy per service, so its connection is kept alive between calls."""
+        if service not in self._proxies:
+            self._proxies[service] = self._new_proxy(service)
+        return self._proxies[service]
+
+    def close(self) -> None:
+        """Close the kept-alive connections."""
+        for proxy in self._proxies.values():
+            proxy("close")()
+        self._proxies.clear()
+
+    def __enter__(self) -> XmlRpcOdoo:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _new_proxy(self, service: str) -> xmlrpc.client.ServerProxy:
+        transport: xmlrpc.client.Transport
+        if self.url.startswith("https:"):
+            transport = _TimeoutSafeTransport(self.timeout)
+        else:
+            transport = _TimeoutTransport(self.timeout)
+        return xmlrpc.client.ServerProxy(f"{self.url}/xmlrpc/2/{service}", transport=transport)
+
+    def _call(self, what: str, call: Callable[[], T]) -> T:
+        where = display_url(self.url)
+        try:
+            return call()
+        except xmlrpc.client.Fault as fault:
+            raise self._fault_error(fault) from None
+        except xmlrpc.client.ProtocolError as exc:
+            raise OdooError(
+                f"Odoo at {where} answered {what} with HTTP {exc.errcode} {exc.errmsg} "
+                "(is Odoo running behind its proxy? check ODOO_URL)"
+            ) from None
+        except ExpatError:
+            raise OdooError(
+                f"Odoo at {where} answered {what} with something that is not XML-RPC "
+                "(an HTML page? check ODOO_URL)"
+            ) from None
+        except TimeoutError:
+            raise OdooError(
+                f"Odoo at {where} did not answer {what} within {self.timeout:g} s (ODOO_TIMEOUT)"
+            ) from None
+        except ConnectionRefusedError:
+            raise OdooError(
+                f"cannot reach Odoo at {where}: connection refused (is it running?)"
+            ) from None
+        except ssl.SSLError as exc:
+            raise OdooError(f"cannot reach Odoo at {where}: TLS error: {exc.reason}") from None
+        except socket.gaierror:
+            raise OdooError(
+                f"cannot reach Odoo at {where}: the host name does not resolve"
+            ) from None
+        except (OSError, http.client.HTTPException) as exc:
+            reason = str(exc) or type(exc).__name__
+            raise OdooError(f"cannot reach Odoo at {where}: {reason}") from None
+
+    def _fault_error(self, fault: xmlrpc.client.Fault) -> OdooError:
+        message = last_line(str(fault.faultString))
+        if "does not exist" in message and "database" in message:
+            return OdooError(f"Odoo has no database '{self.db}' (check ODOO_DB)")
+        if fault.faultCode == 3 and message == "Access Denied":
+            return self._login_refused()
+        if "Too many login failures" in message:
+            return OdooError(f"Odoo refused the login: {message}")
+        return OdooError(f"Odoo answered with an error: {message}")
+
+    def _login_refused(self) -> OdooError:
+        return OdooError(
+            f"Odoo refused the login for '{self.username}' on database '{self.db}' "
+            "(check ODOO_USERNAME and ODOO_PASSWORD)"
+        )
+
+    def version(self) -> dict[str, Any]:
+        answer = self._call("version()", lambda: self._proxy("common").version())
+        if not isinstance(answer, dict):
+            raise OdooError("Odoo answered version() with something unusable")
+        return answer
+
+    def login(self) -> None:
+        """Authenticate once per run; every later call reuses the user id."""
+        uid = self._call(
+            "the login",
+            lambda: self._proxy("common").authenticate(self.db, self.username, self._password, {}),
+        )
+        if uid is False:
+            raise self._login_refused()
+        if isinstance(uid, bool) or not isinstance(uid, int) or uid <= 0:
+            raise OdooError(f"Odoo answered the login with something unusable: {uid!r:.40}")
+        self._uid = uid
+
+    def fetch_totals(self, ids: Sequence[int]) -> dict[int, OdooTotal]:
+        """One search_read for the whole batch of ids."""
+        if not ids:
+            return {}
+        if self._uid is None:
+            self.login()
+        uid = self._uid
+        proxy = self._proxy("object")
+        answer = self._call(
+            "search_read on sale.order",
+            lambda: proxy.execute_kw(
+                self.db,
+                uid,
+                self._password,
+                "sale.order",
+                "search_read",
+                [[("id", "in", list(ids))]],
+                {"fields": FIELDS},
+            ),
+        )
+        return parse_records(answer, set(ids))

@@ -1,0 +1,160 @@
+"""The run as operators read it, in a terminal or in cron mail, rendered with rich."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TextIO
+
+from rich.console import Console
+from rich.text import Text
+
+from orderamt.models import Action, Decision, Mode, PortalOrder, Reason, RunCounts, Selection
+
+CURRENCY_SYMBOLS = {"USD": "$"}
+DEFAULT_CURRENCY = "USD"
+
+
+@dataclass(frozen=True)
+class Glyphs:
+    """The decorations of the report; plain ASCII for terminals that cannot show emoji."""
+
+    start: str
+    updated: str
+    skipped: str
+    warning: str
+    arrow: str
+    done: str
+    attention: str
+
+
+EMOJI = Glyphs("🔄 ", "✅ ", "⏭️  ", "⚠️  ", "→", "✅ ", "⚠️  ")
+PLAIN = Glyphs("", "[updated] ", "[skipped] ", "[warning] ", "->", "", "[warning] ")
+
+
+COERCED_LOCALES = ("C.UTF-8", "C.utf8", "UTF-8")
+"""What Python writes into LC_CTYPE when it coerces a C locale at start-up (PEP 538)."""
+
+
+def can_show_emoji(
+    stream: TextIO, environ: Mapping[str, str], *, locale_coerced: bool = False
+) -> bool:
+    """Whether the output can carry emoji: its encoding takes them and the locale is UTF-8.
+
+    Under a C locale Python switches to UTF-8 (and sets LC_CTYPE itself, which
+    `locale_coerced` says to see through), so the stream encodes emoji fine, but the
+    terminal or the mail reader behind it still shows garbage: the user's locale decides.
+    """
+    encoding = getattr(stream, "encoding", None) or "ascii"
+    try:
+        (EMOJI.start + EMOJI.skipped + EMOJI.warning + EMOJI.arrow).encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    settings = {name: environ.get(name, "") for name in ("LC_ALL", "LC_CTYPE", "LANG")}
+    if locale_coerced and not settings["LC_ALL"] and settings["LC_CTYPE"] in COERCED_LOCALES:
+        settings["LC_CTYPE"] = ""
+    locale = next((value for value in settings.values() if value), "")
+    if not locale:
+        # Windows has no LANG; its console encoding, checked above, is what counts there.
+        return "WINDIR" in environ or "windir" in environ
+    return "UTF8" in locale.upper().replace("-", "")
+
+
+def money(amount: Decimal | None, currency: str | None = None) -> str:
+    """An amount as the portal shows it: $1,579.56 for dollars, 1,579.56 EUR otherwise."""
+    if amount is None:
+        return "(empty)"
+    code = currency or DEFAULT_CURRENCY
+    text = f"{amount:,.2f}"
+    symbol = CURRENCY_SYMBOLS.get(code)
+    return f"{symbol}{text}" if symbol else f"{text} {code}"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+class ConsoleReport:
+    """Prints a sync run line by line, as decisions are made, onto the console it is given."""
+
+    def __init__(self, console: Console, *, emoji: bool = True) -> None:
+        self.console = console
+        self.glyphs = EMOJI if emoji else PLAIN
+
+    def _line(self, text: str, style: str = "") -> None:
+        self.console.print(Text(text, style=style), soft_wrap=True)
+
+    def started(self, dry_run: bool = False) -> None:
+        self._line(f"{self.glyphs.start}Syncing order amounts from Odoo...", "bold")
+        self._line("")
+
+    def found(self, count: int, selection: Selection, order: PortalOrder | None) -> None:
+        if selection.mode is Mode.ONE and order is not None:
+            text = f"Found order {order.id} ({order.number})"
+        elif selection.mode is Mode.ALL:
+            text = f"Found {plural(count, 'order')} with Odoo IDs"
+        else:
+            text = (
+                f"Found {plural(count, 'recent order')} (last {plural(selection.days or 0, 'day')})"
+            )
+        self._line(text)
+        self._line("")
+
+    def decided(self, decision: Decision) -> None:
+        g = self.glyphs
+        order = decision.order
+        name = order.number or f"order {order.id}"
+        cur = decision.currency
+        portal = money(order.amount, cur)
+        reason = decision.reason
+        if decision.action is Action.UPDATE:
+            new = money(decision.new_amount, cur)
+            self._line(f"  {g.updated}{name}: {portal} {g.arrow} {new}", "green")
+        elif reason is Reason.ZERO_IN_ODOO:
+            zero = money(Decimal("0.00"), cur)
+            self._line(
+                f"  {g.skipped}{name}: Still {zero} in Odoo (keeping portal amount: {portal})"
+            )
+        elif reason is Reason.SAME_AMOUNT:
+            self._line(f"  {g.skipped}{name}: No change ({portal})")
+        else:
+            self._line(f"  {g.warning}{name}: {skip_reason(decision)}", "yellow")
+
+    def finished(self, counts: RunCounts) -> None:
+        parts = [f"{counts.updated} updated", f"{counts.unchanged} unchanged"]
+        if counts.skipped:
+            parts.append(f"{counts.skipped} skipped")
+        self._line("")
+        self._line(f"Synced: {counts.synced} ({', '.join(parts)})", "bold")
+        self._line("")
+        if counts.skipped:
+            needing = plural(counts.skipped, "order")
+            self._line(
+                f"{self.glyphs.attention}Sync complete; {needing} need a look (see above)",
+                "bold yellow",
+            )
+        else:
+            self._line(f"{self.glyphs.done}Sync complete!", "bold green")
+
+
+def skip_reason(decision: Decision) -> str:
+    """Why an order was left alone, in words an operator can act on."""
+    order = decision.order
+    keeping = f"keeping portal amount: {money(order.amount, decision.currency)}"
+    reason = decision.reason
+    if reason is Reason.BAD_ODOO_ID:
+        return f"Odoo id {decision.detail} is not a usable sale order id (skipped)"
+    if reason is Reason.NOT_IN_ODOO:
+        return f"Sale order {decision.detail} not found in Odoo ({keeping})"
+    if reason is Reason.BAD_ODOO_AMOUNT:
+        return f"Odoo sent an unusable amount {decision.detail} ({keeping})"
+    if reason is Reason.TOO_LARGE:
+        new = money(decision.new_amount, decision.currency)
+        return (
+            f"Odoo amount {new} does not fit the portal column "
+            f"(largest {money(Decimal(decision.detail), decision.currency)}; {keeping})"
+        )
+    if reason is Reason.CHANGED_IN_PORTAL:
+        return "Changed in the portal during the run; the portal's change was kept"
+    return "Skipped"

@@ -1,0 +1,227 @@
+"""Fixtures: a real portal database on each engine, the Odoo test double, and the real command."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from orderamt.cli import cli
+from orderamt.testing import OdooDouble
+from orderamt.testing.portal import OdooIdType, create_orders_table, insert_orders, read_orders
+
+POSTGRES_URL = os.environ.get(
+    "ORDERAMT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+MYSQL_URL = os.environ.get("ORDERAMT_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
+REQUIRE_SERVICES = os.environ.get("ORDERAMT_REQUIRE_SERVICES") == "1"
+
+SETTING_NAMES = [
+    "ODOO_URL", "ODOO_DB", "ODOO_USERNAME", "ODOO_PASSWORD", "ODOO_TIMEOUT",
+    "PORTAL_DATABASE_URL", "PORTAL_ORDERS_TABLE", "PORTAL_COL_ID", "PORTAL_COL_NUMBER",
+    "PORTAL_COL_AMOUNT", "PORTAL_COL_ODOO_ID", "PORTAL_COL_CREATED", "PORTAL_COL_UPDATED",
+    "ORDERAMT_LOG_FILE", "ORDERAMT_BATCH_SIZE",
+]  # fmt: skip
+
+_server_problems: dict[str, str | None] = {}
+
+
+def _server_problem(kind: str, url: str) -> str | None:
+    """Why the server cannot be used (once per session), or None when it answers."""
+    if kind not in _server_problems:
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            _server_problems[kind] = None
+        except Exception as exc:  # any failure means: not usable here
+            _server_problems[kind] = f"{kind} not reachable at {make_url(url).host}: {exc}"
+        finally:
+            engine.dispose()
+    return _server_problems[kind]
+
+
+def _require(kind: str, url: str) -> None:
+    problem = _server_problem(kind, url)
+    if problem is None:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"ORDERAMT_REQUIRE_SERVICES=1 but {problem}")
+    pytest.skip(problem)
+
+
+@dataclass
+class PortalDb:
+    """A fresh portal database: the URL the tool is given and a separate engine for the test."""
+
+    kind: str
+    url: str
+    engine: Engine
+    path: Path | None = None
+    table: str = "orders"
+    _created: bool = field(default=False, repr=False)
+
+    def create(self, odoo_id_type: OdooIdType = "bigint") -> None:
+        create_orders_table(self.engine, name=self.table, odoo_id_type=odoo_id_type)
+        self._created = True
+
+    def insert(self, *rows: Mapping[str, Any]) -> None:
+        if not self._created:
+            self.create()
+        insert_orders(self.engine, rows, name=self.table)
+
+    def rows(self) -> list[dict[str, Any]]:
+        return read_orders(self.engine, name=self.table)
+
+    def amounts(self) -> dict[str, Any]:
+        return {str(r["order_number"]): r["total_amount"] for r in self.rows()}
+
+    def snapshot(self) -> object:
+        """Every byte of a SQLite file; every row elsewhere."""
+        if self.path is not None:
+            self.engine.dispose()
+            return self.path.read_bytes()
+        return self.rows()
+
+
+def _sqlite(tmp_path: Path) -> Iterator[PortalDb]:
+    path = tmp_path / "portal.db"
+    url = f"sqlite:///{path}"
+    engine = create_engine(url)
+    yield PortalDb("sqlite", url, engine, path=path)
+    engine.dispose()
+
+
+def _postgres() -> Iterator[PortalDb]:
+    _require("PostgreSQL", POSTGRES_URL)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    engine = create_engine(url)
+    try:
+        yield PortalDb("postgresql", url.render_as_string(hide_password=False), engine)
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _mariadb() -> Iterator[PortalDb]:
+    _require("MariaDB", MYSQL_URL)
+    database = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(MYSQL_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE DATABASE `{database}`"))
+    url = make_url(MYSQL_URL).set(database=database)
+    engine = create_engine(url)
+    try:
+        yield PortalDb("mariadb", url.render_as_string(hide_password=False), engine)
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP DATABASE `{database}`"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def portal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PortalDb]:
+    """A fresh, empty portal database on each engine in turn."""
+    if request.param == "sqlite":
+        yield from _sqlite(tmp_path)
+    elif request.param == "postgresql":
+        yield from _postgres()
+    else:
+        yield from _mariadb()
+
+
+@pytest.fixture
+def sqlite_portal(tmp_path: Path) -> Iterator[PortalDb]:
+    """A fresh SQLite portal, for what does not depend on the engine."""
+    yield from _sqlite(tmp_path)
+
+
+@pytest.fixture
+def odoo() -> Iterator[OdooDouble]:
+    """The Odoo test double, serving XML-RPC on a free loopback port."""
+    with OdooDouble(version=18, db="odoo", login="admin", password="admin") as double:
+        yield double
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No setting leaks in from the developer's shell or a stray .env file."""
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.stdout.splitlines()
+
+
+@dataclass
+class Orderamt:
+    """Runs the real `orderamt` command with a configuration pointing at the fixtures."""
+
+    env: dict[str, str]
+    log_file: Path
+
+    def __call__(self, *args: str, **env: str | None) -> Run:
+        """Run `orderamt ARGS`; keyword arguments set (or, as None, unset) variables."""
+        runner = CliRunner()
+        result = runner.invoke(cli, list(args), env={**self.env, **env}, catch_exceptions=False)
+        return Run(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def orderamt(portal: PortalDb, odoo: OdooDouble, tmp_path: Path) -> Orderamt:
+    """The command, configured for this test's portal (on each engine) and Odoo double."""
+    return _configured(portal, odoo, tmp_path)
+
+
+@pytest.fixture
+def orderamt_sqlite(sqlite_portal: PortalDb, odoo: OdooDouble, tmp_path: Path) -> Orderamt:
+    """The command against a SQLite portal only."""
+    return _configured(sqlite_portal, odoo, tmp_path)
+
+
+def _configured(portal: PortalDb, odoo: OdooDouble, tmp_path: Path) -> Orderamt:
+    log_file = tmp_path / "logs" / "orderamt.log"
+    env = {
+        "ODOO_URL": odoo.url,
+        "ODOO_DB": "odoo",
+        "ODOO_USERNAME": "admin",
+        "ODOO_PASSWORD": "admin",
+        "ODOO_TIMEOUT": "5",
+        "PORTAL_DATABASE_URL": portal.url,
+        "ORDERAMT_LOG_FILE": str(log_file),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "",
+        "LC_CTYPE": "",
+    }
+    return Orderamt(env, log_file)
+
+
+def days_ago(now: datetime, days: float) -> datetime:
+    from datetime import timedelta
+
+    return (now - timedelta(days=days)).replace(microsecond=0)

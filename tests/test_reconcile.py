@@ -1,0 +1,148 @@
+"""The rule, as a table of cases and as properties that hold for any amounts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from orderamt.models import Action, OdooTotal, PortalOrder, Reason
+from orderamt.reconcile import has_odoo_id, parse_odoo_id, reconcile, to_money
+
+
+def order(amount: str | None = "857.87", odoo_ref: object = 42) -> PortalOrder:
+    return PortalOrder(
+        id=1,
+        number="AFINET-SO-1",
+        amount=None if amount is None else Decimal(amount),
+        odoo_ref=odoo_ref,
+    )
+
+
+def odoo(amount: object, odoo_id: int = 42) -> OdooTotal:
+    return OdooTotal(
+        id=odoo_id,
+        name="S00042",
+        amount_total=amount,
+        state="sale",
+        currency="USD",
+        write_date="2026-11-24 18:15:57",
+    )
+
+
+@pytest.mark.parametrize(
+    ("portal", "odoo_amount", "action", "reason", "new"),
+    [
+        ("857.87", 950.0, Action.UPDATE, None, "950.00"),
+        ("857.87", 857.87, Action.UNCHANGED, Reason.SAME_AMOUNT, None),
+        ("857.87", 0.0, Action.UNCHANGED, Reason.ZERO_IN_ODOO, None),
+        ("857.87", 0, Action.UNCHANGED, Reason.ZERO_IN_ODOO, None),
+        ("857.87", 0.004, Action.UNCHANGED, Reason.ZERO_IN_ODOO, None),
+        ("12.12", 12.120000000000001, Action.UNCHANGED, Reason.SAME_AMOUNT, None),
+        ("12.10", 12.120000000000001, Action.UPDATE, None, "12.12"),
+        ("857.87", 857.875, Action.UPDATE, None, "857.88"),
+        ("0.00", 0.01, Action.UPDATE, None, "0.01"),
+        (None, 950.0, Action.UPDATE, None, "950.00"),
+        ("857.87", -5.0, Action.SKIP, Reason.BAD_ODOO_AMOUNT, None),
+        ("857.87", "950.00", Action.SKIP, Reason.BAD_ODOO_AMOUNT, None),
+        ("857.87", False, Action.SKIP, Reason.BAD_ODOO_AMOUNT, None),
+        ("857.87", None, Action.SKIP, Reason.BAD_ODOO_AMOUNT, None),
+        ("857.87", float("nan"), Action.SKIP, Reason.BAD_ODOO_AMOUNT, None),
+        ("857.87", float("inf"), Action.SKIP, Reason.BAD_ODOO_AMOUNT, None),
+    ],
+)
+def test_rule_table(
+    portal: str | None, odoo_amount: object, action: Action, reason: Reason | None, new: str | None
+) -> None:
+    """Each row of the rule: update above 0.00 and different, keep on 0.00, refuse bad amounts."""
+    decision = reconcile(order(portal), odoo(odoo_amount))
+    assert decision.action is action
+    assert decision.reason is reason
+    assert decision.new_amount == (Decimal(new) if new else None)
+
+
+def test_sale_order_missing_in_odoo_keeps_portal_amount() -> None:
+    """An id Odoo does not know is skipped, naming the id."""
+    decision = reconcile(order(), None)
+    assert (decision.action, decision.reason, decision.detail) == (
+        Action.SKIP,
+        Reason.NOT_IN_ODOO,
+        "42",
+    )
+
+
+@pytest.mark.parametrize("ref", ["S00042", "4 2", "-3", "0", 0, "4.5", 2**31, True, 1.5, "٤٢"])
+def test_unusable_odoo_id_is_skipped_with_its_value(ref: object) -> None:
+    """A portal Odoo id that is not a positive integer is skipped and shown as stored."""
+    decision = reconcile(order(odoo_ref=ref), odoo(950.0))
+    assert decision.action is Action.SKIP
+    assert decision.reason is Reason.BAD_ODOO_ID
+    assert decision.detail == repr(ref)
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [(42, 42), ("42", 42), ("  42 ", 42), (Decimal("42"), 42), ("S00042", None), ("", None)],
+)
+def test_parse_odoo_id(ref: object, expected: int | None) -> None:
+    """Strings with padding are ids; sale order names and blanks are not."""
+    assert parse_odoo_id(ref) == expected
+
+
+@pytest.mark.parametrize(("ref", "has"), [(None, False), ("", False), ("   ", False), (0, True)])
+def test_has_odoo_id(ref: object, has: bool) -> None:
+    """NULL and blank mean no Odoo order; anything else is an id to judge."""
+    assert has_odoo_id(ref) is has
+
+
+def test_amount_too_large_for_the_column_is_skipped_not_truncated() -> None:
+    """An amount over the column's largest value is refused with that limit."""
+    decision = reconcile(order(), odoo(100_000_000.0), max_amount=Decimal("99999999.99"))
+    assert decision.action is Action.SKIP
+    assert decision.reason is Reason.TOO_LARGE
+    assert decision.detail == "99999999.99"
+    fits = reconcile(order(), odoo(99_999_999.99), max_amount=Decimal("99999999.99"))
+    assert fits.new_amount == Decimal("99999999.99")
+
+
+amounts = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**9), max_value=10**9),
+    st.decimals(min_value=-(10**9), max_value=10**9, places=3),
+    st.none(),
+    st.booleans(),
+    st.text(max_size=5),
+)
+portal_amounts = st.one_of(st.none(), st.decimals(min_value=0, max_value=10**8, places=2))
+
+
+@given(portal_amounts, amounts)
+def test_never_writes_zero_or_negative(portal: Decimal | None, odoo_amount: object) -> None:
+    """Whatever Odoo sends, an update carries an amount above 0.00 with two decimals."""
+    p = PortalOrder(1, "X", portal, 42)
+    decision = reconcile(p, odoo(odoo_amount))
+    if decision.action is Action.UPDATE:
+        assert decision.new_amount is not None
+        assert decision.new_amount > 0
+        assert decision.new_amount.as_tuple().exponent == -2
+
+
+@given(portal_amounts, amounts)
+def test_second_run_changes_nothing(portal: Decimal | None, odoo_amount: object) -> None:
+    """After an update is applied, deciding again over the same data leaves the order alone."""
+    p = PortalOrder(1, "X", portal, 42)
+    first = reconcile(p, odoo(odoo_amount))
+    after = PortalOrder(1, "X", first.new_amount, 42) if first.action is Action.UPDATE else p
+    again = reconcile(after, odoo(odoo_amount))
+    assert again.action is not Action.UPDATE
+
+
+@given(st.floats(min_value=0, max_value=1e8, allow_nan=False))
+def test_money_has_two_places(value: float) -> None:
+    """Any non-negative float becomes a Decimal with exactly two places."""
+    money = to_money(value)
+    assert money is not None
+    assert money.as_tuple().exponent == -2
+    assert abs(money - Decimal(repr(value))) <= Decimal("0.005")
