@@ -116,7 +116,11 @@ def test_odoo_id_column_types(
     portal.create(odoo_id_type=odoo_id_type)  # type: ignore[arg-type]
     rows = [row("PLAIN", "1.00", 42), row("NULL", "1.00", None)]
     if odoo_id_type == "varchar":
-        rows += [row("PADDED", "1.00", "  43 "), row("NAME", "1.00", "S00042"), row("EMPTY", "1.00", "")]
+        rows += [
+            row("PADDED", "1.00", "  43 "),
+            row("NAME", "1.00", "S00042"),
+            row("EMPTY", "1.00", ""),
+        ]
     portal.insert(*rows)
     odoo.add_order(id=42, name="S00042", amount_total=5.0)
     odoo.add_order(id=43, name="S00043", amount_total=6.0)
@@ -137,7 +141,7 @@ def test_odoo_id_column_types(
 
 def test_identifiers_are_quoted(portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt) -> None:
     """Table and column names that are SQL keywords or mixed case work: they are quoted."""
-    quote = '`' if portal.kind == "mariadb" else '"'
+    quote = "`" if portal.kind == "mariadb" else '"'
     q = lambda name: f"{quote}{name}{quote}"  # noqa: E731
     with portal.engine.begin() as conn:
         conn.execute(

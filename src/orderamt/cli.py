@@ -140,7 +140,8 @@ def run_sync(settings: Settings, selection: Selection, clock: Clock = utc_now) -
         finally:
             engine.dispose()
     except OrderamtError as exc:
-        logging.getLogger(LOGGER_NAME).error(exc.message, extra={"context": {"exit": exc.exit_code}})
+        context = {"exit_code": int(exc.exit_code)}
+        logging.getLogger(LOGGER_NAME).error(exc.message, extra={"context": context})
         raise
     finally:
         close_logging()

@@ -1,0 +1,463 @@
+"""OdooDouble: a real HTTP server on 127.0.0.1 that answers like Odoo 17, 18 or 19.
+
+Tests and `orderamt demo` talk to it over the network exactly as they would to Odoo
+(XML-RPC on every version, JSON-2 on 19), so a client's timeouts, keep-alive, status
+handling and parsing are all exercised. Knobs make it slow (`latency`), make it fail the
+ways a production Odoo and its proxy fail (`fail`), and count what it was asked (`calls`).
+
+    with OdooDouble(version=19, api_key="secret") as odoo:
+        odoo.add_order(id=1, amount_total=950.0, state="sale")
+        odoo.fail("http", status=502, after=2, times=1, on="search_read")
+        ...  # point the client at odoo.url
+        assert odoo.calls["search_read"] == 3
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import socketserver
+import struct
+import threading
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Literal
+
+from orderamt.testing import _json2, _xmlrpc
+from orderamt.testing._http import (
+    Call,
+    Request,
+    Response,
+    internal_error,
+    login_page,
+    not_found,
+    proxy_error,
+)
+from orderamt.testing._odoo import (
+    ACCESS_ERROR_SALE_ORDER,
+    DEFAULT_WRITE_DATE,
+    TRACEBACK_HEAD,
+    Database,
+    access_error,
+    injected_fault,
+)
+
+FailMode = Literal["http", "hang", "reset", "html", "fault", "access"]
+FAIL_MODES: tuple[str, ...] = ("http", "hang", "reset", "html", "fault", "access")
+
+DEFAULT_FAULT = (1, f"{TRACEBACK_HEAD}Exception: fault injected by OdooDouble.fail\n")
+_STOP_TIMEOUT = 2.0  # seconds stop() gives open connections to wind down
+
+
+@dataclass
+class _Failure:
+    """One `fail()` rule and how many requests it has seen and failed."""
+
+    mode: str
+    status: int
+    fault: tuple[int, str]
+    after: int
+    times: int | None
+    on: str | None
+    seen: int = 0
+    fired: int = 0
+
+    def matches(self, call: Call) -> bool:
+        if self.on is not None and call.method != self.on:
+            return False
+        if self.mode == "fault":
+            return call.rpc  # a plain page has no way to carry a fault
+        if self.mode == "access":
+            return call.model == "sale.order"
+        return True
+
+    def fires(self) -> bool:
+        """Count one matching request; True when this one is to fail."""
+        self.seen += 1
+        if self.seen <= self.after:
+            return False
+        if self.times is not None and self.fired >= self.times:
+            return False
+        self.fired += 1
+        return True
+
+
+class _Drop:
+    """An outcome with no answer: hang until the double stops, or reset the connection."""
+
+    def __init__(self, how: str) -> None:
+        self.how = how
+
+
+_HANG = _Drop("hang")
+_RESET = _Drop("reset")
+
+
+class _ConnectionDropped(Exception):
+    """Raised out of a handler whose connection was reset, so nothing more is written to it."""
+
+
+class OdooDouble:
+    """An Odoo server for tests: real HTTP, Odoo's answers, and knobs to make it misbehave.
+
+    Use it as a context manager, or call `start()` and `stop()`. Every attribute may be
+    read or set while the server runs; the records in `orders` are served live.
+    """
+
+    def __init__(
+        self,
+        version: int = 18,
+        db: str = "odoo",
+        login: str = "admin",
+        password: str = "admin",
+        uid: int = 2,
+        api_key: str | None = None,
+    ) -> None:
+        if not isinstance(version, int) or version < 17:
+            raise ValueError(f"OdooDouble serves Odoo 17 and later, not {version!r}")
+        self.version = version
+        self.db = db
+        self.login = login
+        self.password = password
+        self.uid = uid
+        self.api_key = api_key
+        self.latency = 0.0
+        """Seconds slept before answering each request."""
+        self.calls: Counter[str] = Counter()
+        """Requests received, by method name ("search_read", "authenticate", "version")."""
+        self.requests: list[tuple[str, str, str]] = []
+        """(path, method name, argument summary) of each request received, for debugging."""
+        self.on_call: Callable[[str], None] | None = None
+        """Called with the method name of each request, in the server's thread, before the
+        answer: a test can change the world while the client waits on Odoo."""
+        self._odoo = Database(version, db, login, password, uid, api_key)
+        self._failures: list[_Failure] = []
+        self._lock = threading.Lock()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle --
+
+    def start(self) -> OdooDouble:
+        """Listen on a free port of 127.0.0.1; does nothing if already started."""
+        if self._server is None:
+            server = _Server(self)
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"odoo-double-{server.port}",
+                daemon=True,
+            )
+            thread.start()
+            self._server, self._thread = server, thread
+        return self
+
+    def stop(self) -> None:
+        """Stop listening and close every connection, hung ones too; safe to call twice."""
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        self._server = self._thread = None
+        server.shutdown()
+        server.close_connections(_STOP_TIMEOUT)
+        server.server_close()
+        thread.join(_STOP_TIMEOUT)
+
+    def __enter__(self) -> OdooDouble:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """`http://127.0.0.1:<port>`, without a trailing slash."""
+        if self._server is None:
+            raise RuntimeError("the OdooDouble is not started (use `with` or start())")
+        return f"http://127.0.0.1:{self._server.port}"
+
+    # -- records --
+
+    def add_order(
+        self,
+        id: int,
+        name: str | None = None,
+        amount_total: Any = 0.0,
+        state: str = "draft",
+        currency: Any = (1, "USD"),
+        write_date: str = DEFAULT_WRITE_DATE,
+        date_order: str | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """Add (or replace) one sale order; its values are served exactly as given.
+
+        `name` defaults to "S" and the id on five digits, `date_order` to `write_date`,
+        `currency` is `(id, code)` or False. Other keywords become fields of the order.
+        Returns the stored record (the same dict as `orders[id]`).
+        """
+        return self._odoo.add_order(
+            id, name, amount_total, state, currency, write_date, date_order, **fields
+        )
+
+    def add_orders(self, orders: Iterable[Mapping[str, Any]]) -> None:
+        """Add many orders, each a mapping of `add_order`'s arguments."""
+        self._odoo.add_orders(orders)
+
+    @property
+    def orders(self) -> dict[int, dict[str, Any]]:
+        """The sale orders by id, as Odoo field names; a test may change them at any time."""
+        return self._odoo.orders
+
+    # -- knobs --
+
+    def fail(
+        self,
+        mode: FailMode,
+        *,
+        status: int = 502,
+        fault: tuple[int, str] = DEFAULT_FAULT,
+        after: int = 0,
+        times: int | None = None,
+        on: str | None = None,
+    ) -> None:
+        """Make requests fail, the way production Odoo or its proxy fails.
+
+        mode: "http" (a proxy's HTML error page with `status`), "hang" (never answered),
+        "reset" (connection closed without an answer), "html" (200 with the login page),
+        "fault" (XML-RPC `Fault(*fault)`, JSON-2 a 500 error), "access" (the user may not
+        read sale orders: Fault 4 / JSON-2 403).
+        Only requests whose method is `on` count (None: all); the first `after` of them are
+        answered normally, then `times` of them fail (None: all later ones). Rules stack:
+        the first rule added that fails a request handles it.
+        """
+        if mode not in FAIL_MODES:
+            raise ValueError(f"unknown failure mode {mode!r}; one of {', '.join(FAIL_MODES)}")
+        if not 100 <= status <= 599:
+            raise ValueError(f"not an HTTP status: {status!r}")
+        if after < 0 or (times is not None and times < 0):
+            raise ValueError("after and times cannot be negative")
+        rule = _Failure(mode, status, (int(fault[0]), str(fault[1])), after, times, on)
+        with self._lock:
+            self._failures.append(rule)
+
+    def clear_failures(self) -> None:
+        """Answer normally again; also forgets failed logins (Odoo's login cooldown)."""
+        with self._lock:
+            self._failures.clear()
+        self._odoo.forget_login_failures()
+
+    def reset_calls(self) -> None:
+        """Forget the requests counted so far."""
+        with self._lock:
+            self.calls.clear()
+            self.requests.clear()
+
+    # -- serving --
+
+    def _exchange(self, request: Request) -> Response | _Drop:
+        """What to do with one request: an answer, or no answer at all."""
+        call = self._route(request)
+        failure = self._note(request, call)
+        if self.on_call is not None:
+            self.on_call(call.method)
+        if failure is not None and failure.mode == "hang":
+            return _HANG
+        self._sleep(self.latency)
+        if failure is None:
+            return call.answer(None)
+        if failure.mode == "http":
+            return proxy_error(failure.status)
+        if failure.mode == "html":
+            return login_page()
+        if failure.mode == "reset":
+            return _RESET
+        if failure.mode == "access":
+            return call.answer(access_error(ACCESS_ERROR_SALE_ORDER))
+        return call.answer(injected_fault(*failure.fault))
+
+    def _route(self, request: Request) -> Call:
+        path, odoo = request.path, self._odoo
+        if path.startswith("/xmlrpc/"):
+            parts = path.split("/")[2:]  # /xmlrpc/2/<service>, or /xmlrpc/<service> (v1)
+            if parts[:1] == ["2"]:
+                parts = parts[1:]
+            if len(parts) == 1 and parts[0]:
+                return _xmlrpc.prepare(odoo, request, parts[0])
+        elif path == "/json/2" or path.startswith("/json/2/"):
+            return _json2.prepare(odoo, request)
+        elif path == "/web/webclient/version_info":
+            return _json2.prepare_version_info(odoo, request)
+        elif path == "/web/version":
+            return _json2.prepare_web_version(odoo)
+        elif path == "/web/login" and request.verb == "GET":
+            return Call("", "login page", lambda _: login_page(), rpc=False)
+        return Call("", f"{request.verb} {path}", lambda _: not_found(), rpc=False)
+
+    def _note(self, request: Request, call: Call) -> _Failure | None:
+        """Count the request, and pick the failure rule that takes it, if any."""
+        with self._lock:
+            if call.method:
+                self.calls[call.method] += 1
+            self.requests.append((request.path, call.method, call.summary))
+            for rule in self._failures:
+                if rule.matches(call) and rule.fires():
+                    return rule
+        return None
+
+    def _sleep(self, seconds: float) -> None:
+        server = self._server
+        if seconds > 0 and server is not None:
+            server.stopping.wait(seconds)  # cut short when the double stops
+
+
+class _Server(ThreadingHTTPServer):
+    """A threading HTTP server that knows its connections, so it can close them on stop."""
+
+    daemon_threads = True
+    block_on_close = False  # close_connections() joins the threads, with a time limit
+
+    def __init__(self, double: OdooDouble) -> None:
+        self.double = double
+        self.stopping = threading.Event()
+        self._open: dict[threading.Thread, socket.socket] = {}
+        self._open_lock = threading.Lock()
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.port: int = self.socket.getsockname()[1]
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind looks up the host's name (getfqdn), which can take seconds.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name = "127.0.0.1"
+        self.server_port = self.socket.getsockname()[1]
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(
+            target=self._serve_connection,
+            args=(request, client_address),
+            name="odoo-double-connection",
+            daemon=True,
+        )
+        with self._open_lock:
+            refused = self.stopping.is_set()
+            if not refused:
+                self._open[thread] = request
+        if refused:
+            self.shutdown_request(request)
+        else:
+            thread.start()
+
+    def _serve_connection(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except (OSError, _ConnectionDropped):
+            pass  # the client went away, stop() or a reset closed the connection: no news
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+            with self._open_lock:
+                self._open.pop(threading.current_thread(), None)
+
+    def close_connections(self, timeout: float) -> None:
+        """Wake hung handlers, cut every open connection, and wait for their threads."""
+        self.stopping.set()
+        with self._open_lock:
+            open_connections = list(self._open.items())
+        for _, connection in open_connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + timeout
+        for thread, _ in open_connections:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Reads a request, asks the double what to do with it, and does it."""
+
+    server: _Server
+    protocol_version = "HTTP/1.1"  # keep-alive, as clients get from Odoo
+    server_version = "Werkzeug/3.0.1"
+    sys_version = "Python/3.12.3"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: test output is no place for an access log."""
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def do_PATCH(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        path, _, query = self.path.partition("?")
+        request = Request(
+            verb=self.command,
+            path=path,
+            query=query,
+            headers={name.lower(): value for name, value in self.headers.items()},
+            body=self._read_body(),
+            client=str(self.client_address[0]),
+        )
+        try:
+            outcome = self.server.double._exchange(request)
+        except Exception:  # a bug in the double: answer as Odoo answers its own bugs
+            traceback.print_exc()
+            outcome = internal_error()
+        if outcome is _HANG:
+            self.server.stopping.wait()
+            self.close_connection = True
+        elif outcome is _RESET:
+            self._reset()
+        elif isinstance(outcome, Response):
+            self._send(outcome)
+
+    def _read_body(self) -> bytes:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(self, response: Response) -> None:
+        self.send_response_only(response.status, response.reason)
+        headers = dict(response.headers)
+        self.send_header("Server", headers.pop("Server", self.version_string()))
+        self.send_header("Date", self.date_time_string())
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(response.body)
+
+    def _reset(self) -> None:
+        """Close the connection with a TCP reset: the client gets no answer at all."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            # A zero linger time makes close() send RST instead of FIN.
+            linger = struct.pack("ii", 1, 0)
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+        # The socket only closes once its file objects are closed too.
+        self.rfile.close()
+        self.wfile.close()
+        self.connection.close()
+        raise _ConnectionDropped
