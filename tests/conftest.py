@@ -29,7 +29,8 @@ SETTING_NAMES = [
     "ODOO_URL", "ODOO_DB", "ODOO_USERNAME", "ODOO_PASSWORD", "ODOO_TIMEOUT",
     "PORTAL_DATABASE_URL", "PORTAL_ORDERS_TABLE", "PORTAL_COL_ID", "PORTAL_COL_NUMBER",
     "PORTAL_COL_AMOUNT", "PORTAL_COL_ODOO_ID", "PORTAL_COL_CREATED", "PORTAL_COL_UPDATED",
-    "ORDERAMT_LOG_FILE", "ORDERAMT_BATCH_SIZE",
+    "ORDERAMT_LOG_FILE", "ORDERAMT_BATCH_SIZE", "ODOO_PROTOCOL", "ODOO_RETRIES",
+    "ODOO_RETRY_WAIT", "ODOO_RETRY_MAX_TIME",
 ]  # fmt: skip
 
 _server_problems: dict[str, str | None] = {}
@@ -212,6 +213,7 @@ def _configured(portal: PortalDb, odoo: OdooDouble, tmp_path: Path) -> Orderamt:
         "ODOO_USERNAME": "admin",
         "ODOO_PASSWORD": "admin",
         "ODOO_TIMEOUT": "5",
+        "ODOO_RETRIES": "0",
         "PORTAL_DATABASE_URL": portal.url,
         "ORDERAMT_LOG_FILE": str(log_file),
         "LANG": "C.UTF-8",

@@ -47,7 +47,8 @@ def assert_one_line_failure(run, code: int, *fragments: str) -> None:  # type: i
         ("none", {"ODOO_USERNAME": "nobody"}, ["refused the login for 'nobody'"]),
         ("none", {"ODOO_DB": "nodb"}, ["Odoo has no database 'nodb'", "ODOO_DB"]),
         ("http502", {}, ["HTTP 502"]),
-        ("html", {}, ["not XML-RPC", "ODOO_URL"]),
+        ("html", {}, ["with an HTML page that is not Odoo's answer", "ODOO_URL"]),
+        ("html-late", {}, ["search_read on sale.order", "not XML-RPC", "ODOO_URL"]),
         ("hang", {"ODOO_TIMEOUT": "1"}, ["did not answer", "within 1 s"]),
         ("reset", {}, ["cannot reach Odoo"]),
         ("refused", {}, ["connection refused"]),
@@ -67,6 +68,8 @@ def test_odoo_failures_exit_3(
         odoo.fail("http", status=502)
     elif setup in ("html", "hang", "reset"):
         odoo.fail(setup)
+    elif setup == "html-late":
+        odoo.fail("html", on="search_read")
     elif setup == "refused":
         env = {"ODOO_URL": "http://127.0.0.1:9"}
     run = orderamt("sync", **env)

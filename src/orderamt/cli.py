@@ -23,7 +23,7 @@ from orderamt.config import OdooSettings, PortalSchema, Secret, Settings, load_s
 from orderamt.errors import EXIT_CODES_HELP, ExitCode, OrderamtError
 from orderamt.logs import LOGGER_NAME, close_logging, setup_logging
 from orderamt.models import Mode, Selection
-from orderamt.odoo import XmlRpcOdoo
+from orderamt.odoo import Odoo, RetryPolicy
 from orderamt.portal import PortalRepository, create_portal_engine
 from orderamt.report import ConsoleReport, can_show_emoji
 from orderamt.sync import sync_orders
@@ -117,6 +117,19 @@ def make_console(stream: Any = None) -> tuple[Console, bool]:
     return console, emoji
 
 
+def make_odoo(o: OdooSettings) -> Odoo:
+    retry = RetryPolicy(retries=o.retries, wait=o.retry_wait, total=o.retry_max_time)
+    return Odoo(
+        o.url,
+        o.db,
+        o.username,
+        o.password.reveal(),
+        timeout=o.timeout,
+        protocol=o.protocol,
+        retry=retry,
+    )
+
+
 def run_sync(settings: Settings, selection: Selection, clock: Clock = utc_now) -> ExitCode:
     """The sync as `orderamt sync` and `orderamt demo` run it; raises OrderamtError."""
     setup_logging(settings.log_file)
@@ -125,9 +138,8 @@ def run_sync(settings: Settings, selection: Selection, clock: Clock = utc_now) -
         try:
             console, emoji = make_console()
             report = ConsoleReport(console, emoji=emoji)
-            o = settings.odoo
-            with XmlRpcOdoo(o.url, o.db, o.username, o.password.reveal(), o.timeout) as odoo:
-                report.started()
+            report.started()
+            with make_odoo(settings.odoo) as odoo:
                 counts = sync_orders(
                     PortalRepository(engine, settings.schema),
                     odoo,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +17,10 @@ from orderamt.errors import ConfigError
 DEFAULT_BATCH_SIZE = 500
 MAX_BATCH_SIZE = 10_000
 DEFAULT_ODOO_TIMEOUT = 60.0
+DEFAULT_RETRIES = 3
+DEFAULT_RETRY_WAIT = 2.0
+DEFAULT_RETRY_MAX_TIME = 300.0
+PROTOCOLS = ("auto", "xmlrpc", "json2")
 DEFAULT_ENV_FILE = Path(".env")
 
 
@@ -65,6 +68,11 @@ class OdooSettings:
     username: str
     password: Secret = field(repr=False)
     timeout: float = DEFAULT_ODOO_TIMEOUT
+    protocol: str = "auto"
+    """auto (JSON-2 on Odoo 19 and later, XML-RPC before), xmlrpc or json2."""
+    retries: int = DEFAULT_RETRIES
+    retry_wait: float = DEFAULT_RETRY_WAIT
+    retry_max_time: float = DEFAULT_RETRY_MAX_TIME
 
 
 @dataclass(frozen=True)
@@ -209,6 +217,12 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
         c.number("ORDERAMT_BATCH_SIZE", DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE, whole=True)
     )
     timeout = c.number("ODOO_TIMEOUT", DEFAULT_ODOO_TIMEOUT, 1, 3600, whole=False)
+    retries = int(c.number("ODOO_RETRIES", DEFAULT_RETRIES, 0, 10, whole=True))
+    retry_wait = c.number("ODOO_RETRY_WAIT", DEFAULT_RETRY_WAIT, 0, 60, whole=False)
+    retry_max_time = c.number("ODOO_RETRY_MAX_TIME", DEFAULT_RETRY_MAX_TIME, 0, 3600, whole=False)
+    protocol = values.get("ODOO_PROTOCOL", "auto").strip().lower() or "auto"
+    if protocol not in PROTOCOLS:
+        c.problems.append(f"ODOO_PROTOCOL must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
     log_file_raw = values.get("ORDERAMT_LOG_FILE", "").strip()
     log_file = Path(log_file_raw).expanduser() if log_file_raw else default_log_file(values)
     if c.problems:
@@ -220,13 +234,13 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
             username=username,
             password=Secret(password),
             timeout=timeout,
+            protocol=protocol,
+            retries=retries,
+            retry_wait=retry_wait,
+            retry_max_time=retry_max_time,
         ),
         database_url=Secret(database_url),
         schema=schema,
         log_file=log_file,
         batch_size=batch_size,
     )
-
-
-def current_environment() -> Mapping[str, str]:
-    return os.environ

@@ -61,6 +61,13 @@ class OdooError(OrderamtError):
     exit_code = ExitCode.ODOO
 
 
+class OdooUnavailable(OdooError):
+    """A failure that may pass: a refused or reset connection, a timeout, HTTP 429/502/503/504.
+
+    Worth retrying; a refused login, a fault or an unusable answer is not.
+    """
+
+
 class PortalError(OrderamtError):
     """The portal database is unreachable, or its table or columns do not match."""
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import socket
-import ssl
 import xmlrpc.client
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -12,7 +10,9 @@ from xml.parsers.expat import ExpatError
 
 from orderamt.errors import OdooError
 from orderamt.models import OdooTotal
+from orderamt.odoo.net import connection_error, http_status_error
 from orderamt.odoo.records import FIELDS, display_url, last_line, parse_records
+from orderamt.odoo.retry import NO_RETRIES, RetryPolicy, with_retries
 
 T = TypeVar("T")
 
@@ -46,8 +46,17 @@ class XmlRpcOdoo:
 
     protocol = "xmlrpc"
 
-    def __init__(self, url: str, db: str, username: str, password: str, timeout: float) -> None:
+    def __init__(
+        self,
+        url: str,
+        db: str,
+        username: str,
+        password: str,
+        timeout: float,
+        retry: RetryPolicy = NO_RETRIES,
+    ) -> None:
         self.url = url.rstrip("/")
+        self.retry = retry
         self.db = db
         self.username = username
         self._password = password
@@ -82,38 +91,23 @@ class XmlRpcOdoo:
         return xmlrpc.client.ServerProxy(f"{self.url}/xmlrpc/2/{service}", transport=transport)
 
     def _call(self, what: str, call: Callable[[], T]) -> T:
-        where = display_url(self.url)
+        return with_retries(what, lambda: self._attempt(what, call), self.retry)
+
+    def _attempt(self, what: str, call: Callable[[], T]) -> T:
         try:
             return call()
         except xmlrpc.client.Fault as fault:
             raise self._fault_error(fault) from None
         except xmlrpc.client.ProtocolError as exc:
-            raise OdooError(
-                f"Odoo at {where} answered {what} with HTTP {exc.errcode} {exc.errmsg} "
-                "(is Odoo running behind its proxy? check ODOO_URL)"
-            ) from None
+            raise http_status_error(exc.errcode, exc.errmsg, self.url, what) from None
         except ExpatError:
             raise OdooError(
-                f"Odoo at {where} answered {what} with something that is not XML-RPC "
-                "(an HTML page? check ODOO_URL)"
-            ) from None
-        except TimeoutError:
-            raise OdooError(
-                f"Odoo at {where} did not answer {what} within {self.timeout:g} s (ODOO_TIMEOUT)"
-            ) from None
-        except ConnectionRefusedError:
-            raise OdooError(
-                f"cannot reach Odoo at {where}: connection refused (is it running?)"
-            ) from None
-        except ssl.SSLError as exc:
-            raise OdooError(f"cannot reach Odoo at {where}: TLS error: {exc.reason}") from None
-        except socket.gaierror:
-            raise OdooError(
-                f"cannot reach Odoo at {where}: the host name does not resolve"
+                f"Odoo at {display_url(self.url)} answered {what} with something that is not "
+                "XML-RPC (an HTML page? check ODOO_URL)"
             ) from None
         except (OSError, http.client.HTTPException) as exc:
-            reason = str(exc) or type(exc).__name__
-            raise OdooError(f"cannot reach Odoo at {where}: {reason}") from None
+            self.close()
+            raise connection_error(exc, self.url, what, self.timeout) from None
 
     def _fault_error(self, fault: xmlrpc.client.Fault) -> OdooError:
         message = last_line(str(fault.faultString))

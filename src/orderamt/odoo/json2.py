@@ -1,0 +1,110 @@
+"""Odoo 19 and later over the JSON-2 API (`POST /json/2/<model>/<method>`, an API key)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from orderamt.errors import OdooError
+from orderamt.models import OdooTotal
+from orderamt.odoo.net import (
+    TRANSIENT_STATUSES,
+    JsonHttp,
+    http_status_error,
+    is_json,
+    parse_json,
+)
+from orderamt.odoo.records import FIELDS, display_url, last_line, parse_records
+from orderamt.odoo.retry import NO_RETRIES, RetryPolicy, with_retries
+
+
+class Json2Odoo:
+    """Reads sale order totals with an API key, one `search_read` per batch of ids."""
+
+    protocol = "json2"
+
+    def __init__(
+        self,
+        url: str,
+        db: str,
+        api_key: str,
+        timeout: float,
+        retry: RetryPolicy = NO_RETRIES,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.db = db
+        self._api_key = api_key
+        self.retry = retry
+        self._http = JsonHttp(self.url, timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Json2Odoo:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _post(self, model: str, method: str, body: dict[str, Any], what: str) -> Any:
+        headers = {"Authorization": f"bearer {self._api_key}", "X-Odoo-Database": self.db}
+
+        def attempt() -> Any:
+            status, reason, text, received = self._http.request(
+                "POST", f"/json/2/{model}/{method}", what, body, headers
+            )
+            answer = parse_json(text) if is_json(received) else None
+            if status == 200 and answer is not None:
+                return answer
+            raise self._error(status, reason, text, answer, what)
+
+        return with_retries(what, attempt, self.retry)
+
+    def _error(self, status: int, reason: str, text: str, answer: Any, what: str) -> OdooError:
+        """Odoo's JSON error as one line: its `message`, never its `debug` traceback."""
+        where = display_url(self.url)
+        message = answer.get("message") if isinstance(answer, dict) else None
+        message = last_line(message) if isinstance(message, str) else None
+        if status in TRANSIENT_STATUSES:
+            return http_status_error(status, reason, self.url, what)
+        if status == 200:
+            return OdooError(
+                f"Odoo at {where} answered {what} with something that is not JSON "
+                "(an HTML page? check ODOO_URL)"
+            )
+        if 300 <= status < 400:
+            return OdooError(
+                f"Odoo at {where} has no JSON-2 API (it sends {what} to its login page): "
+                "Odoo before 19 needs ODOO_PROTOCOL=xmlrpc"
+            )
+        if status == 401:
+            return OdooError(
+                f"Odoo refused the API key ({message or 'unauthorized'}): ODOO_PASSWORD must "
+                "be a valid API key of the Odoo user (see the README)"
+            )
+        if status == 403:
+            return OdooError(f"Odoo refused {what}: {message or reason}")
+        if status == 404 and message is None:
+            if "No database is selected" in text:
+                return OdooError(f"Odoo has no database '{self.db}' (check ODOO_DB)")
+            return OdooError(
+                f"Odoo at {where} has no JSON-2 API (HTTP 404): Odoo before 19 needs "
+                "ODOO_PROTOCOL=xmlrpc; otherwise check ODOO_URL"
+            )
+        if message is not None:
+            return OdooError(f"Odoo answered {what} with an error: {message}")
+        return http_status_error(status, reason, self.url, what)
+
+    def login(self) -> None:
+        """Prove the key works before any order is read (a cheap call)."""
+        answer = self._post("res.users", "context_get", {}, "the login")
+        if not isinstance(answer, dict) or not isinstance(answer.get("uid"), int):
+            raise OdooError("Odoo answered the login with something unusable")
+
+    def fetch_totals(self, ids: Sequence[int]) -> dict[int, OdooTotal]:
+        """One search_read for the whole batch of ids."""
+        if not ids:
+            return {}
+        body = {"domain": [["id", "in", list(ids)]], "fields": FIELDS}
+        answer = self._post("sale.order", "search_read", body, "search_read on sale.order")
+        return parse_records(answer, set(ids))
