@@ -153,10 +153,23 @@ def sqlite_portal(tmp_path: Path) -> Iterator[PortalDb]:
     yield from _sqlite(tmp_path)
 
 
+API_KEY = "0123456789abcdef0123456789abcdef01234567"
+LOGIN_CALL = {"xmlrpc": "authenticate", "json2": "context_get"}
+
+
+@pytest.fixture(params=["xmlrpc", "json2"])
+def protocol(request: pytest.FixtureRequest) -> str:
+    """Each Odoo protocol in turn: XML-RPC (an Odoo 18) and JSON-2 (an Odoo 19, API key)."""
+    return str(request.param)
+
+
 @pytest.fixture
-def odoo() -> Iterator[OdooDouble]:
-    """The Odoo test double, serving XML-RPC on a free loopback port."""
-    with OdooDouble(version=18, db="odoo", login="admin", password="admin") as double:
+def odoo(protocol: str) -> Iterator[OdooDouble]:
+    """The Odoo test double on a free loopback port, posing as 18 or 19 per the protocol."""
+    version = 19 if protocol == "json2" else 18
+    with OdooDouble(
+        version=version, db="odoo", login="admin", password="admin", api_key=API_KEY
+    ) as double:
         yield double
 
 
@@ -185,6 +198,7 @@ class Orderamt:
 
     env: dict[str, str]
     log_file: Path
+    protocol: str
 
     def __call__(self, *args: str, **env: str | None) -> Run:
         """Run `orderamt ARGS`; keyword arguments set (or, as None, unset) variables."""
@@ -194,24 +208,26 @@ class Orderamt:
 
 
 @pytest.fixture
-def orderamt(portal: PortalDb, odoo: OdooDouble, tmp_path: Path) -> Orderamt:
+def orderamt(portal: PortalDb, odoo: OdooDouble, protocol: str, tmp_path: Path) -> Orderamt:
     """The command, configured for this test's portal (on each engine) and Odoo double."""
-    return _configured(portal, odoo, tmp_path)
+    return _configured(portal, odoo, protocol, tmp_path)
 
 
 @pytest.fixture
-def orderamt_sqlite(sqlite_portal: PortalDb, odoo: OdooDouble, tmp_path: Path) -> Orderamt:
+def orderamt_sqlite(
+    sqlite_portal: PortalDb, odoo: OdooDouble, protocol: str, tmp_path: Path
+) -> Orderamt:
     """The command against a SQLite portal only."""
-    return _configured(sqlite_portal, odoo, tmp_path)
+    return _configured(sqlite_portal, odoo, protocol, tmp_path)
 
 
-def _configured(portal: PortalDb, odoo: OdooDouble, tmp_path: Path) -> Orderamt:
+def _configured(portal: PortalDb, odoo: OdooDouble, protocol: str, tmp_path: Path) -> Orderamt:
     log_file = tmp_path / "logs" / "orderamt.log"
     env = {
         "ODOO_URL": odoo.url,
         "ODOO_DB": "odoo",
         "ODOO_USERNAME": "admin",
-        "ODOO_PASSWORD": "admin",
+        "ODOO_PASSWORD": API_KEY if protocol == "json2" else "admin",
         "ODOO_TIMEOUT": "5",
         "ODOO_RETRIES": "0",
         "PORTAL_DATABASE_URL": portal.url,
@@ -220,7 +236,7 @@ def _configured(portal: PortalDb, odoo: OdooDouble, tmp_path: Path) -> Orderamt:
         "LC_ALL": "",
         "LC_CTYPE": "",
     }
-    return Orderamt(env, log_file)
+    return Orderamt(env, log_file, protocol)
 
 
 def days_ago(now: datetime, days: float) -> datetime:

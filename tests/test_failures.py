@@ -40,15 +40,25 @@ def assert_one_line_failure(run, code: int, *fragments: str) -> None:  # type: i
     assert "Traceback" not in run.stdout + run.stderr
 
 
+REFUSED = {
+    "xmlrpc": ["refused the login for 'admin'", "ODOO_PASSWORD"],
+    "json2": ["refused the API key (Invalid apikey)", "ODOO_PASSWORD"],
+}
+NOT_RPC = {"xmlrpc": "not XML-RPC", "json2": "not JSON"}
+
+
 @pytest.mark.parametrize(
     ("setup", "env", "fragments"),
     [
-        ("none", {"ODOO_PASSWORD": "wrong"}, ["refused the login for 'admin'", "ODOO_PASSWORD"]),
-        ("none", {"ODOO_USERNAME": "nobody"}, ["refused the login for 'nobody'"]),
+        ("none", {"ODOO_PASSWORD": "wrong"}, ["<refused>"]),
         ("none", {"ODOO_DB": "nodb"}, ["Odoo has no database 'nodb'", "ODOO_DB"]),
         ("http502", {}, ["HTTP 502"]),
         ("html", {}, ["with an HTML page that is not Odoo's answer", "ODOO_URL"]),
-        ("html-late", {}, ["search_read on sale.order", "not XML-RPC", "ODOO_URL"]),
+        (
+            "html-late",
+            {},
+            ["search_read on sale.order", "<not rpc>", "an HTML page? check ODOO_URL"],
+        ),
         ("hang", {"ODOO_TIMEOUT": "1"}, ["did not answer", "within 1 s"]),
         ("reset", {}, ["cannot reach Odoo"]),
         ("refused", {}, ["connection refused"]),
@@ -73,8 +83,21 @@ def test_odoo_failures_exit_3(
     elif setup == "refused":
         env = {"ODOO_URL": "http://127.0.0.1:9"}
     run = orderamt("sync", **env)
+    if fragments == ["<refused>"]:
+        fragments = REFUSED[orderamt.protocol]
+    fragments = [NOT_RPC[orderamt.protocol] if f == "<not rpc>" else f for f in fragments]
     assert_one_line_failure(run, 3, *fragments)
     assert filled.snapshot() == before
+
+
+def test_unknown_login_refused_over_xmlrpc(
+    filled: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """Over XML-RPC the login names the user Odoo refused (JSON-2 keys carry no login)."""
+    if orderamt.protocol != "xmlrpc":
+        pytest.skip("an API key identifies the user by itself")
+    run = orderamt("sync", ODOO_USERNAME="nobody")
+    assert_one_line_failure(run, 3, "refused the login for 'nobody'")
 
 
 def test_fault_on_search_read_exits_3(
@@ -88,7 +111,9 @@ def test_fault_on_search_read_exits_3(
         fault=(1, "Traceback (most recent call last):\n  File x\nValueError: boom\n"),
     )
     run = orderamt("sync")
-    assert_one_line_failure(run, 3, "Odoo answered with an error: ValueError: boom")
+    assert_one_line_failure(run, 3, "Odoo answered search_read on sale.order with an error: ")
+    assert run.stderr.rstrip().endswith("boom")
+    assert "File x" not in run.stderr
     assert filled.snapshot() == before
 
 
@@ -131,7 +156,7 @@ def test_env_file_is_read_and_environment_wins(
 ) -> None:
     """Settings come from --env-file; a variable set in the environment overrides the file."""
     env_file = tmp_path / "orderamt.env"
-    env_file.write_text("ODOO_DB=nodb\nODOO_PASSWORD=admin\n")
+    env_file.write_text(f"ODOO_DB=nodb\nODOO_PASSWORD={orderamt.env['ODOO_PASSWORD']}\n")
     run = orderamt("sync", "--env-file", str(env_file), ODOO_PASSWORD=None)
     assert run.exit_code == 0, run.stderr
     assert filled.amounts() == {"A": Decimal("10.00"), "B": Decimal("20.00")}
@@ -143,7 +168,7 @@ def test_env_file_is_read_and_environment_wins(
 
 def test_dot_env_in_working_directory_is_read(filled: PortalDb, orderamt: Orderamt) -> None:
     """Without --env-file, ./.env is read (the tests run in a fresh temporary directory)."""
-    Path(".env").write_text("ODOO_PASSWORD=admin\n")
+    Path(".env").write_text(f"ODOO_PASSWORD={orderamt.env['ODOO_PASSWORD']}\n")
     run = orderamt("sync", ODOO_PASSWORD=None)
     assert run.exit_code == 0, run.stderr
 
@@ -156,7 +181,7 @@ def test_portal_unreachable_exits_4(odoo: OdooDouble, orderamt_sqlite: Orderamt)
     )
     assert_one_line_failure(run, 4, "cannot reach the portal database", "127.0.0.1:9")
     assert SECRET not in run.stderr
-    assert odoo.calls["authenticate"] == 0
+    assert not odoo.calls, "Odoo was asked something"
 
 
 def test_missing_sqlite_file_is_not_created(tmp_path: Path, orderamt_sqlite: Orderamt) -> None:
@@ -178,7 +203,7 @@ def test_missing_table_and_column_exit_4(
     assert_one_line_failure(
         run, 4, "'grand_total' (PORTAL_COL_AMOUNT)", "'odoo_id' (PORTAL_COL_ODOO_ID)"
     )
-    assert odoo.calls["authenticate"] == 0
+    assert not odoo.calls, "Odoo was asked something"
     assert filled.snapshot() == before
 
 

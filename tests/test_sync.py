@@ -10,7 +10,7 @@ import pytest
 from freezegun import freeze_time
 
 from orderamt.testing import OdooDouble
-from tests.conftest import Orderamt, PortalDb
+from tests.conftest import LOGIN_CALL, Orderamt, PortalDb
 
 NOW = datetime(2026, 11, 24, 12, 0, 0)
 LAST_WEEK = NOW - timedelta(days=7)
@@ -177,7 +177,7 @@ def test_order_without_odoo_id_refused(
     assert run.stderr.strip() == (
         "orderamt: order 1 (NO-ODOO) has no Odoo id, so there is nothing to sync it from"
     )
-    assert odoo.calls["authenticate"] == 0
+    assert not odoo.calls, "Odoo was asked something"
 
 
 @freeze_time(NOW)
@@ -224,4 +224,6 @@ def test_batches_of_500(
     assert run.exit_code == 0, run.stderr
     assert "Synced: 1200 (600 updated, 600 unchanged)" in run.lines
     assert odoo.calls["search_read"] == 3
-    assert odoo.calls["authenticate"] == 1
+    assert odoo.calls["version"] == 1
+    assert odoo.calls[LOGIN_CALL[orderamt.protocol]] == 1
+    assert sum(odoo.calls.values()) == 3 + 2

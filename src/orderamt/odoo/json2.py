@@ -14,7 +14,7 @@ from orderamt.odoo.net import (
     is_json,
     parse_json,
 )
-from orderamt.odoo.records import FIELDS, display_url, last_line, parse_records
+from orderamt.odoo.records import FIELDS, display_url, parse_records, summary
 from orderamt.odoo.retry import NO_RETRIES, RetryPolicy, with_retries
 
 
@@ -64,7 +64,7 @@ class Json2Odoo:
         """Odoo's JSON error as one line: its `message`, never its `debug` traceback."""
         where = display_url(self.url)
         message = answer.get("message") if isinstance(answer, dict) else None
-        message = last_line(message) if isinstance(message, str) else None
+        message = summary(message) if isinstance(message, str) else None
         if status in TRANSIENT_STATUSES:
             return http_status_error(status, reason, self.url, what)
         if status == 200:

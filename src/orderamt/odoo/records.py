@@ -65,7 +65,9 @@ def display_url(url: str) -> str:
     return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
 
 
-def last_line(text: str) -> str:
-    """The exception line of a server traceback: what a user can act on, without the frames."""
+def summary(text: str) -> str:
+    """One line a user can act on: a traceback's exception line, or a message's first line."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "(no message)"
+    if not lines:
+        return "(no message)"
+    return lines[-1] if lines[0].startswith("Traceback") else lines[0]

@@ -11,7 +11,7 @@ from xml.parsers.expat import ExpatError
 from orderamt.errors import OdooError
 from orderamt.models import OdooTotal
 from orderamt.odoo.net import connection_error, http_status_error
-from orderamt.odoo.records import FIELDS, display_url, last_line, parse_records
+from orderamt.odoo.records import FIELDS, display_url, parse_records, summary
 from orderamt.odoo.retry import NO_RETRIES, RetryPolicy, with_retries
 
 T = TypeVar("T")
@@ -97,7 +97,7 @@ class XmlRpcOdoo:
         try:
             return call()
         except xmlrpc.client.Fault as fault:
-            raise self._fault_error(fault) from None
+            raise self._fault_error(fault, what) from None
         except xmlrpc.client.ProtocolError as exc:
             raise http_status_error(exc.errcode, exc.errmsg, self.url, what) from None
         except ExpatError:
@@ -109,15 +109,15 @@ class XmlRpcOdoo:
             self.close()
             raise connection_error(exc, self.url, what, self.timeout) from None
 
-    def _fault_error(self, fault: xmlrpc.client.Fault) -> OdooError:
-        message = last_line(str(fault.faultString))
+    def _fault_error(self, fault: xmlrpc.client.Fault, what: str) -> OdooError:
+        message = summary(str(fault.faultString))
         if "does not exist" in message and "database" in message:
             return OdooError(f"Odoo has no database '{self.db}' (check ODOO_DB)")
         if fault.faultCode == 3 and message == "Access Denied":
             return self._login_refused()
         if "Too many login failures" in message:
             return OdooError(f"Odoo refused the login: {message}")
-        return OdooError(f"Odoo answered with an error: {message}")
+        return OdooError(f"Odoo answered {what} with an error: {message}")
 
     def _login_refused(self) -> OdooError:
         return OdooError(
