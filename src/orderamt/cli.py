@@ -6,27 +6,31 @@ The only module that knows Click.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 from rich.console import Console
+from sqlalchemy import Engine
 
 from orderamt import __version__
 from orderamt.config import OdooSettings, PortalSchema, Secret, Settings, load_settings
 from orderamt.errors import EXIT_CODES_HELP, ExitCode, OrderamtError
+from orderamt.lock import default_lock_file, file_lock
 from orderamt.logs import LOGGER_NAME, close_logging, setup_logging
 from orderamt.models import Mode, Selection
 from orderamt.odoo import Odoo, RetryPolicy
-from orderamt.portal import PortalRepository, create_portal_engine
-from orderamt.report import ConsoleReport, can_show_emoji
-from orderamt.sync import sync_orders
+from orderamt.portal import PortalRepository, advisory_lock, create_portal_engine
+from orderamt.report import ConsoleReport, JsonReport, can_show_emoji
+from orderamt.sync import Reporter, sync_orders
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 36_500
@@ -130,34 +134,75 @@ def make_odoo(o: OdooSettings) -> Odoo:
     )
 
 
-def run_sync(settings: Settings, selection: Selection, clock: Clock = utc_now) -> ExitCode:
+@contextmanager
+def run_lock(settings: Settings, engine: Engine) -> Iterator[None]:
+    """One run at a time, per portal table: a lock file, or a lock in the portal database."""
+    if settings.lock == "database":
+        with advisory_lock(engine, settings.schema.table):
+            yield
+        return
+    path = settings.lock_file or default_lock_file(
+        settings.log_file, settings.database_url.reveal(), settings.schema.table
+    )
+    with file_lock(path):
+        yield
+
+
+def run_sync(
+    settings: Settings,
+    selection: Selection,
+    *,
+    clock: Clock = utc_now,
+    quiet: bool = False,
+    as_json: bool = False,
+) -> ExitCode:
     """The sync as `orderamt sync` and `orderamt demo` run it; raises OrderamtError."""
     setup_logging(settings.log_file)
+    json_report = JsonReport() if as_json else None
+    console_report: ConsoleReport | None = None
     try:
         engine = create_portal_engine(settings.database_url.reveal())
         try:
-            console, emoji = make_console()
-            report = ConsoleReport(console, emoji=emoji)
-            report.started()
-            with make_odoo(settings.odoo) as odoo:
-                counts = sync_orders(
-                    PortalRepository(engine, settings.schema),
-                    odoo,
-                    selection,
-                    batch_size=settings.batch_size,
-                    clock=clock,
-                    reporter=report,
-                )
-            report.finished(counts)
+            with run_lock(settings, engine):
+                reporter: Reporter
+                if json_report is not None:
+                    reporter = json_report
+                else:
+                    console, emoji = make_console()
+                    console_report = ConsoleReport(console, emoji=emoji, quiet=quiet)
+                    console_report.started()
+                    reporter = console_report
+                with make_odoo(settings.odoo) as odoo:
+                    counts = sync_orders(
+                        PortalRepository(engine, settings.schema),
+                        odoo,
+                        selection,
+                        batch_size=settings.batch_size,
+                        clock=clock,
+                        reporter=reporter,
+                    )
         finally:
+            if console_report is not None:
+                console_report.stop_progress()
             engine.dispose()
     except OrderamtError as exc:
         context = {"exit_code": int(exc.exit_code)}
         logging.getLogger(LOGGER_NAME).error(exc.message, extra={"context": context})
+        if json_report is not None:
+            _print_json(json_report.document(None, int(exc.exit_code), exc.message))
         raise
     finally:
         close_logging()
-    return ExitCode.PARTIAL if counts.skipped else ExitCode.OK
+    code = ExitCode.PARTIAL if counts.skipped else ExitCode.OK
+    if console_report is not None:
+        console_report.finished(counts)
+    if json_report is not None:
+        _print_json(json_report.document(counts, int(code)))
+    return code
+
+
+def _print_json(document: dict[str, Any]) -> None:
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
 
 ENV_FILE_OPTION = click.option(
@@ -175,8 +220,22 @@ ENV_FILE_OPTION = click.option(
     type=PositiveInt(MAX_DAYS),
     help=f"Orders created in the last N days  [default: {DEFAULT_DAYS}]",
 )
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="Print nothing when nothing changed or failed; else only those orders and the summary.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document, for monitoring.")
 @ENV_FILE_OPTION
-def sync(all_orders: bool, order_id: int | None, days: int | None, env_file: Path | None) -> None:
+def sync(
+    all_orders: bool,
+    order_id: int | None,
+    days: int | None,
+    quiet: bool,
+    as_json: bool,
+    env_file: Path | None,
+) -> None:
     """Update portal order amounts from Odoo.
 
     By default, orders created in the last 30 days that have an Odoo id. An order
@@ -199,7 +258,7 @@ def sync(all_orders: bool, order_id: int | None, days: int | None, env_file: Pat
             selection = Selection(
                 Mode.RECENT, since=utc_now() - timedelta(days=window), days=window
             )
-        code = run_sync(settings, selection)
+        code = run_sync(settings, selection, quiet=quiet, as_json=as_json)
     except OrderamtError as exc:
         _fail(exc)
     raise SystemExit(int(code))

@@ -82,6 +82,10 @@ class Settings:
     schema: PortalSchema
     log_file: Path
     batch_size: int = DEFAULT_BATCH_SIZE
+    lock: str = "file"
+    """file (ORDERAMT_LOCK_FILE) or database (an advisory lock in the portal database)."""
+    lock_file: Path | None = None
+    """None: one per portal table beside the log file."""
 
     @property
     def database_url_for_display(self) -> str:
@@ -225,6 +229,11 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
         c.problems.append(f"ODOO_PROTOCOL must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
     log_file_raw = values.get("ORDERAMT_LOG_FILE", "").strip()
     log_file = Path(log_file_raw).expanduser() if log_file_raw else default_log_file(values)
+    lock = values.get("ORDERAMT_LOCK", "file").strip().lower() or "file"
+    if lock not in ("file", "database"):
+        c.problems.append(f"ORDERAMT_LOCK must be file or database, got {lock!r}")
+    lock_file_raw = values.get("ORDERAMT_LOCK_FILE", "").strip()
+    lock_file = Path(lock_file_raw).expanduser() if lock_file_raw else None
     if c.problems:
         raise ConfigError("configuration: " + "; ".join(c.problems) + " (see .env.example)")
     return Settings(
@@ -243,4 +252,6 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
         schema=schema,
         log_file=log_file,
         batch_size=batch_size,
+        lock=lock,
+        lock_file=lock_file,
     )

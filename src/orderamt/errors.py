@@ -18,6 +18,8 @@ class ExitCode(IntEnum):
     """Odoo could not be reached, refused the login, or answered with something unusable."""
     PORTAL = 4
     """The portal database could not be reached, or its schema does not match."""
+    LOCKED = 75
+    """Another run holds the lock (EX_TEMPFAIL): this one did nothing and may be retried."""
 
 
 EXIT_CODES_HELP = """\
@@ -27,7 +29,8 @@ Exit codes:
   1  the run completed, but some orders could not be synced (see the report)
   2  usage or configuration error
   3  Odoo unreachable, refused the login, or answered with something unusable
-  4  the portal database unreachable, or its schema does not match"""
+  4  the portal database unreachable, or its schema does not match
+  75 another run is still going (the lock is held); nothing was done"""
 
 
 class OrderamtError(Exception):
@@ -66,6 +69,12 @@ class OdooUnavailable(OdooError):
 
     Worth retrying; a refused login, a fault or an unusable answer is not.
     """
+
+
+class LockedError(OrderamtError):
+    """Another run holds the lock."""
+
+    exit_code = ExitCode.LOCKED
 
 
 class PortalError(OrderamtError):

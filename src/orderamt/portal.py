@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -26,6 +28,7 @@ from sqlalchemy import (
     inspect,
     select,
     table,
+    text,
     update,
 )
 from sqlalchemy.engine import Dialect, make_url
@@ -39,7 +42,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.types import TypeEngine
 
 from orderamt.config import PortalSchema
-from orderamt.errors import ConfigError, PortalError
+from orderamt.errors import ConfigError, LockedError, PortalError
 from orderamt.models import Mode, PortalOrder, Selection
 
 CONNECT_TIMEOUT_SECONDS = 10
@@ -313,3 +316,53 @@ def _max_amount(amount_type: Any, schema: PortalSchema) -> Decimal | None:
     if precision is None or scale is None:
         return None
     return Decimal(10) ** (precision - scale) - Decimal(1).scaleb(-scale)
+
+
+@contextmanager
+def advisory_lock(engine: Engine, name: str) -> Iterator[None]:
+    """Hold a lock in the portal database for the run, or raise LockedError at once.
+
+    For installs that run the job on several hosts: PostgreSQL's session advisory lock or
+    MySQL/MariaDB's GET_LOCK, both dropped by the server when the connection ends, however
+    the process died.
+    """
+    dialect = engine.dialect.name
+    if dialect not in ("postgresql", "mysql", "mariadb"):
+        raise ConfigError(
+            f"ORDERAMT_LOCK=database needs PostgreSQL, MySQL or MariaDB, not {dialect}: "
+            "use ORDERAMT_LOCK=file"
+        )
+    key = f"orderamt:{name}"
+    where = engine.url.render_as_string(hide_password=True)
+    if dialect == "postgresql":
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        take = text("SELECT pg_try_advisory_lock(:key)").bindparams(key=number)
+        give = text("SELECT pg_advisory_unlock(:key)").bindparams(key=number)
+    else:
+        take = text("SELECT GET_LOCK(:key, 0)").bindparams(key=key[:64])
+        give = text("SELECT RELEASE_LOCK(:key)").bindparams(key=key[:64])
+    try:
+        conn = engine.connect()
+    except SQLAlchemyError as exc:
+        raise PortalError(f"cannot reach the portal database {where}: {_first_line(exc)}") from exc
+    try:
+        try:
+            held = bool(conn.execute(take).scalar())
+            conn.commit()  # the lock belongs to the session; no transaction stays open
+        except SQLAlchemyError as exc:
+            raise PortalError(
+                f"portal database {where}: taking the run lock failed: {_first_line(exc)}"
+            ) from exc
+        if not held:
+            raise LockedError(
+                f"another orderamt run is still going (database lock '{key}' on {where} is "
+                "held); this one did nothing"
+            )
+        try:
+            yield
+        finally:
+            with suppress(SQLAlchemyError):
+                conn.execute(give)
+                conn.commit()
+    finally:
+        conn.close()

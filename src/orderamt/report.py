@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TextIO
 
 from rich.console import Console
+from rich.progress import Progress, TaskID
 from rich.text import Text
 
 from orderamt.models import Action, Decision, Mode, PortalOrder, Reason, RunCounts, Selection
@@ -75,33 +76,63 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-class ConsoleReport:
-    """Prints a sync run line by line, as decisions are made, onto the console it is given."""
+PROGRESS_FROM = 500
+"""A terminal run over at least this many orders shows a progress bar."""
 
-    def __init__(self, console: Console, *, emoji: bool = True) -> None:
+
+class ConsoleReport:
+    """Prints a sync run line by line, as decisions are made, onto the console it is given.
+
+    `quiet` prints nothing for a run that changed nothing and found nothing wrong, and
+    otherwise only the changed or skipped orders and the summary: cron mails only news.
+    """
+
+    def __init__(
+        self,
+        console: Console,
+        *,
+        emoji: bool = True,
+        quiet: bool = False,
+        progress_from: int = PROGRESS_FROM,
+    ) -> None:
         self.console = console
         self.glyphs = EMOJI if emoji else PLAIN
+        self.quiet = quiet
+        self.progress_from = progress_from
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
 
     def _line(self, text: str, style: str = "") -> None:
         self.console.print(Text(text, style=style), soft_wrap=True)
 
-    def started(self, dry_run: bool = False) -> None:
+    def started(self) -> None:
+        if self.quiet:
+            return
         self._line(f"{self.glyphs.start}Syncing order amounts from Odoo...", "bold")
         self._line("")
 
     def found(self, count: int, selection: Selection, order: PortalOrder | None) -> None:
-        if selection.mode is Mode.ONE and order is not None:
-            text = f"Found order {order.id} ({order.number})"
-        elif selection.mode is Mode.ALL:
-            text = f"Found {plural(count, 'order')} with Odoo IDs"
-        else:
-            text = (
-                f"Found {plural(count, 'recent order')} (last {plural(selection.days or 0, 'day')})"
-            )
-        self._line(text)
-        self._line("")
+        if not self.quiet:
+            if selection.mode is Mode.ONE and order is not None:
+                text = f"Found order {order.id} ({order.number})"
+            elif selection.mode is Mode.ALL:
+                text = f"Found {plural(count, 'order')} with Odoo IDs"
+            else:
+                days = plural(selection.days or 0, "day")
+                text = f"Found {plural(count, 'recent order')} (last {days})"
+            self._line(text)
+            self._line("")
+        if self.console.is_terminal and count >= self.progress_from:
+            # Lines printed through a live progress bar's console scroll above it.
+            self._progress = Progress(console=self.console, transient=True)
+            self._task = self._progress.add_task("Syncing", total=count)
+            self._progress.start()
 
     def decided(self, decision: Decision) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.advance(self._task)
+        if self.quiet and decision.action is Action.UNCHANGED:
+            return
         g = self.glyphs
         order = decision.order
         name = order.number or f"order {order.id}"
@@ -121,7 +152,15 @@ class ConsoleReport:
         else:
             self._line(f"  {g.warning}{name}: {skip_reason(decision)}", "yellow")
 
+    def stop_progress(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
     def finished(self, counts: RunCounts) -> None:
+        self.stop_progress()
+        if self.quiet and not counts.updated and not counts.skipped:
+            return
         parts = [f"{counts.updated} updated", f"{counts.unchanged} unchanged"]
         if counts.skipped:
             parts.append(f"{counts.skipped} skipped")
@@ -136,6 +175,52 @@ class ConsoleReport:
             )
         else:
             self._line(f"{self.glyphs.done}Sync complete!", "bold green")
+
+
+class JsonReport:
+    """Gathers the run for one JSON document, for monitoring: counts and every decision."""
+
+    def __init__(self) -> None:
+        self.selection: Selection | None = None
+        self.orders: list[dict[str, object]] = []
+
+    def found(self, count: int, selection: Selection, order: PortalOrder | None) -> None:
+        self.selection = selection
+
+    def decided(self, decision: Decision) -> None:
+        order = decision.order
+        self.orders.append(
+            {
+                "id": order.id,
+                "order_number": order.number,
+                "odoo_id": order.odoo_ref if isinstance(order.odoo_ref, (int, str)) else None,
+                "action": decision.action.value,
+                "reason": decision.reason.value if decision.reason else None,
+                "old_amount": _amount(order.amount),
+                "new_amount": _amount(decision.new_amount),
+                "detail": decision.detail or None,
+            }
+        )
+
+    def document(
+        self, counts: RunCounts | None, exit_code: int, error: str | None = None
+    ) -> dict[str, object]:
+        selection = self.selection
+        return {
+            "mode": selection.mode.value if selection else None,
+            "days": selection.days if selection else None,
+            "found": counts.found if counts else None,
+            "updated": counts.updated if counts else 0,
+            "unchanged": counts.unchanged if counts else 0,
+            "skipped": counts.skipped if counts else 0,
+            "exit_code": exit_code,
+            "error": error,
+            "orders": self.orders,
+        }
+
+
+def _amount(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
 
 
 def skip_reason(decision: Decision) -> str:
