@@ -71,7 +71,9 @@ def main() -> None:
             now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
             with engine.begin() as conn:
                 conn.execute(
-                    text("UPDATE orders SET total_amount = :amount, updated_at = :now WHERE id = :id"),
+                    text(
+                        "UPDATE orders SET total_amount = :amount, updated_at = :now WHERE id = :id"
+                    ),
                     {
                         "amount": str(new) if sqlite else new,
                         "now": now.strftime("%Y-%m-%d %H:%M:%S") if sqlite else now,

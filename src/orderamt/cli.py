@@ -13,15 +13,18 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 from rich.console import Console
+from rich.text import Text
 from sqlalchemy import Engine
 
 from orderamt import __version__
+from orderamt.checks import run_checks
 from orderamt.config import OdooSettings, PortalSchema, Secret, Settings, load_settings
 from orderamt.errors import EXIT_CODES_HELP, ExitCode, OrderamtError
 from orderamt.lock import default_lock_file, file_lock
@@ -29,7 +32,7 @@ from orderamt.logs import LOGGER_NAME, close_logging, setup_logging
 from orderamt.models import Mode, Selection
 from orderamt.odoo import Odoo, RetryPolicy
 from orderamt.portal import PortalRepository, advisory_lock, create_portal_engine
-from orderamt.report import ConsoleReport, JsonReport, can_show_emoji
+from orderamt.report import ConsoleReport, JsonReport, can_show_emoji, plural
 from orderamt.sync import Reporter, sync_orders
 
 DEFAULT_DAYS = 30
@@ -134,6 +137,12 @@ def make_odoo(o: OdooSettings) -> Odoo:
     )
 
 
+def lock_file_path(settings: Settings) -> Path:
+    return settings.lock_file or default_lock_file(
+        settings.log_file, settings.database_url.reveal(), settings.schema.table
+    )
+
+
 @contextmanager
 def run_lock(settings: Settings, engine: Engine) -> Iterator[None]:
     """One run at a time, per portal table: a lock file, or a lock in the portal database."""
@@ -141,10 +150,7 @@ def run_lock(settings: Settings, engine: Engine) -> Iterator[None]:
         with advisory_lock(engine, settings.schema.table):
             yield
         return
-    path = settings.lock_file or default_lock_file(
-        settings.log_file, settings.database_url.reveal(), settings.schema.table
-    )
-    with file_lock(path):
+    with file_lock(lock_file_path(settings)):
         yield
 
 
@@ -262,6 +268,54 @@ def sync(
     except OrderamtError as exc:
         _fail(exc)
     raise SystemExit(int(code))
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@ENV_FILE_OPTION
+def check(env_file: Path | None) -> None:
+    """Check the setup after editing .env: Odoo, the portal database, the log and the lock.
+
+    Each part is tried on its own and reported on its own line; nothing is written to the
+    portal. Exits 0 when all pass, else with the code of the first part that failed.
+    """
+    try:
+        settings = load_settings(os.environ, env_file)
+        engine = create_portal_engine(settings.database_url.reveal())
+    except OrderamtError as exc:
+        _fail(exc)
+    console, emoji = make_console()
+    o = settings.odoo
+    console.print(
+        f"Odoo:   {o.url}  database {o.db}  user {o.username}  password ********  "
+        f"(protocol {o.protocol})",
+        soft_wrap=True,
+    )
+    console.print(f"Portal: {settings.database_url_for_display}", soft_wrap=True)
+    console.print("")
+    if settings.lock == "database":
+        lock_description = f"advisory lock in {settings.database_url_for_display}"
+    else:
+        lock_description = str(lock_file_path(settings))
+    try:
+        # An operator at the keyboard wants the answer now, not after the retries.
+        with make_odoo(replace(o, retries=0)) as odoo:
+            results = run_checks(
+                settings, engine, odoo, lambda: run_lock(settings, engine), lock_description
+            )
+    finally:
+        engine.dispose()
+    marks = {True: ("✅ ", "[ok]   "), False: ("❌ ", "[FAIL] "), None: ("⏭️  ", "[--]   ")}
+    for result in results:
+        mark = marks[result.passed][0 if emoji else 1]
+        style = {True: "green", False: "red", None: "dim"}[result.passed]
+        console.print(Text(f"{mark}{result.label}: {result.detail}", style=style), soft_wrap=True)
+    failures = [r for r in results if r.passed is False]
+    console.print("")
+    if not failures:
+        console.print(Text("All checks passed.", style="bold green"))
+        raise SystemExit(int(ExitCode.OK))
+    console.print(Text(f"{plural(len(failures), 'check')} failed.", style="bold red"))
+    raise SystemExit(int(failures[0].exit_code))
 
 
 DEMO_ORDERS = [

@@ -105,6 +105,8 @@ class TableInfo:
 
     max_amount: Decimal | None
     odoo_id_is_text: bool
+    columns: tuple[tuple[str, str], ...] = ()
+    """The configured columns as found, with their SQL types, for `orderamt check`."""
 
 
 def create_portal_engine(url: str) -> Engine:
@@ -162,6 +164,16 @@ class PortalRepository:
     def _fail(self, exc: SQLAlchemyError, doing: str) -> PortalError:
         return PortalError(f"portal database {self._where_url}: {doing} failed: {_first_line(exc)}")
 
+    def ping(self) -> None:
+        """Connect once: is the database there at all?"""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(select(1))
+        except SQLAlchemyError as exc:
+            raise PortalError(
+                f"cannot reach the portal database {self._where_url}: {_first_line(exc)}"
+            ) from exc
+
     def check(self) -> TableInfo:
         """Reflect the live table: every configured column present, the amount one numeric."""
         s = self.schema
@@ -197,6 +209,9 @@ class PortalRepository:
         self._info = TableInfo(
             max_amount=_max_amount(amount_type, s),
             odoo_id_is_text=isinstance(odoo_type, String),
+            columns=tuple(
+                (lowered[col.lower()], str(found[lowered[col.lower()]])) for col in wanted.values()
+            ),
         )
         return self._info
 

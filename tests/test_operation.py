@@ -1,0 +1,242 @@
+"""Unattended operation: one run at a time, quiet and JSON output, progress, `orderamt check`."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from rich.console import Console
+
+from orderamt.models import Action, Decision, Mode, PortalOrder, RunCounts, Selection
+from orderamt.report import ConsoleReport
+from orderamt.testing import OdooDouble
+from tests.conftest import Orderamt, PortalDb
+
+RECENT = datetime.now().replace(microsecond=0) - timedelta(days=1)
+
+
+def rows(*spec: tuple[str, str, int]) -> list[dict[str, object]]:
+    return [
+        {"order_number": number, "total_amount": Decimal(amount), "odoo_order_id": odoo_id,
+         "created_at": RECENT, "updated_at": RECENT}
+        for number, amount, odoo_id in spec
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def changed_and_same(portal: PortalDb, odoo: OdooDouble) -> PortalDb:
+    """One order Odoo repriced, one it did not."""
+    portal.insert(*rows(("CHANGED", "1.00", 1), ("SAME", "2.00", 2)))
+    odoo.add_order(id=1, name="S00001", amount_total=10.0)
+    odoo.add_order(id=2, name="S00002", amount_total=2.0)
+    return portal
+
+
+def start(orderamt: Orderamt, *args: str, **env: str) -> subprocess.Popen[str]:
+    """`orderamt ARGS` as its own process, as cron starts it."""
+    full = {**os.environ, **{k: v for k, v in orderamt.env.items() if v is not None}, **env}
+    return subprocess.Popen(
+        [sys.executable, "-m", "orderamt", *args],
+        env=full,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+
+
+@pytest.fixture
+def held_in_odoo(odoo: OdooDouble) -> Iterator[tuple[threading.Event, threading.Event]]:
+    """Makes Odoo's search_read wait until the test lets go: (reached, release)."""
+    reached, release = threading.Event(), threading.Event()
+
+    def hold(method: str) -> None:
+        if method == "search_read":
+            reached.set()
+            release.wait(30)
+
+    odoo.on_call = hold
+    yield reached, release
+    release.set()
+
+
+def lock_env(portal: PortalDb, kind: str) -> dict[str, str]:
+    if kind == "database":
+        if portal.kind == "sqlite":
+            pytest.skip("SQLite has no advisory lock; proven to be refused below")
+        return {"ORDERAMT_LOCK": "database"}
+    return {}
+
+
+@pytest.mark.parametrize("lock", ["file", "database"])
+def test_second_run_exits_75_without_reading(
+    changed_and_same: PortalDb,
+    odoo: OdooDouble,
+    orderamt: Orderamt,
+    held_in_odoo: tuple[threading.Event, threading.Event],
+    lock: str,
+) -> None:
+    """While one run holds the lock, a second prints one line, exits 75 and asks Odoo nothing."""
+    env = lock_env(changed_and_same, lock)
+    reached, release = held_in_odoo
+    first = start(orderamt, "sync", **env)
+    try:
+        assert reached.wait(30), first.stderr.read() if first.stderr else ""
+        asked_before = sum(odoo.calls.values())
+        second = orderamt("sync", **env)
+        assert second.exit_code == 75
+        assert second.stderr.startswith("orderamt: another orderamt run is still going")
+        assert len(second.stderr.strip().splitlines()) == 1
+        assert second.stdout == ""
+        assert sum(odoo.calls.values()) == asked_before
+    finally:
+        release.set()
+        _, err = first.communicate(timeout=60)
+    assert first.returncode == 0, err
+    assert changed_and_same.amounts() == {"CHANGED": Decimal("10.00"), "SAME": Decimal("2.00")}
+
+
+@pytest.mark.parametrize("lock", ["file", "database"])
+def test_killed_run_leaves_no_lock(
+    changed_and_same: PortalDb,
+    odoo: OdooDouble,
+    orderamt: Orderamt,
+    held_in_odoo: tuple[threading.Event, threading.Event],
+    lock: str,
+) -> None:
+    """After `kill -9` of the lock holder, the next run starts at once and does the work."""
+    env = lock_env(changed_and_same, lock)
+    reached, release = held_in_odoo
+    holder = start(orderamt, "sync", **env)
+    assert reached.wait(30)
+    holder.send_signal(signal.SIGKILL)
+    holder.communicate(timeout=30)
+    odoo.on_call = None
+    release.set()
+    run = orderamt("sync", **env)
+    assert run.exit_code == 0, run.stderr
+    assert changed_and_same.amounts() == {"CHANGED": Decimal("10.00"), "SAME": Decimal("2.00")}
+
+
+def test_database_lock_refused_on_sqlite(
+    orderamt_sqlite: Orderamt, sqlite_portal: PortalDb
+) -> None:
+    """ORDERAMT_LOCK=database on SQLite is a configuration error naming the alternative."""
+    sqlite_portal.create()
+    run = orderamt_sqlite("sync", ORDERAMT_LOCK="database")
+    assert run.exit_code == 2
+    assert "ORDERAMT_LOCK=database needs PostgreSQL, MySQL or MariaDB" in run.stderr
+
+
+def test_quiet_prints_nothing_when_nothing_changed(
+    changed_and_same: PortalDb, orderamt: Orderamt
+) -> None:
+    """--quiet: only the changed order and the summary; then nothing at all on a quiet hour."""
+    first = orderamt("sync", "--quiet")
+    assert first.exit_code == 0
+    assert first.lines == [
+        "  ✅ CHANGED: $1.00 → $10.00",
+        "",
+        "Synced: 2 (1 updated, 1 unchanged)",
+        "",
+        "✅ Sync complete!",
+    ]
+    second = orderamt("sync", "--quiet")
+    assert second.exit_code == 0
+    assert second.stdout == ""
+    assert second.stderr == ""
+
+
+def test_quiet_still_shows_problems(portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt) -> None:
+    """--quiet never hides an order that needs a look."""
+    portal.insert(*rows(("GONE", "1.00", 404)))
+    run = orderamt("sync", "-q")
+    assert run.exit_code == 1
+    assert "  ⚠️  GONE: Sale order 404 not found in Odoo (keeping portal amount: $1.00)" in run.lines
+
+
+def test_json_matches_the_database(changed_and_same: PortalDb, orderamt: Orderamt) -> None:
+    """--json prints one document whose decisions match what the database now holds."""
+    run = orderamt("sync", "--json")
+    assert run.exit_code == 0
+    document = json.loads(run.stdout)
+    counts = ("mode", "days", "found", "updated", "unchanged", "skipped")
+    assert {k: document[k] for k in counts} == {
+        "mode": "recent", "days": 30, "found": 2, "updated": 1, "unchanged": 1, "skipped": 0
+    }  # fmt: skip
+    assert document["exit_code"] == 0
+    held = changed_and_same.amounts()
+    for order in document["orders"]:
+        final = order["new_amount"] if order["action"] == "update" else order["old_amount"]
+        assert Decimal(final) == held[order["order_number"]]
+    assert [o["action"] for o in document["orders"]] == ["update", "unchanged"]
+
+
+def test_json_on_failure(changed_and_same: PortalDb, odoo: OdooDouble, orderamt: Orderamt) -> None:
+    """A failed run with --json still prints a document naming the error, and its exit code."""
+    run = orderamt("sync", "--json", ODOO_DB="nodb")
+    assert run.exit_code == 3
+    document = json.loads(run.stdout)
+    assert document["exit_code"] == 3
+    assert "Odoo has no database 'nodb'" in document["error"]
+
+
+def test_progress_bar_on_a_terminal_only() -> None:
+    """A terminal with many orders gets a progress bar; the same run into a file gets none."""
+
+    def render(terminal: bool) -> str:
+        out = io.StringIO()
+        console = Console(file=out, force_terminal=terminal, width=80, color_system=None)
+        report = ConsoleReport(console, progress_from=3)
+        report.found(5, Selection(Mode.ALL), None)
+        for i in range(5):
+            order = PortalOrder(i, f"SO-{i}", Decimal("1.00"), i + 1)
+            report.decided(Decision(order, Action.UNCHANGED))
+        report.finished(RunCounts(found=5, unchanged=5))
+        return out.getvalue()
+
+    assert "━" in render(terminal=True)
+    piped = render(terminal=False)
+    assert "━" not in piped
+    assert "\x1b[" not in piped
+
+
+def test_check_passes_on_a_good_setup(changed_and_same: PortalDb, orderamt: Orderamt) -> None:
+    """`orderamt check` reports each part on its own line, masks the password, exits 0."""
+    run = orderamt("check")
+    assert run.exit_code == 0, run.stdout
+    assert "password ********" in run.stdout
+    if orderamt.protocol == "json2":
+        assert orderamt.env["ODOO_PASSWORD"] not in run.stdout
+    version = "19.0" if orderamt.protocol == "json2" else "18.0"
+    assert f"✅ Odoo reachable: Odoo {version} at " in run.stdout
+    assert f"using {orderamt.protocol}" in run.stdout
+    for label in ("Odoo login", "sale.order readable", "Portal database reachable",
+                  "Portal table and columns", "Log file writable", "Lock usable"):  # fmt: skip
+        assert f"✅ {label}: " in run.stdout
+    assert run.lines[-1] == "All checks passed."
+    assert changed_and_same.amounts() == {"CHANGED": Decimal("1.00"), "SAME": Decimal("2.00")}
+
+
+def test_check_reports_each_broken_part(
+    changed_and_same: PortalDb, orderamt: Orderamt, tmp_path: object
+) -> None:
+    """A wrong password and a wrong column each get their line; the exit is the first's code."""
+    run = orderamt("check", ODOO_PASSWORD="wrong", PORTAL_COL_AMOUNT="nope")
+    assert run.exit_code == 3
+    assert "❌ Odoo login: " in run.stdout
+    assert "⏭️  sale.order readable: not checked" in run.stdout
+    assert "❌ Portal table and columns: " in run.stdout
+    assert "'nope' (PORTAL_COL_AMOUNT)" in run.stdout
+    assert run.lines[-1] == "2 checks failed."
+    portal_only = orderamt("check", PORTAL_COL_AMOUNT="nope")
+    assert portal_only.exit_code == 4
