@@ -551,8 +551,9 @@ def machine_info(servers: Sequence[PortalServer]) -> dict[str, str]:
 # -- the benchmark ----------------------------------------------------------------------------
 
 
-def answer_without_nagle_delay() -> None:
-    """Make the Odoo double send each answer at once, as Odoo does.
+@contextlib.contextmanager
+def answer_without_nagle_delay() -> Iterator[None]:
+    """While inside, the Odoo double sends each answer at once, as Odoo does.
 
     The double's request handler writes an answer's headers and its body separately without
     TCP_NODELAY, so on Linux the body waits for the client's delayed ACK of the headers:
@@ -562,8 +563,18 @@ def answer_without_nagle_delay() -> None:
     handlers turns Nagle's algorithm off; a no-op once the double does so itself.
     """
     handler = getattr(odoo_double, "_Handler", None)
-    if handler is not None:
-        handler.disable_nagle_algorithm = True
+    if handler is None:
+        yield
+        return
+    saved = handler.__dict__.get("disable_nagle_algorithm")
+    handler.disable_nagle_algorithm = True
+    try:
+        yield
+    finally:
+        if saved is None:
+            del handler.disable_nagle_algorithm
+        else:
+            handler.disable_nagle_algorithm = saved
 
 
 def log(message: str) -> None:
@@ -915,8 +926,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> Report:
     """Run the benchmark as the options say; returns everything it measured."""
     options = parse_args(argv)
-    answer_without_nagle_delay()
     with contextlib.ExitStack() as stack:
+        stack.enter_context(answer_without_nagle_delay())
         if options.workdir is None:
             workdir = Path(
                 stack.enter_context(tempfile.TemporaryDirectory(prefix="orderamt-bench-"))
@@ -951,6 +962,8 @@ def main(argv: Sequence[str] | None = None) -> Report:
                 {
                     "machine": report.machine,
                     "latency_ms": options.latency_ms,
+                    "odoo_version": options.odoo_version,
+                    "repeat": options.repeat,
                     "results": [r.as_json() for r in report.results],
                     "targets": [
                         {"target": name, "met": met, "detail": detail}
@@ -967,4 +980,6 @@ def main(argv: Sequence[str] | None = None) -> Report:
 if __name__ == "__main__":
     bench_report = main()
     print(format_report(bench_report))
+    if not bench_report.results:
+        sys.exit(2)  # no database to run on: each reason is under "Skipped"
     sys.exit(0 if bench_report.ok else 1)
