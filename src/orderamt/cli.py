@@ -12,7 +12,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -27,13 +27,14 @@ from orderamt import __version__
 from orderamt.checks import run_checks
 from orderamt.config import OdooSettings, PortalSchema, Secret, Settings, load_settings
 from orderamt.errors import EXIT_CODES_HELP, ExitCode, OrderamtError
+from orderamt.journal import JournalEntry, RunRecord
 from orderamt.lock import default_lock_file, file_lock
 from orderamt.logs import LOGGER_NAME, close_logging, setup_logging
 from orderamt.models import Mode, Selection
 from orderamt.odoo import Odoo, RetryPolicy
 from orderamt.portal import PortalRepository, advisory_lock, create_portal_engine
-from orderamt.report import ConsoleReport, JsonReport, can_show_emoji, plural
-from orderamt.sync import Reporter, sync_orders
+from orderamt.report import ConsoleReport, JsonReport, can_show_emoji, money, plural
+from orderamt.sync import Reporter, revert_run, sync_orders
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 36_500
@@ -161,32 +162,45 @@ def run_sync(
     clock: Clock = utc_now,
     quiet: bool = False,
     as_json: bool = False,
+    dry_run: bool = False,
+    revert: int | None = None,
 ) -> ExitCode:
-    """The sync as `orderamt sync` and `orderamt demo` run it; raises OrderamtError."""
+    """A sync (or a revert) as the commands run it; raises OrderamtError."""
     setup_logging(settings.log_file)
     json_report = JsonReport() if as_json else None
     console_report: ConsoleReport | None = None
     try:
         engine = create_portal_engine(settings.database_url.reveal())
         try:
-            with run_lock(settings, engine):
+            # A dry run writes nothing, so it need not wait for (or block) a real run.
+            with nullcontext() if dry_run else run_lock(settings, engine):
                 reporter: Reporter
                 if json_report is not None:
                     reporter = json_report
                 else:
                     console, emoji = make_console()
-                    console_report = ConsoleReport(console, emoji=emoji, quiet=quiet)
+                    console_report = ConsoleReport(
+                        console, emoji=emoji, quiet=quiet, dry_run=dry_run, reverting=revert
+                    )
                     console_report.started()
                     reporter = console_report
-                with make_odoo(settings.odoo) as odoo:
-                    counts = sync_orders(
-                        PortalRepository(engine, settings.schema),
-                        odoo,
-                        selection,
-                        batch_size=settings.batch_size,
-                        clock=clock,
-                        reporter=reporter,
+                repository = PortalRepository(engine, settings.schema, settings.journal_table)
+                if revert is not None:
+                    counts = revert_run(
+                        repository, revert, clock=clock, reporter=reporter, dry_run=dry_run
                     )
+                else:
+                    with make_odoo(settings.odoo) as odoo:
+                        counts = sync_orders(
+                            repository,
+                            odoo,
+                            selection,
+                            batch_size=settings.batch_size,
+                            clock=clock,
+                            reporter=reporter,
+                            dry_run=dry_run,
+                            skip_conflicts=settings.on_conflict == "skip",
+                        )
         finally:
             if console_report is not None:
                 console_report.stop_progress()
@@ -233,6 +247,12 @@ ENV_FILE_OPTION = click.option(
     help="Print nothing when nothing changed or failed; else only those orders and the summary.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document, for monitoring.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing anywhere.")
+@click.option(
+    "--on-conflict",
+    type=click.Choice(["odoo", "skip"]),
+    help="When both the portal and Odoo changed an amount: odoo (default) wins, or skip.",
+)
 @ENV_FILE_OPTION
 def sync(
     all_orders: bool,
@@ -240,6 +260,8 @@ def sync(
     days: int | None,
     quiet: bool,
     as_json: bool,
+    dry_run: bool,
+    on_conflict: str | None,
     env_file: Path | None,
 ) -> None:
     """Update portal order amounts from Odoo.
@@ -264,10 +286,119 @@ def sync(
             selection = Selection(
                 Mode.RECENT, since=utc_now() - timedelta(days=window), days=window
             )
-        code = run_sync(settings, selection, quiet=quiet, as_json=as_json)
+        if on_conflict:
+            settings = replace(settings, on_conflict=on_conflict)
+        code = run_sync(settings, selection, quiet=quiet, as_json=as_json, dry_run=dry_run)
     except OrderamtError as exc:
         _fail(exc)
     raise SystemExit(int(code))
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("run_id", type=PositiveInt())
+@click.option("--dry-run", is_flag=True, help="Show what would be put back; write nothing.")
+@ENV_FILE_OPTION
+def revert(run_id: int, dry_run: bool, env_file: Path | None) -> None:
+    """Put back the amounts one run changed, where the rows still hold what it wrote.
+
+    A row changed since that run is reported and left alone. The revert is itself a
+    journaled run, so it can be reverted too. RUN_ID comes from `orderamt history`.
+    """
+    try:
+        settings = load_settings(os.environ, env_file)
+        code = run_sync(settings, Selection(Mode.ONE), dry_run=dry_run, revert=run_id)
+    except OrderamtError as exc:
+        _fail(exc)
+    raise SystemExit(int(code))
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.option("--order-id", type=PositiveInt(), help="Every change to this order instead.")
+@click.option("--limit", type=PositiveInt(10_000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead.")
+@ENV_FILE_OPTION
+def history(order_id: int | None, limit: int, as_json: bool, env_file: Path | None) -> None:
+    """List recent runs, or (--order-id) every change orderamt made to one order."""
+    runs: list[RunRecord] = []
+    entries: list[JournalEntry] = []
+    try:
+        settings = load_settings(os.environ, env_file)
+        engine = create_portal_engine(settings.database_url.reveal())
+        try:
+            repository = PortalRepository(engine, settings.schema, settings.journal_table)
+            repository.ping()
+            if order_id is not None:
+                entries = repository.changes(order_id=order_id)
+            else:
+                runs = repository.runs(limit)
+        finally:
+            engine.dispose()
+    except OrderamtError as exc:
+        _fail(exc)
+    if as_json:
+        if order_id is not None:
+            _print_json({"order_id": order_id, "changes": [_entry_json(e) for e in entries]})
+        else:
+            _print_json({"runs": [_run_json(r) for r in runs]})
+        raise SystemExit(0)
+    console, emoji = make_console()
+    arrow = "→" if emoji else "->"
+    if order_id is not None:
+        if not entries:
+            console.print(f"No changes to order {order_id} in the journal.")
+        for e in entries:
+            line = (
+                f"{e.changed_at:%Y-%m-%d %H:%M:%S}  run {e.run_id}  {e.order_number}  "
+                f"{money(e.old_amount)} {arrow} {money(e.new_amount)}"
+            )
+            if e.odoo_write_date:
+                line += f"  (Odoo write_date {e.odoo_write_date})"
+            if e.conflict:
+                line += "  conflict"
+            console.print(line, soft_wrap=True)
+        raise SystemExit(0)
+    if not runs:
+        console.print("No runs in the journal yet.")
+    for r in runs:
+        what = f"revert of run {r.reverts_run}" if r.kind == "revert" else f"sync {r.mode}"
+        ended = f"{r.finished_at:%H:%M:%S}" if r.finished_at else "did not finish"
+        console.print(
+            f"run {r.id}  {r.started_at:%Y-%m-%d %H:%M:%S} {arrow} {ended}  {what}  "
+            f"found {r.found}: {r.updated} updated, {r.unchanged} unchanged, "
+            f"{r.skipped} skipped  exit {r.exit_code}",
+            soft_wrap=True,
+        )
+    raise SystemExit(0)
+
+
+def _entry_json(e: JournalEntry) -> dict[str, Any]:
+    return {
+        "run_id": e.run_id,
+        "order_id": e.order_id,
+        "odoo_id": e.odoo_id,
+        "order_number": e.order_number,
+        "old_amount": None if e.old_amount is None else f"{e.old_amount:.2f}",
+        "new_amount": None if e.new_amount is None else f"{e.new_amount:.2f}",
+        "odoo_write_date": e.odoo_write_date,
+        "changed_at": e.changed_at.isoformat(sep=" "),
+        "conflict": e.conflict,
+    }
+
+
+def _run_json(r: RunRecord) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "kind": r.kind,
+        "mode": r.mode,
+        "reverts_run": r.reverts_run,
+        "started_at": r.started_at.isoformat(sep=" "),
+        "finished_at": r.finished_at.isoformat(sep=" ") if r.finished_at else None,
+        "found": r.found,
+        "updated": r.updated,
+        "unchanged": r.unchanged,
+        "skipped": r.skipped,
+        "exit_code": r.exit_code,
+    }
 
 
 @cli.command(epilog=EXIT_CODES_HELP)

@@ -86,6 +86,9 @@ class Settings:
     """file (ORDERAMT_LOCK_FILE) or database (an advisory lock in the portal database)."""
     lock_file: Path | None = None
     """None: one per portal table beside the log file."""
+    journal_table: str = "orderamt_journal"
+    on_conflict: str = "odoo"
+    """odoo (Odoo wins, the conflict is flagged) or skip (leave such orders alone)."""
 
     @property
     def database_url_for_display(self) -> str:
@@ -234,6 +237,10 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
         c.problems.append(f"ORDERAMT_LOCK must be file or database, got {lock!r}")
     lock_file_raw = values.get("ORDERAMT_LOCK_FILE", "").strip()
     lock_file = Path(lock_file_raw).expanduser() if lock_file_raw else None
+    journal_table = c.identifier("ORDERAMT_JOURNAL_TABLE", "orderamt_journal")
+    on_conflict = values.get("ORDERAMT_ON_CONFLICT", "odoo").strip().lower() or "odoo"
+    if on_conflict not in ("odoo", "skip"):
+        c.problems.append(f"ORDERAMT_ON_CONFLICT must be odoo or skip, got {on_conflict!r}")
     if c.problems:
         raise ConfigError("configuration: " + "; ".join(c.problems) + " (see .env.example)")
     return Settings(
@@ -254,4 +261,6 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
         batch_size=batch_size,
         lock=lock,
         lock_file=lock_file,
+        journal_table=journal_table,
+        on_conflict=on_conflict,
     )

@@ -48,6 +48,10 @@ class Reason(Enum):
     BAD_ODOO_ID = "bad_odoo_id"
     TOO_LARGE = "too_large"
     CHANGED_IN_PORTAL = "changed_in_portal"
+    CHANGED_SINCE = "changed_since"
+    """A revert found the row no longer holding what the reverted run wrote."""
+    CONFLICT = "conflict"
+    """Changed in the portal since orderamt last wrote it, and changed in Odoo too."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,21 @@ class Decision:
     detail: str = ""
     """For skips: the offending value, shown to the user."""
     currency: str | None = None
+    conflict: bool = False
+    """Both systems changed the amount; `detail` holds what orderamt last wrote."""
+    write_date: str | None = None
+    """Odoo's write_date of the sale order, for the journal."""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """An amount to write over what was read, and what the journal keeps of it."""
+
+    order: PortalOrder
+    new_amount: Decimal | None
+    odoo_id: str | None = None
+    write_date: str | None = None
+    conflict: bool = False
 
 
 class Mode(Enum):

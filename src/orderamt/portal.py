@@ -13,14 +13,12 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    DateTime,
     Engine,
     Float,
     Integer,
     Numeric,
     String,
     TableClause,
-    TypeDecorator,
     and_,
     column,
     create_engine,
@@ -31,7 +29,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
     DBAPIError,
@@ -39,64 +37,16 @@ from sqlalchemy.exc import (
     NoSuchTableError,
     SQLAlchemyError,
 )
-from sqlalchemy.types import TypeEngine
 
+from orderamt.coltypes import LaravelTimestamp, Money
 from orderamt.config import PortalSchema
 from orderamt.errors import ConfigError, LockedError, PortalError
-from orderamt.models import Mode, PortalOrder, Selection
+from orderamt.journal import DEFAULT_JOURNAL_TABLE, Journal, JournalEntry, RunRecord
+from orderamt.models import Change, Mode, PortalOrder, RunCounts, Selection
 
 CONNECT_TIMEOUT_SECONDS = 10
-LARAVEL_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 DRIVER_EXTRAS = {"psycopg": "postgres", "psycopg2": "postgres", "pymysql": "mysql"}
-
-
-class Money(TypeDecorator[Decimal]):
-    """A DECIMAL column read as Decimal exactly as stored, and written without a float on the way.
-
-    SQLite has no decimal type: a value is bound as text, which the column's NUMERIC affinity
-    stores as a number, just as Laravel's PDO does.
-    """
-
-    impl = Numeric
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(String())
-        return dialect.type_descriptor(Numeric(asdecimal=True))
-
-    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
-        if value is None or dialect.name != "sqlite":
-            return value
-        return str(value)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        if value is None or isinstance(value, Decimal):
-            return value
-        return Decimal(repr(value) if isinstance(value, float) else str(value))
-
-
-class LaravelTimestamp(TypeDecorator[datetime]):
-    """A naive UTC timestamp; on SQLite the 'YYYY-MM-DD HH:MM:SS' text Laravel writes."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(String())
-        return dialect.type_descriptor(DateTime())
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
-        if value is None or dialect.name != "sqlite":
-            return value
-        return value.strftime(LARAVEL_TIMESTAMP_FORMAT)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if isinstance(value, str):
-            return datetime.fromisoformat(value)
-        return value  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -144,9 +94,13 @@ def _first_line(exc: BaseException) -> str:
 class PortalRepository:
     """Reads portal orders as models and writes new amounts only over what was read."""
 
-    def __init__(self, engine: Engine, schema: PortalSchema) -> None:
+    def __init__(
+        self, engine: Engine, schema: PortalSchema, journal_table: str = DEFAULT_JOURNAL_TABLE
+    ) -> None:
         self.engine = engine
         self.schema = schema
+        self.journal = Journal(journal_table)
+        self._journal_known: bool | None = None
         self._where_url = engine.url.render_as_string(hide_password=True)
         self._info: TableInfo | None = None
         s = schema
@@ -276,28 +230,109 @@ class PortalRepository:
                 return
             last = rows[-1][0]
 
-    def apply(self, updates: Sequence[tuple[PortalOrder, Decimal]], now: datetime) -> set[int]:
-        """Write new amounts in one transaction; returns the ids actually written.
+    def _journal_exists(self) -> bool:
+        if self._journal_known is None:
+            try:
+                with self.engine.connect() as conn:
+                    self._journal_known = self.journal.exists(conn)
+            except SQLAlchemyError as exc:
+                raise self._fail(exc, "looking for the journal") from exc
+        return self._journal_known
+
+    def last_written(self, order_ids: Sequence[int]) -> dict[int, Decimal | None]:
+        """What orderamt last wrote to each order, per the journal (empty before the first)."""
+        if not order_ids or not self._journal_exists():
+            return {}
+        try:
+            with self.engine.connect() as conn:
+                return self.journal.last_written(conn, order_ids)
+        except SQLAlchemyError as exc:
+            raise self._fail(exc, "reading the journal") from exc
+
+    def start_run(self, kind: str, mode: str, now: datetime, reverts: int | None = None) -> int:
+        """Record a run (creating the journal's tables on first use); returns its id."""
+        try:
+            with self.engine.begin() as conn:
+                self.journal.create(conn)
+                self._journal_known = True
+                return self.journal.start_run(conn, kind, mode, now, reverts)
+        except SQLAlchemyError as exc:
+            raise self._fail(exc, "recording the run in the journal") from exc
+
+    def finish_run(self, run_id: int, now: datetime, counts: RunCounts, code: int) -> None:
+        values = {
+            "found": counts.found,
+            "updated": counts.updated,
+            "unchanged": counts.unchanged,
+            "skipped": counts.skipped,
+        }
+        try:
+            with self.engine.begin() as conn:
+                self.journal.finish_run(conn, run_id, now, values, code)
+        except SQLAlchemyError as exc:
+            raise self._fail(exc, "recording the end of the run") from exc
+
+    def runs(self, limit: int) -> list[RunRecord]:
+        if not self._journal_exists():
+            return []
+        with self.engine.connect() as conn:
+            return self.journal.recent_runs(conn, limit)
+
+    def run(self, run_id: int) -> RunRecord | None:
+        if not self._journal_exists():
+            return None
+        with self.engine.connect() as conn:
+            return self.journal.get_run(conn, run_id)
+
+    def changes(
+        self, *, run_id: int | None = None, order_id: int | None = None
+    ) -> list[JournalEntry]:
+        if not self._journal_exists():
+            return []
+        with self.engine.connect() as conn:
+            return self.journal.entries(conn, run_id=run_id, order_id=order_id)
+
+    def apply(self, changes: Sequence[Change], now: datetime, run_id: int | None) -> set[int]:
+        """Write new amounts and their journal entries in one transaction; returns ids written.
 
         A row is written only while it still holds the amount that was read, so a change the
-        portal made meanwhile is never overwritten.
+        portal made meanwhile is never overwritten. With `run_id`, each write is journaled in
+        the same transaction, so the journal and the orders always agree.
         """
-        if not updates:
+        if not changes:
             return set()
         c = self.table.c
         s = self.schema
         written: set[int] = set()
+        entries: list[JournalEntry] = []
         try:
             with self.engine.begin() as conn:
-                for order, new_amount in updates:
+                for change in changes:
+                    order = change.order
                     amount = c[s.amount]
                     same = amount.is_(None) if order.amount is None else amount == order.amount
-                    values: dict[str, Any] = {s.amount: new_amount}
+                    values: dict[str, Any] = {s.amount: change.new_amount}
                     if s.updated:
                         values[s.updated] = now
                     stmt = update(self.table).where(and_(c[s.id] == order.id, same)).values(values)
-                    if conn.execute(stmt).rowcount == 1:
-                        written.add(order.id)
+                    if conn.execute(stmt).rowcount != 1:
+                        continue
+                    written.add(order.id)
+                    if run_id is not None:
+                        entries.append(
+                            JournalEntry(
+                                run_id=run_id,
+                                order_id=order.id,
+                                odoo_id=change.odoo_id,
+                                order_number=order.number,
+                                old_amount=order.amount,
+                                new_amount=change.new_amount,
+                                odoo_write_date=change.write_date,
+                                changed_at=now,
+                                conflict=change.conflict,
+                            )
+                        )
+                self.journal.record(conn, entries)
         except SQLAlchemyError as exc:
             raise self._fail(exc, "writing a batch (rolled back)") from exc
         return written

@@ -67,11 +67,16 @@ def reconcile(
     *,
     max_amount: Decimal | None = None,
     decimals: int = MONEY_DECIMALS,
+    last_written: Decimal | None = None,
+    skip_conflicts: bool = False,
 ) -> Decision:
     """Decide whether the portal takes Odoo's amount for this order.
 
     `odoo` is None when Odoo has no sale order with the portal's id. `max_amount` is the
     largest value the portal column can hold; a larger amount is skipped, never truncated.
+    `last_written` is what orderamt last wrote to the order: a portal amount that differs from
+    it was changed in the portal since, and with Odoo's amount differing too, that is a
+    conflict. Odoo wins (the sync is one-way) unless `skip_conflicts`.
     """
     odoo_id = parse_odoo_id(order.odoo_ref)
     if odoo_id is None:
@@ -101,4 +106,25 @@ def reconcile(
             detail=str(max_amount),
             currency=odoo.currency,
         )
-    return Decision(order, Action.UPDATE, new_amount=amount, currency=odoo.currency)
+    written = to_money(last_written, decimals) if last_written is not None else None
+    conflict = written is not None and current != written
+    if conflict and skip_conflicts:
+        return Decision(
+            order,
+            Action.SKIP,
+            new_amount=amount,
+            reason=Reason.CONFLICT,
+            detail=str(written),
+            currency=odoo.currency,
+            conflict=True,
+            write_date=odoo.write_date,
+        )
+    return Decision(
+        order,
+        Action.UPDATE,
+        new_amount=amount,
+        currency=odoo.currency,
+        conflict=conflict,
+        detail=str(written) if conflict else "",
+        write_date=odoo.write_date,
+    )

@@ -94,8 +94,12 @@ class ConsoleReport:
         emoji: bool = True,
         quiet: bool = False,
         progress_from: int = PROGRESS_FROM,
+        dry_run: bool = False,
+        reverting: int | None = None,
     ) -> None:
         self.console = console
+        self.dry_run = dry_run
+        self.reverting = reverting
         self.glyphs = EMOJI if emoji else PLAIN
         self.quiet = quiet
         self.progress_from = progress_from
@@ -108,12 +112,20 @@ class ConsoleReport:
     def started(self) -> None:
         if self.quiet:
             return
-        self._line(f"{self.glyphs.start}Syncing order amounts from Odoo...", "bold")
+        if self.reverting is not None:
+            text = f"Reverting run {self.reverting}..."
+        else:
+            text = "Syncing order amounts from Odoo..."
+        if self.dry_run:
+            text += " (dry run: nothing will be written)"
+        self._line(f"{self.glyphs.start}{text}", "bold")
         self._line("")
 
     def found(self, count: int, selection: Selection, order: PortalOrder | None) -> None:
         if not self.quiet:
-            if selection.mode is Mode.ONE and order is not None:
+            if self.reverting is not None:
+                text = f"Found {plural(count, 'change')} made by run {self.reverting}"
+            elif selection.mode is Mode.ONE and order is not None:
                 text = f"Found order {order.id} ({order.number})"
             elif selection.mode is Mode.ALL:
                 text = f"Found {plural(count, 'order')} with Odoo IDs"
@@ -141,7 +153,14 @@ class ConsoleReport:
         reason = decision.reason
         if decision.action is Action.UPDATE:
             new = money(decision.new_amount, cur)
-            self._line(f"  {g.updated}{name}: {portal} {g.arrow} {new}", "green")
+            would = "would update " if self.dry_run else ""
+            text = f"  {g.updated}{name}: {would}{portal} {g.arrow} {new}"
+            if decision.conflict:
+                wrote = money(Decimal(decision.detail), cur)
+                text += (
+                    f" (conflict: changed in the portal since orderamt wrote {wrote}; Odoo wins)"
+                )
+            self._line(text, "yellow" if decision.conflict else "green")
         elif reason is Reason.ZERO_IN_ODOO:
             zero = money(Decimal("0.00"), cur)
             self._line(
@@ -161,13 +180,19 @@ class ConsoleReport:
         self.stop_progress()
         if self.quiet and not counts.updated and not counts.skipped:
             return
-        parts = [f"{counts.updated} updated", f"{counts.unchanged} unchanged"]
+        updated = "would be updated" if self.dry_run else "updated"
+        parts = [f"{counts.updated} {updated}", f"{counts.unchanged} unchanged"]
         if counts.skipped:
             parts.append(f"{counts.skipped} skipped")
+        verb = "Reverted" if self.reverting is not None else "Synced"
+        if self.dry_run:
+            verb = "Would revert" if self.reverting is not None else "Would sync"
         self._line("")
-        self._line(f"Synced: {counts.synced} ({', '.join(parts)})", "bold")
+        self._line(f"{verb}: {counts.synced} ({', '.join(parts)})", "bold")
         self._line("")
-        if counts.skipped:
+        if self.dry_run:
+            self._line(f"{self.glyphs.done}Dry run complete: nothing was written.", "bold green")
+        elif counts.skipped:
             needing = plural(counts.skipped, "order")
             self._line(
                 f"{self.glyphs.attention}Sync complete; {needing} need a look (see above)",
@@ -242,4 +267,13 @@ def skip_reason(decision: Decision) -> str:
         )
     if reason is Reason.CHANGED_IN_PORTAL:
         return "Changed in the portal during the run; the portal's change was kept"
+    if reason is Reason.CHANGED_SINCE:
+        return f"Changed since that run (now {money(order.amount)}); left alone"
+    if reason is Reason.CONFLICT:
+        new = money(decision.new_amount, decision.currency)
+        wrote = money(Decimal(decision.detail), decision.currency)
+        return (
+            f"Conflict: changed in the portal since orderamt wrote {wrote}, and Odoo now says "
+            f"{new} ({keeping}; --on-conflict skip)"
+        )
     return "Skipped"

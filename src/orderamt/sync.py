@@ -8,9 +8,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from orderamt.errors import UsageError
+from orderamt.errors import ExitCode, OrderamtError, UsageError
+from orderamt.journal import JournalEntry, RunRecord
 from orderamt.models import (
     Action,
+    Change,
     Decision,
     Mode,
     OdooTotal,
@@ -30,7 +32,7 @@ class TableLimits(Protocol):
 
 
 class OrderStore(Protocol):
-    """Where portal orders are read and written (the portal repository meets this)."""
+    """Where portal orders are read and written, with their journal (the repository meets this)."""
 
     def check(self) -> TableLimits: ...
 
@@ -40,7 +42,19 @@ class OrderStore(Protocol):
 
     def batches(self, selection: Selection, size: int) -> Iterator[list[PortalOrder]]: ...
 
-    def apply(self, updates: Sequence[tuple[PortalOrder, Decimal]], now: datetime) -> set[int]: ...
+    def last_written(self, order_ids: Sequence[int]) -> dict[int, Decimal | None]: ...
+
+    def apply(self, changes: Sequence[Change], now: datetime, run_id: int | None) -> set[int]: ...
+
+    def start_run(self, kind: str, mode: str, now: datetime, reverts: int | None = None) -> int: ...
+
+    def finish_run(self, run_id: int, now: datetime, counts: RunCounts, code: int) -> None: ...
+
+    def run(self, run_id: int) -> RunRecord | None: ...
+
+    def changes(
+        self, *, run_id: int | None = None, order_id: int | None = None
+    ) -> list[JournalEntry]: ...
 
 
 class TotalsSource(Protocol):
@@ -52,11 +66,15 @@ class TotalsSource(Protocol):
 
 
 class Reporter(Protocol):
-    """Who is told about the run as it goes (the console report meets this)."""
+    """Who is told about the run as it goes (the console and JSON reports meet this)."""
 
     def found(self, count: int, selection: Selection, order: PortalOrder | None) -> None: ...
 
     def decided(self, decision: Decision) -> None: ...
+
+
+def exit_code_for(counts: RunCounts) -> ExitCode:
+    return ExitCode.PARTIAL if counts.skipped else ExitCode.OK
 
 
 def sync_orders(
@@ -67,12 +85,15 @@ def sync_orders(
     batch_size: int,
     clock: Callable[[], datetime],
     reporter: Reporter,
+    dry_run: bool = False,
+    skip_conflicts: bool = False,
 ) -> RunCounts:
     """Bring the selected portal orders in line with Odoo, one committed batch at a time.
 
     The portal's schema is checked before Odoo is asked anything, and Odoo's login before any
     order is read, so a bad setup writes nothing. A failure part-way leaves the batches before
-    it committed and the current one untouched; the next run picks up the rest.
+    it committed (with their journal entries) and the current one untouched; the next run
+    picks up the rest. A dry run decides everything and writes nothing anywhere.
     """
     limits = portal.check()
     single: PortalOrder | None = None
@@ -80,27 +101,57 @@ def sync_orders(
         single = _single_order(portal, selection)
     odoo.login()
     counts = RunCounts(found=portal.count(selection))
+    started = clock()
+    run_id: int | None = None
+
+    def record_run() -> int | None:
+        # The run is recorded once Odoo has answered: a run that fails before writes nothing.
+        nonlocal run_id
+        if run_id is None and not dry_run:
+            run_id = portal.start_run("sync", selection.mode.value, started)
+        return run_id
+
     reporter.found(counts.found, selection, single)
     log.info(
-        "Run started", extra={"context": {"mode": selection.mode.value, "found": counts.found}}
-    )
-    for batch in portal.batches(selection, batch_size):
-        for decision in _sync_batch(portal, odoo, batch, limits.max_amount, clock):
-            counts.add(decision)
-            reporter.decided(decision)
-    log.info(
-        "Run finished",
-        extra={
-            "context": {
-                "mode": selection.mode.value,
-                "found": counts.found,
-                "updated": counts.updated,
-                "unchanged": counts.unchanged,
-                "skipped": counts.skipped,
-            }
-        },
-    )
+        "Run started",
+        extra={"context": {"mode": selection.mode.value, "dry_run": dry_run,
+                           "found": counts.found}},
+    )  # fmt: skip
+    try:
+        for batch in portal.batches(selection, batch_size):
+            decisions = _decide(portal, odoo, batch, limits.max_amount, skip_conflicts)
+            if not dry_run:
+                decisions = _write(portal, decisions, clock(), record_run())
+            for decision in decisions:
+                counts.add(decision)
+                reporter.decided(decision)
+    except OrderamtError as exc:
+        if run_id is not None:
+            _finish(portal, run_id, clock(), counts, int(exc.exit_code))
+        raise
+    if record_run() is not None:
+        assert run_id is not None
+        _finish(portal, run_id, clock(), counts, int(exit_code_for(counts)))
+    log.info("Run finished", extra={"context": {"run": run_id, **_tally(selection, counts)}})
     return counts
+
+
+def _tally(selection: Selection, counts: RunCounts) -> dict[str, object]:
+    return {
+        "mode": selection.mode.value,
+        "found": counts.found,
+        "updated": counts.updated,
+        "unchanged": counts.unchanged,
+        "skipped": counts.skipped,
+    }
+
+
+def _finish(portal: OrderStore, run_id: int, now: datetime, counts: RunCounts, code: int) -> None:
+    try:
+        portal.finish_run(run_id, now, counts, code)
+    except OrderamtError as exc:
+        # The run's own outcome matters more than its record; say so in the log.
+        log.error("Could not record the end of the run", extra={"context": {"error": exc.message}})
 
 
 def _single_order(portal: OrderStore, selection: Selection) -> PortalOrder:
@@ -116,18 +167,43 @@ def _single_order(portal: OrderStore, selection: Selection) -> PortalOrder:
     return order
 
 
-def _sync_batch(
+def _decide(
     portal: OrderStore,
     odoo: TotalsSource,
     batch: list[PortalOrder],
     max_amount: Decimal | None,
-    clock: Callable[[], datetime],
+    skip_conflicts: bool,
 ) -> list[Decision]:
     ids = sorted({i for i in (parse_odoo_id(o.odoo_ref) for o in batch) if i is not None})
     totals = odoo.fetch_totals(ids)
-    decisions = [reconcile(order, _lookup(totals, order), max_amount=max_amount) for order in batch]
-    updates = [(d.order, d.new_amount) for d in decisions if d.action is Action.UPDATE]
-    written = portal.apply([(o, a) for o, a in updates if a is not None], clock())
+    written = portal.last_written([o.id for o in batch])
+    return [
+        reconcile(
+            order,
+            _lookup(totals, order),
+            max_amount=max_amount,
+            last_written=written.get(order.id),
+            skip_conflicts=skip_conflicts,
+        )
+        for order in batch
+    ]
+
+
+def _write(
+    portal: OrderStore, decisions: list[Decision], now: datetime, run_id: int | None
+) -> list[Decision]:
+    changes = [
+        Change(
+            d.order,
+            d.new_amount,
+            odoo_id=str(parse_odoo_id(d.order.odoo_ref)),
+            write_date=d.write_date,
+            conflict=d.conflict,
+        )
+        for d in decisions
+        if d.action is Action.UPDATE
+    ]
+    written = portal.apply(changes, now, run_id)
     return [_confirm(decision, written) for decision in decisions]
 
 
@@ -139,6 +215,8 @@ def _lookup(totals: dict[int, OdooTotal], order: PortalOrder) -> OdooTotal | Non
 def _confirm(decision: Decision, written: set[int]) -> Decision:
     """An update the database did not take was raced by a portal change: report it as such."""
     if decision.action is not Action.UPDATE:
+        if decision.reason is Reason.CONFLICT:
+            _log_conflict(decision, "skipped")
         return decision
     order = decision.order
     if order.id not in written:
@@ -153,6 +231,8 @@ def _confirm(decision: Decision, written: set[int]) -> Decision:
             reason=Reason.CHANGED_IN_PORTAL,
             currency=decision.currency,
         )
+    if decision.conflict:
+        _log_conflict(decision, "Odoo wins")
     log.info(
         "Synced order amount from Odoo",
         extra={
@@ -165,3 +245,84 @@ def _confirm(decision: Decision, written: set[int]) -> Decision:
         },
     )
     return decision
+
+
+def _log_conflict(decision: Decision, outcome: str) -> None:
+    order = decision.order
+    log.warning(
+        "Conflict: amount changed in the portal and in Odoo",
+        extra={
+            "context": {
+                "order_id": order.id,
+                "order_number": order.number,
+                "orderamt_wrote": decision.detail,
+                "portal_amount": None if order.amount is None else f"{order.amount:.2f}",
+                "odoo_amount": f"{decision.new_amount:.2f}",
+                "outcome": outcome,
+            }
+        },
+    )
+
+
+def revert_run(
+    portal: OrderStore,
+    run_id: int,
+    *,
+    clock: Callable[[], datetime],
+    reporter: Reporter,
+    dry_run: bool = False,
+) -> RunCounts:
+    """Put back the old amounts of one run, only where a row still holds what that run wrote.
+
+    The revert is a journaled run itself, so it can be reverted in turn.
+    """
+    portal.check()
+    if portal.run(run_id) is None:
+        raise UsageError(f"run {run_id} is not in the journal (see: orderamt history)")
+    entries = portal.changes(run_id=run_id)
+    selection = Selection(Mode.ONE)
+    counts = RunCounts(found=len(entries))
+    reporter.found(counts.found, selection, None)
+    revert_id = None if dry_run else portal.start_run("revert", "revert", clock(), run_id)
+    current = {o.id: o for o in (portal.get(e.order_id) for e in entries) if o is not None}
+    decisions: list[Decision] = []
+    for entry in entries:
+        order = current.get(entry.order_id)
+        holds = order is not None and _same(order.amount, entry.new_amount)
+        subject = PortalOrder(entry.order_id, entry.order_number, entry.new_amount, entry.odoo_id)
+        if holds:
+            decisions.append(Decision(subject, Action.UPDATE, new_amount=entry.old_amount))
+        else:
+            seen = PortalOrder(
+                entry.order_id,
+                entry.order_number,
+                order.amount if order else None,
+                entry.odoo_id,
+            )
+            decisions.append(Decision(seen, Action.SKIP, reason=Reason.CHANGED_SINCE))
+    if not dry_run:
+        changes = [
+            Change(d.order, d.new_amount, odoo_id=str(d.order.odoo_ref))
+            for d in decisions
+            if d.action is Action.UPDATE
+        ]
+        written = portal.apply(changes, clock(), revert_id)
+        decisions = [
+            d
+            if d.action is not Action.UPDATE or d.order.id in written
+            else Decision(d.order, Action.SKIP, reason=Reason.CHANGED_SINCE)
+            for d in decisions
+        ]
+    for decision in decisions:
+        counts.add(decision)
+        reporter.decided(decision)
+    if revert_id is not None:
+        _finish(portal, revert_id, clock(), counts, int(exit_code_for(counts)))
+    log.info("Revert finished", extra={"context": {"run": revert_id, "reverts": run_id}})
+    return counts
+
+
+def _same(a: Decimal | None, b: Decimal | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.quantize(Decimal("0.01")) == b.quantize(Decimal("0.01"))

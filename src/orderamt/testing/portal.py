@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import mysql
 
-from orderamt.portal import LaravelTimestamp, Money
+from orderamt.coltypes import LaravelTimestamp, Money
 
 OdooIdType = Literal["int", "bigint", "varchar"]
 
