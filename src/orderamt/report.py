@@ -199,7 +199,8 @@ class ConsoleReport:
                 "bold yellow",
             )
         else:
-            self._line(f"{self.glyphs.done}Sync complete!", "bold green")
+            done = "Revert complete!" if self.reverting is not None else "Sync complete!"
+            self._line(f"{self.glyphs.done}{done}", "bold green")
 
 
 class JsonReport:

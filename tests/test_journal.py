@@ -1,0 +1,176 @@
+"""Nothing lost: the journal, history, revert, dry runs and conflicts, on every engine."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import text
+
+from orderamt.testing import OdooDouble
+from tests.conftest import Orderamt, PortalDb
+from tests.test_operation import start
+
+RECENT = datetime.now().replace(microsecond=0) - timedelta(days=1)
+
+
+def fill(portal: PortalDb, odoo: OdooDouble, count: int = 3) -> None:
+    """`count` orders at 1.00 that Odoo has at 10.00, 20.00, ..."""
+    portal.insert(
+        *(
+            {"order_number": f"SO-{i}", "total_amount": Decimal("1.00"), "odoo_order_id": i,
+             "created_at": RECENT, "updated_at": RECENT}
+            for i in range(1, count + 1)
+        )
+    )  # fmt: skip
+    odoo.add_orders(
+        {"id": i, "name": f"S{i:05}", "amount_total": 10.0 * i} for i in range(1, count + 1)
+    )
+
+
+def journal(portal: PortalDb) -> list[dict[str, object]]:
+    with portal.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT run_id, order_id, old_amount, new_amount FROM orderamt_journal ORDER BY id"
+            )
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+def set_amount(portal: PortalDb, number: str, amount: str) -> None:
+    with portal.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE orders SET total_amount = :a WHERE order_number = :n"),
+            {"a": amount, "n": number},
+        )
+
+
+def test_run_history_and_revert_restore_amounts(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """A sync, then its revert, leaves every amount as before; history shows both runs."""
+    fill(portal, odoo)
+    before = portal.amounts()
+    assert orderamt("sync").exit_code == 0
+    assert portal.amounts() == {"SO-1": Decimal("10.00"), "SO-2": Decimal("20.00"),
+                                "SO-3": Decimal("30.00")}  # fmt: skip
+    entries = journal(portal)
+    assert [(e["order_id"], Decimal(str(e["new_amount"]))) for e in entries] == [
+        (1, Decimal("10.00")), (2, Decimal("20.00")), (3, Decimal("30.00"))
+    ]  # fmt: skip
+    reverted = orderamt("revert", "1")
+    assert reverted.exit_code == 0, reverted.stderr
+    assert "Reverted: 3 (3 updated, 0 unchanged)" in reverted.lines
+    assert portal.amounts() == before
+    runs = json.loads(orderamt("history", "--json").stdout)["runs"]
+    assert [(r["id"], r["kind"], r["reverts_run"], r["updated"]) for r in runs] == [
+        (2, "revert", 1, 3), (1, "sync", None, 3)
+    ]  # fmt: skip
+    changes = json.loads(orderamt("history", "--order-id", "2", "--json").stdout)["changes"]
+    assert [(c["run_id"], c["old_amount"], c["new_amount"]) for c in changes] == [
+        (1, "1.00", "20.00"), (2, "20.00", "1.00")
+    ]  # fmt: skip
+    again = orderamt("revert", "2")
+    assert again.exit_code == 0
+    assert portal.amounts()["SO-2"] == Decimal("20.00")
+
+
+def test_revert_leaves_a_portal_edit(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """A row edited in the portal after the run is reported as changed since and kept."""
+    fill(portal, odoo)
+    orderamt("sync")
+    set_amount(portal, "SO-2", "77.00")
+    run = orderamt("revert", "1")
+    assert run.exit_code == 1
+    assert "  ⚠️  SO-2: Changed since that run (now $77.00); left alone" in run.lines
+    assert portal.amounts() == {"SO-1": Decimal("1.00"), "SO-2": Decimal("77.00"),
+                                "SO-3": Decimal("1.00")}  # fmt: skip
+
+
+def test_revert_of_unknown_run(portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt) -> None:
+    """Reverting a run that is not in the journal is a usage error."""
+    fill(portal, odoo)
+    run = orderamt("revert", "42")
+    assert run.exit_code == 2
+    assert "run 42 is not in the journal" in run.stderr
+
+
+def test_dry_run_writes_nothing(portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt) -> None:
+    """--dry-run reports what would change and leaves every byte (SQLite) or row as it was."""
+    fill(portal, odoo)
+    before = portal.snapshot()
+    run = orderamt("sync", "--all", "--dry-run")
+    assert run.exit_code == 0
+    assert "  ✅ SO-1: would update $1.00 → $10.00" in run.lines
+    assert "Would sync: 3 (3 would be updated, 0 unchanged)" in run.lines
+    assert "✅ Dry run complete: nothing was written." in run.lines
+    assert portal.snapshot() == before
+    with portal.engine.connect() as conn:
+        from sqlalchemy import inspect
+
+        assert not inspect(conn).has_table("orderamt_journal")
+    orderamt("sync")
+    orderamt("revert", "1", "--dry-run")
+    assert portal.amounts()["SO-1"] == Decimal("10.00")
+
+
+def test_conflict_flagged_or_skipped(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """Both sides changed an amount: Odoo wins and it is flagged, or --on-conflict skip."""
+    fill(portal, odoo, count=2)
+    orderamt("sync")
+    set_amount(portal, "SO-1", "15.00")
+    set_amount(portal, "SO-2", "16.00")
+    odoo.orders[1]["amount_total"] = 11.0
+    odoo.orders[2]["amount_total"] = 21.0
+    skipped = orderamt("sync", "--order-id", "1", "--on-conflict", "skip")
+    assert skipped.exit_code == 1
+    assert any("SO-1: Conflict: changed in the portal since orderamt wrote $10.00" in line
+               for line in skipped.lines)  # fmt: skip
+    assert portal.amounts()["SO-1"] == Decimal("15.00")
+    run = orderamt("sync")
+    assert run.exit_code == 0
+    assert (
+        "  ✅ SO-2: $16.00 → $21.00 (conflict: changed in the portal since orderamt wrote "
+        "$20.00; Odoo wins)"
+    ) in run.lines
+    assert portal.amounts() == {"SO-1": Decimal("11.00"), "SO-2": Decimal("21.00")}
+    conflicts = [line for line in orderamt.log_file.read_text().splitlines() if "Conflict:" in line]
+    assert len(conflicts) == 3
+
+
+def test_killed_between_batches_journal_agrees(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """A run killed while waiting on Odoo for its second batch: journal and orders agree."""
+    fill(portal, odoo, count=6)
+    reached = threading.Event()
+    release = threading.Event()
+
+    def hold(method: str) -> None:
+        if method == "search_read" and odoo.calls["search_read"] >= 2:
+            reached.set()
+            release.wait(30)
+
+    odoo.on_call = hold
+    process = start(orderamt, "sync", ORDERAMT_BATCH_SIZE="3")
+    try:
+        assert reached.wait(30)
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=30)
+    finally:
+        release.set()
+    amounts = portal.amounts()
+    changed = {n for n, a in amounts.items() if a != Decimal("1.00")}
+    journaled = {f"SO-{e['order_id']}" for e in journal(portal)}
+    assert changed == journaled == {"SO-1", "SO-2", "SO-3"}
+    odoo.on_call = None
+    assert orderamt("sync", ORDERAMT_BATCH_SIZE="3").exit_code == 0
+    assert len(journal(portal)) == 6
