@@ -8,6 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from orderamt.cli import cli
+from tests.test_sync import SCENARIO_LINES
 
 
 def test_demo_runs_the_three_order_scenario() -> None:
@@ -18,19 +19,7 @@ def test_demo_runs_the_three_order_scenario() -> None:
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Demo: a throw-away portal database and an Odoo test double at ")
     assert "http://127.0.0.1:" in lines[0]
-    assert lines[2:13] == [
-        "🔄 Syncing order amounts from Odoo...",
-        "",
-        "Found 3 recent orders (last 30 days)",
-        "",
-        "  ✅ AFINET-SO-699C2E7046573: $857.87 → $950.00",
-        "  ⏭️  AFINET-SO-699C2E20AFF48: No change ($857.87)",
-        "  ⏭️  AFINET-SO-699C2DF59FE0D: Still $0.00 in Odoo (keeping portal amount: $857.87)",
-        "",
-        "Synced: 3 (1 updated, 2 unchanged)",
-        "",
-        "✅ Sync complete!",
-    ]
+    assert lines[2:13] == SCENARIO_LINES
     assert result.stderr == ""
     assert set(Path(tempfile.gettempdir()).glob("orderamt-demo-*")) == before
 

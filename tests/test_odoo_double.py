@@ -19,23 +19,11 @@ from xml.parsers.expat import ExpatError
 
 import pytest
 
+from orderamt.odoo.xmlrpc import TimeoutTransport
 from orderamt.testing import OdooDouble
 
 FIELDS = ["name", "amount_total", "state", "currency_id", "write_date"]
 KEY = "0123456789abcdef0123456789abcdef01234567"
-
-
-class TimeoutTransport(xmlrpc.client.Transport):
-    """xmlrpc.client waits forever by default; this transport gives up after `timeout`."""
-
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self.timeout = timeout
-
-    def make_connection(self, host: Any) -> http.client.HTTPConnection:
-        connection = super().make_connection(host)
-        connection.timeout = self.timeout
-        return connection
 
 
 @contextmanager

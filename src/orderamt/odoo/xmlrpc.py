@@ -17,7 +17,7 @@ from orderamt.odoo.retry import NO_RETRIES, RetryPolicy, with_retries
 T = TypeVar("T")
 
 
-class _TimeoutTransport(xmlrpc.client.Transport):
+class TimeoutTransport(xmlrpc.client.Transport):
     """The stock transport waits forever on a silent server; this one gives up after `timeout`."""
 
     def __init__(self, timeout: float) -> None:
@@ -30,7 +30,7 @@ class _TimeoutTransport(xmlrpc.client.Transport):
         return connection
 
 
-class _TimeoutSafeTransport(xmlrpc.client.SafeTransport):
+class TimeoutSafeTransport(xmlrpc.client.SafeTransport):
     def __init__(self, timeout: float) -> None:
         super().__init__()
         self.timeout = timeout
@@ -85,9 +85,9 @@ class XmlRpcOdoo:
     def _new_proxy(self, service: str) -> xmlrpc.client.ServerProxy:
         transport: xmlrpc.client.Transport
         if self.url.startswith("https:"):
-            transport = _TimeoutSafeTransport(self.timeout)
+            transport = TimeoutSafeTransport(self.timeout)
         else:
-            transport = _TimeoutTransport(self.timeout)
+            transport = TimeoutTransport(self.timeout)
         return xmlrpc.client.ServerProxy(f"{self.url}/xmlrpc/2/{service}", transport=transport)
 
     def _call(self, what: str, call: Callable[[], T]) -> T:
