@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import threading
+import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -52,9 +53,9 @@ def set_amount(portal: PortalDb, number: str, amount: str) -> None:
 def test_run_history_and_revert_restore_amounts(
     portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
 ) -> None:
-    """A sync, then its revert, leaves every amount as before; history shows both runs."""
+    """A sync, then its revert, leaves the table exactly as before; history shows both runs."""
     fill(portal, odoo)
-    before = portal.amounts()
+    before = portal.rows()
     assert orderamt("sync").exit_code == 0
     assert portal.amounts() == {"SO-1": Decimal("10.00"), "SO-2": Decimal("20.00"),
                                 "SO-3": Decimal("30.00")}  # fmt: skip
@@ -65,7 +66,7 @@ def test_run_history_and_revert_restore_amounts(
     reverted = orderamt("revert", "1")
     assert reverted.exit_code == 0, reverted.stderr
     assert "Reverted: 3 (3 updated, 0 unchanged)" in reverted.lines
-    assert portal.amounts() == before
+    assert portal.rows() == before
     runs = json.loads(orderamt("history", "--json").stdout)["runs"]
     assert [(r["id"], r["kind"], r["reverts_run"], r["updated"]) for r in runs] == [
         (2, "revert", 1, 3), (1, "sync", None, 3)
@@ -174,3 +175,41 @@ def test_killed_between_batches_journal_agrees(
     odoo.on_call = None
     assert orderamt("sync", ORDERAMT_BATCH_SIZE="3").exit_code == 0
     assert len(journal(portal)) == 6
+
+
+def test_killed_inside_a_batch_leaves_nothing_half_written(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """Killed while its second batch waits on a row another connection locks: that batch's
+    earlier updates roll back with it, and the journal and the orders agree row for row."""
+    fill(portal, odoo, count=6)
+    blocker = portal.engine.connect()
+    second_batch = threading.Event()
+
+    def lock_row_six(method: str) -> None:
+        # Once the first batch is committed, and before Odoo answers for the second.
+        if method == "search_read" and odoo.calls["search_read"] == 2:
+            blocker.begin()
+            if portal.kind == "sqlite":  # SQLite locks the whole database for writing
+                blocker.execute(text("UPDATE orders SET order_number = order_number WHERE id = 6"))
+            else:
+                blocker.execute(text("SELECT id FROM orders WHERE id = 6 FOR UPDATE"))
+            second_batch.set()
+
+    odoo.on_call = lock_row_six
+    process = start(orderamt, "sync", ORDERAMT_BATCH_SIZE="3")
+    try:
+        assert second_batch.wait(30)
+        # Give the run time to write rows 4 and 5 and wait on row 6, inside its transaction.
+        time.sleep(1.5)
+        assert process.poll() is None
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=30)
+        if blocker.in_transaction():
+            blocker.rollback()
+        blocker.close()
+    amounts = portal.amounts()
+    changed = {n for n, a in amounts.items() if a != Decimal("1.00")}
+    journaled = {f"SO-{e['order_id']}" for e in journal(portal)}
+    assert changed == journaled == {"SO-1", "SO-2", "SO-3"}

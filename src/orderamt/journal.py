@@ -45,6 +45,8 @@ class JournalEntry:
     odoo_write_date: str | None
     changed_at: datetime
     conflict: bool = False
+    old_updated_at: datetime | None = None
+    """The row's updated_at before the change, so a revert leaves the row as it was."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class Journal:
             Column("new_amount", Money(), nullable=True),
             Column("odoo_write_date", String(32), nullable=True),
             Column("changed_at", DateTime(), nullable=False),
+            Column("old_updated_at", DateTime(), nullable=True),
             Column("conflict", Boolean(), nullable=False, default=False),
         )
 
@@ -175,6 +178,7 @@ def _entry_row(e: JournalEntry) -> dict[str, Any]:
         "odoo_write_date": e.odoo_write_date,
         "changed_at": e.changed_at,
         "conflict": e.conflict,
+        "old_updated_at": e.old_updated_at,
     }
 
 
@@ -197,4 +201,5 @@ def _entry(row: Any) -> JournalEntry:
         odoo_write_date=row["odoo_write_date"],
         changed_at=row["changed_at"],
         conflict=bool(row["conflict"]),
+        old_updated_at=row["old_updated_at"],
     )

@@ -17,6 +17,8 @@ class PortalOrder:
     amount: Decimal | None
     odoo_ref: object
     """The Odoo id column exactly as stored: an int, a string such as '  42 ', or junk."""
+    updated_at: datetime | None = None
+    """As read, where the table has the column: what a revert puts back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,9 @@ class Change:
     odoo_id: str | None = None
     write_date: str | None = None
     conflict: bool = False
+    restore_updated_at: bool = False
+    """A revert puts `updated_at` back to `updated_at` below instead of bumping it to now."""
+    updated_at: datetime | None = None
 
 
 class Mode(Enum):

@@ -196,7 +196,10 @@ class PortalRepository:
     def _select(self) -> Any:
         c = self.table.c
         s = self.schema
-        return select(c[s.id], c[s.number], c[s.amount], c[s.odoo_id]).select_from(self.table)
+        columns = [c[s.id], c[s.number], c[s.amount], c[s.odoo_id]]
+        if s.updated:
+            columns.append(c[s.updated])
+        return select(*columns).select_from(self.table)
 
     def get(self, order_id: int) -> PortalOrder | None:
         """One order by its portal id, whatever its Odoo id holds."""
@@ -313,7 +316,7 @@ class PortalRepository:
                     same = amount.is_(None) if order.amount is None else amount == order.amount
                     values: dict[str, Any] = {s.amount: change.new_amount}
                     if s.updated:
-                        values[s.updated] = now
+                        values[s.updated] = change.updated_at if change.restore_updated_at else now
                     stmt = update(self.table).where(and_(c[s.id] == order.id, same)).values(values)
                     if conn.execute(stmt).rowcount != 1:
                         continue
@@ -327,6 +330,7 @@ class PortalRepository:
                                 order_number=order.number,
                                 old_amount=order.amount,
                                 new_amount=change.new_amount,
+                                old_updated_at=order.updated_at,
                                 odoo_write_date=change.write_date,
                                 changed_at=now,
                                 conflict=change.conflict,
@@ -339,12 +343,13 @@ class PortalRepository:
 
 
 def _to_order(row: Any) -> PortalOrder:
-    order_id, number, amount, odoo_ref = row
+    order_id, number, amount, odoo_ref, *updated = row
     return PortalOrder(
         id=int(order_id),
         number="" if number is None else str(number),
         amount=amount,
         odoo_ref=odoo_ref,
+        updated_at=updated[0] if updated else None,
     )
 
 

@@ -286,12 +286,17 @@ def revert_run(
     revert_id = None if dry_run else portal.start_run("revert", "revert", clock(), run_id)
     current = {o.id: o for o in (portal.get(e.order_id) for e in entries) if o is not None}
     decisions: list[Decision] = []
+    restore: dict[int, datetime | None] = {}
     for entry in entries:
         order = current.get(entry.order_id)
         holds = order is not None and _same(order.amount, entry.new_amount)
-        subject = PortalOrder(entry.order_id, entry.order_number, entry.new_amount, entry.odoo_id)
         if holds:
+            assert order is not None
+            subject = PortalOrder(
+                entry.order_id, entry.order_number, order.amount, entry.odoo_id, order.updated_at
+            )
             decisions.append(Decision(subject, Action.UPDATE, new_amount=entry.old_amount))
+            restore[entry.order_id] = entry.old_updated_at
         else:
             seen = PortalOrder(
                 entry.order_id,
@@ -302,7 +307,13 @@ def revert_run(
             decisions.append(Decision(seen, Action.SKIP, reason=Reason.CHANGED_SINCE))
     if not dry_run:
         changes = [
-            Change(d.order, d.new_amount, odoo_id=str(d.order.odoo_ref))
+            Change(
+                d.order,
+                d.new_amount,
+                odoo_id=str(d.order.odoo_ref),
+                restore_updated_at=True,
+                updated_at=restore[d.order.id],
+            )
             for d in decisions
             if d.action is Action.UPDATE
         ]
