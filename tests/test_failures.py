@@ -90,12 +90,11 @@ def test_odoo_failures_exit_3(
     assert filled.snapshot() == before
 
 
+@pytest.mark.parametrize("protocol", ["xmlrpc"])
 def test_unknown_login_refused_over_xmlrpc(
     filled: PortalDb, odoo: OdooDouble, orderamt: Orderamt
 ) -> None:
     """Over XML-RPC the login names the user Odoo refused (JSON-2 keys carry no login)."""
-    if orderamt.protocol != "xmlrpc":
-        pytest.skip("an API key identifies the user by itself")
     run = orderamt("sync", ODOO_USERNAME="nobody")
     assert_one_line_failure(run, 3, "refused the login for 'nobody'")
 

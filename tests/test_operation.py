@@ -70,14 +70,25 @@ def held_in_odoo(odoo: OdooDouble) -> Iterator[tuple[threading.Event, threading.
 
 
 def lock_env(portal: PortalDb, kind: str) -> dict[str, str]:
-    if kind == "database":
-        if portal.kind == "sqlite":
-            pytest.skip("SQLite has no advisory lock; proven to be refused below")
-        return {"ORDERAMT_LOCK": "database"}
-    return {}
+    return {"ORDERAMT_LOCK": "database"} if kind == "database" else {}
 
 
-@pytest.mark.parametrize("lock", ["file", "database"])
+# The file lock on every engine; the advisory lock where the database has one (SQLite's
+# refusal is tested on its own below).
+LOCKS = pytest.mark.parametrize(
+    ("portal", "lock"),
+    [
+        ("sqlite", "file"),
+        ("postgresql", "file"),
+        ("mariadb", "file"),
+        ("postgresql", "database"),
+        ("mariadb", "database"),
+    ],
+    indirect=["portal"],
+)
+
+
+@LOCKS
 def test_second_run_exits_75_without_reading(
     changed_and_same: PortalDb,
     odoo: OdooDouble,
@@ -105,7 +116,7 @@ def test_second_run_exits_75_without_reading(
     assert changed_and_same.amounts() == {"CHANGED": Decimal("10.00"), "SAME": Decimal("2.00")}
 
 
-@pytest.mark.parametrize("lock", ["file", "database"])
+@LOCKS
 def test_killed_run_leaves_no_lock(
     changed_and_same: PortalDb,
     odoo: OdooDouble,
