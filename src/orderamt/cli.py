@@ -167,7 +167,7 @@ def run_sync(
 ) -> ExitCode:
     """A sync (or a revert) as the commands run it; raises OrderamtError."""
     setup_logging(settings.log_file)
-    json_report = JsonReport() if as_json else None
+    json_report = JsonReport(dry_run=dry_run) if as_json else None
     console_report: ConsoleReport | None = None
     try:
         engine = create_portal_engine(settings.database_url.reveal())

@@ -206,7 +206,8 @@ class ConsoleReport:
 class JsonReport:
     """Gathers the run for one JSON document, for monitoring: counts and every decision."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, dry_run: bool = False) -> None:
+        self.dry_run = dry_run
         self.selection: Selection | None = None
         self.orders: list[dict[str, object]] = []
 
@@ -225,6 +226,7 @@ class JsonReport:
                 "old_amount": _amount(order.amount),
                 "new_amount": _amount(decision.new_amount),
                 "detail": decision.detail or None,
+                "conflict": decision.conflict,
             }
         )
 
@@ -234,6 +236,7 @@ class JsonReport:
         selection = self.selection
         return {
             "mode": selection.mode.value if selection else None,
+            "dry_run": self.dry_run,
             "days": selection.days if selection else None,
             "found": counts.found if counts else None,
             "updated": counts.updated if counts else 0,
