@@ -19,7 +19,7 @@ RECENT = datetime.now().replace(microsecond=0) - timedelta(days=1)
 
 
 def fill(portal: PortalDb, odoo: OdooDouble, count: int = 3) -> None:
-    """`count` orders at 1.00 that Odoo has at 10.00, 20.00, ..."""
+    """`count` orders at 1.00 that Odoo has at 10.25, 20.50, ... (cents catch a lossy journal)."""
     portal.insert(
         *(
             {"order_number": f"SO-{i}", "total_amount": Decimal("1.00"), "odoo_order_id": i,
@@ -28,7 +28,7 @@ def fill(portal: PortalDb, odoo: OdooDouble, count: int = 3) -> None:
         )
     )  # fmt: skip
     odoo.add_orders(
-        {"id": i, "name": f"S{i:05}", "amount_total": 10.0 * i} for i in range(1, count + 1)
+        {"id": i, "name": f"S{i:05}", "amount_total": 10.25 * i} for i in range(1, count + 1)
     )
 
 
@@ -57,11 +57,11 @@ def test_run_history_and_revert_restore_amounts(
     fill(portal, odoo)
     before = portal.rows()
     assert orderamt("sync").exit_code == 0
-    assert portal.amounts() == {"SO-1": Decimal("10.00"), "SO-2": Decimal("20.00"),
-                                "SO-3": Decimal("30.00")}  # fmt: skip
+    assert portal.amounts() == {"SO-1": Decimal("10.25"), "SO-2": Decimal("20.50"),
+                                "SO-3": Decimal("30.75")}  # fmt: skip
     entries = journal(portal)
     assert [(e["order_id"], Decimal(str(e["new_amount"]))) for e in entries] == [
-        (1, Decimal("10.00")), (2, Decimal("20.00")), (3, Decimal("30.00"))
+        (1, Decimal("10.25")), (2, Decimal("20.50")), (3, Decimal("30.75"))
     ]  # fmt: skip
     reverted = orderamt("revert", "1")
     assert reverted.exit_code == 0, reverted.stderr
@@ -73,11 +73,11 @@ def test_run_history_and_revert_restore_amounts(
     ]  # fmt: skip
     changes = json.loads(orderamt("history", "--order-id", "2", "--json").stdout)["changes"]
     assert [(c["run_id"], c["old_amount"], c["new_amount"]) for c in changes] == [
-        (1, "1.00", "20.00"), (2, "20.00", "1.00")
+        (1, "1.00", "20.50"), (2, "20.50", "1.00")
     ]  # fmt: skip
     again = orderamt("revert", "2")
     assert again.exit_code == 0
-    assert portal.amounts()["SO-2"] == Decimal("20.00")
+    assert portal.amounts()["SO-2"] == Decimal("20.50")
 
 
 def test_revert_leaves_a_portal_edit(
@@ -108,7 +108,7 @@ def test_dry_run_writes_nothing(portal: PortalDb, odoo: OdooDouble, orderamt: Or
     before = portal.snapshot()
     run = orderamt("sync", "--all", "--dry-run")
     assert run.exit_code == 0
-    assert "  ✅ SO-1: would update $1.00 → $10.00" in run.lines
+    assert "  ✅ SO-1: would update $1.00 → $10.25" in run.lines
     assert "Would sync: 3 (3 would be updated, 0 unchanged)" in run.lines
     assert "✅ Dry run complete: nothing was written." in run.lines
     assert portal.snapshot() == before
@@ -118,7 +118,7 @@ def test_dry_run_writes_nothing(portal: PortalDb, odoo: OdooDouble, orderamt: Or
         assert not inspect(conn).has_table("orderamt_journal")
     orderamt("sync")
     orderamt("revert", "1", "--dry-run")
-    assert portal.amounts()["SO-1"] == Decimal("10.00")
+    assert portal.amounts()["SO-1"] == Decimal("10.25")
 
 
 def test_conflict_flagged_or_skipped(
@@ -133,14 +133,14 @@ def test_conflict_flagged_or_skipped(
     odoo.orders[2]["amount_total"] = 21.0
     skipped = orderamt("sync", "--order-id", "1", "--on-conflict", "skip")
     assert skipped.exit_code == 1
-    assert any("SO-1: Conflict: changed in the portal since orderamt wrote $10.00" in line
+    assert any("SO-1: Conflict: changed in the portal since orderamt wrote $10.25" in line
                for line in skipped.lines)  # fmt: skip
     assert portal.amounts()["SO-1"] == Decimal("15.00")
     run = orderamt("sync")
     assert run.exit_code == 0
     assert (
         "  ✅ SO-2: $16.00 → $21.00 (conflict: changed in the portal since orderamt wrote "
-        "$20.00; Odoo wins)"
+        "$20.50; Odoo wins)"
     ) in run.lines
     assert portal.amounts() == {"SO-1": Decimal("11.00"), "SO-2": Decimal("21.00")}
     conflicts = [line for line in orderamt.log_file.read_text().splitlines() if "Conflict:" in line]

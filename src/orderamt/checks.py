@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from orderamt.config import Settings
 from orderamt.errors import ExitCode, LockedError, OrderamtError
 from orderamt.odoo import Odoo
+from orderamt.odoo.records import display_url
 from orderamt.portal import PortalRepository
 
 
@@ -34,7 +35,7 @@ def _attempt(label: str, action: Callable[[], str]) -> CheckResult:
 def check_odoo(odoo: Odoo) -> Iterator[CheckResult]:
     def reach() -> str:
         version = odoo.connect()
-        return f"Odoo {version.text} at {odoo.url}, using {odoo.protocol}"
+        return f"Odoo {version.text} at {display_url(odoo.url)}, using {odoo.protocol}"
 
     def login() -> str:
         odoo.login()

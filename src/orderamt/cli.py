@@ -32,6 +32,7 @@ from orderamt.lock import default_lock_file, file_lock
 from orderamt.logs import LOGGER_NAME, close_logging, setup_logging
 from orderamt.models import Mode, Selection
 from orderamt.odoo import Odoo, RetryPolicy
+from orderamt.odoo.records import display_url
 from orderamt.portal import PortalRepository, advisory_lock, create_portal_engine
 from orderamt.report import ConsoleReport, JsonReport, can_show_emoji, money, plural
 from orderamt.sync import Reporter, revert_run, sync_orders
@@ -80,8 +81,8 @@ class OrderamtGroup(click.Group):
 class PositiveInt(click.ParamType):  # type: ignore[type-arg]
     name = "N"
 
-    def __init__(self, high: int | None = None) -> None:
-        self.high = high
+    def __init__(self, high: int = 2**63 - 1) -> None:
+        self.high = high  # a BIGINT holds no more
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int) and not isinstance(value, bool):
@@ -89,8 +90,8 @@ class PositiveInt(click.ParamType):  # type: ignore[type-arg]
         else:
             text = str(value).strip()
             number = int(text) if text.isascii() and text.isdigit() else None
-        if number is None or number < 1 or (self.high is not None and number > self.high):
-            limit = f" up to {self.high}" if self.high else ""
+        if number is None or number < 1 or number > self.high:
+            limit = f" up to {self.high}" if self.high < 2**63 - 1 else ""
             self.fail(f"{value!r} is not a positive whole number{limit}", param, ctx)
         return number
 
@@ -161,13 +162,16 @@ def run_sync(
     *,
     clock: Clock = utc_now,
     quiet: bool = False,
-    as_json: bool = False,
+    json_report: JsonReport | None = None,
     dry_run: bool = False,
     revert: int | None = None,
 ) -> ExitCode:
-    """A sync (or a revert) as the commands run it; raises OrderamtError."""
+    """A sync (or a revert) as the commands run it; raises OrderamtError.
+
+    With `json_report`, the run is reported as one JSON document instead of the console
+    report (on failure, the caller prints the document with the error).
+    """
     setup_logging(settings.log_file)
-    json_report = JsonReport(dry_run=dry_run) if as_json else None
     console_report: ConsoleReport | None = None
     try:
         engine = create_portal_engine(settings.database_url.reveal())
@@ -208,8 +212,6 @@ def run_sync(
     except OrderamtError as exc:
         context = {"exit_code": int(exc.exit_code)}
         logging.getLogger(LOGGER_NAME).error(exc.message, extra={"context": context})
-        if json_report is not None:
-            _print_json(json_report.document(None, int(exc.exit_code), exc.message))
         raise
     finally:
         close_logging()
@@ -275,6 +277,7 @@ def sync(
         chosen.append("--days")
     if len(chosen) > 1:
         raise click.UsageError(f"{' and '.join(chosen)} cannot be used together")
+    json_report = JsonReport(dry_run=dry_run) if as_json else None
     try:
         settings = load_settings(os.environ, env_file)
         if order_id is not None:
@@ -288,8 +291,11 @@ def sync(
             )
         if on_conflict:
             settings = replace(settings, on_conflict=on_conflict)
-        code = run_sync(settings, selection, quiet=quiet, as_json=as_json, dry_run=dry_run)
+        code = run_sync(settings, selection, quiet=quiet, json_report=json_report, dry_run=dry_run)
     except OrderamtError as exc:
+        if json_report is not None:
+            # Monitoring gets a document to parse whatever failed, configuration included.
+            _print_json(json_report.document(None, int(exc.exit_code), exc.message))
         _fail(exc)
     raise SystemExit(int(code))
 
@@ -417,7 +423,7 @@ def check(env_file: Path | None) -> None:
     console, emoji = make_console()
     o = settings.odoo
     console.print(
-        f"Odoo:   {o.url}  database {o.db}  user {o.username}  password ********  "
+        f"Odoo:   {display_url(o.url)}  database {o.db}  user {o.username}  password ********  "
         f"(protocol {o.protocol})",
         soft_wrap=True,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import DateTime, Numeric, String, TypeDecorator
@@ -23,10 +23,17 @@ class Money(TypeDecorator[Decimal]):
     impl = Numeric
     cache_ok = True
 
+    def __init__(self, precision: int | None = None, scale: int | None = None) -> None:
+        """`precision` and `scale` matter only where orderamt creates the column (the journal):
+        MySQL makes a bare NUMERIC a DECIMAL(10,0), which would drop the cents."""
+        super().__init__()
+        self.precision = precision
+        self.scale = scale
+
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
             return dialect.type_descriptor(String())
-        return dialect.type_descriptor(Numeric(asdecimal=True))
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
 
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
         if value is None or dialect.name != "sqlite":
@@ -36,7 +43,12 @@ class Money(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None or isinstance(value, Decimal):
             return value
-        return Decimal(repr(value) if isinstance(value, float) else str(value))
+        try:
+            return Decimal(repr(value) if isinstance(value, float) else str(value))
+        except InvalidOperation:
+            # Text that is no number (SQLite stores what it is given): NaN, which the rule
+            # refuses to compare, so such an order is reported and never written.
+            return Decimal("NaN")
 
 
 class LaravelTimestamp(TypeDecorator[datetime]):
@@ -57,5 +69,21 @@ class LaravelTimestamp(TypeDecorator[datetime]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if isinstance(value, str):
-            return datetime.fromisoformat(value)
+            return parse_timestamp(value)
         return value  # type: ignore[no-any-return]
+
+
+def parse_timestamp(text: str) -> datetime | None:
+    """A stored timestamp as a naive datetime, or None for MySQL's zero date or junk.
+
+    Python 3.10's fromisoformat takes only 0, 3 or 6 fractional digits and no 'Z'; Laravel
+    and other writers are less tidy.
+    """
+    value = text.strip().replace("T", " ").removesuffix("Z")
+    head, dot, fraction = value.partition(".")
+    if dot:
+        head += "." + (fraction[:6] + "000000")[:6]
+    try:
+        return datetime.fromisoformat(head).replace(tzinfo=None)
+    except ValueError:
+        return None

@@ -99,7 +99,7 @@ class Settings:
 def mask_database_url(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "<unparseable URL>"
 
 
@@ -175,6 +175,11 @@ def _check_odoo_url(collector: _Collector, url: str) -> str:
     if not url:
         return url
     parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
+    except ValueError:
+        collector.problems.append(f"ODOO_URL has an invalid port: {_mask_url(url)!r}")
+        return url
     if parts.scheme not in ("http", "https") or not parts.hostname:
         collector.problems.append(
             f"ODOO_URL must be an http:// or https:// address, got {_mask_url(url)!r}"
@@ -200,11 +205,15 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
     password = values.get("ODOO_PASSWORD", "")
     if not password:
         c.problems.append("ODOO_PASSWORD is not set")
+    for name, value in (("ODOO_PASSWORD", password), ("ODOO_DB", odoo_db)):
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            # Never quote the value: it may be the secret.
+            c.problems.append(f"{name} contains a control character (a trailing newline?)")
     database_url = c.required("PORTAL_DATABASE_URL")
     if database_url:
         try:
             make_url(database_url)
-        except ArgumentError:
+        except (ArgumentError, ValueError):
             c.problems.append(
                 "PORTAL_DATABASE_URL is not a database URL "
                 "(expected e.g. sqlite:///portal.db or mysql+pymysql://user:pass@host/db)"

@@ -9,12 +9,17 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from orderamt.config import mask_database_url
 from orderamt.errors import ConfigError, LockedError
 
 
 def default_lock_file(log_file: Path, database_url: str, table: str) -> Path:
-    """Beside the log, one per portal table: two portals on one host do not block each other."""
-    digest = hashlib.sha256(f"{database_url}|{table}".encode()).hexdigest()[:12]
+    """Beside the log, one per portal table: two portals on one host do not block each other.
+
+    The name hashes the URL without its password: a file name anyone can list must not help
+    guess it, and a new password must not change the lock.
+    """
+    digest = hashlib.sha256(f"{mask_database_url(database_url)}|{table}".encode()).hexdigest()[:12]
     return log_file.parent / f"orderamt-{digest}.lock"
 
 

@@ -50,6 +50,8 @@ class Reason(Enum):
     BAD_ODOO_ID = "bad_odoo_id"
     TOO_LARGE = "too_large"
     CHANGED_IN_PORTAL = "changed_in_portal"
+    BAD_PORTAL_AMOUNT = "bad_portal_amount"
+    """The portal's amount column holds something that is not a number."""
     CHANGED_SINCE = "changed_since"
     """A revert found the row no longer holding what the reverted run wrote."""
     CONFLICT = "conflict"

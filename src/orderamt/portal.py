@@ -63,7 +63,7 @@ def create_portal_engine(url: str) -> Engine:
     """An engine for the portal, or a one-line error naming what is wrong with the URL."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:
         raise ConfigError("PORTAL_DATABASE_URL is not a database URL") from exc
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -278,22 +278,31 @@ class PortalRepository:
     def runs(self, limit: int) -> list[RunRecord]:
         if not self._journal_exists():
             return []
-        with self.engine.connect() as conn:
-            return self.journal.recent_runs(conn, limit)
+        try:
+            with self.engine.connect() as conn:
+                return self.journal.recent_runs(conn, limit)
+        except SQLAlchemyError as exc:
+            raise self._fail(exc, "reading the journal's runs") from exc
 
     def run(self, run_id: int) -> RunRecord | None:
         if not self._journal_exists():
             return None
-        with self.engine.connect() as conn:
-            return self.journal.get_run(conn, run_id)
+        try:
+            with self.engine.connect() as conn:
+                return self.journal.get_run(conn, run_id)
+        except SQLAlchemyError as exc:
+            raise self._fail(exc, "reading the journal's runs") from exc
 
     def changes(
         self, *, run_id: int | None = None, order_id: int | None = None
     ) -> list[JournalEntry]:
         if not self._journal_exists():
             return []
-        with self.engine.connect() as conn:
-            return self.journal.entries(conn, run_id=run_id, order_id=order_id)
+        try:
+            with self.engine.connect() as conn:
+                return self.journal.entries(conn, run_id=run_id, order_id=order_id)
+        except SQLAlchemyError as exc:
+            raise self._fail(exc, "reading the journal") from exc
 
     def apply(self, changes: Sequence[Change], now: datetime, run_id: int | None) -> set[int]:
         """Write new amounts and their journal entries in one transaction; returns ids written.
@@ -355,13 +364,13 @@ def _to_order(row: Any) -> PortalOrder:
 
 def _max_amount(amount_type: Any, schema: PortalSchema) -> Decimal | None:
     """The largest amount the column holds; refuses a column that cannot hold cents."""
-    if isinstance(amount_type, Integer) or not isinstance(amount_type, (Numeric, Float)):
+    # FLOAT and DOUBLE are Numeric to SQLAlchemy, but hold no exact cents: an amount read
+    # back never equals the one written, so the compare-and-set could never match.
+    if isinstance(amount_type, (Integer, Float)) or not isinstance(amount_type, Numeric):
         raise PortalError(
             f"column '{schema.amount}' (PORTAL_COL_AMOUNT) of table '{schema.table}' is "
             f"{amount_type}, not a DECIMAL or NUMERIC column that can hold an amount"
         )
-    if isinstance(amount_type, Float):
-        return None
     precision, scale = amount_type.precision, amount_type.scale
     if scale is not None and scale < 2:
         raise PortalError(
@@ -387,7 +396,9 @@ def advisory_lock(engine: Engine, name: str) -> Iterator[None]:
             f"ORDERAMT_LOCK=database needs PostgreSQL, MySQL or MariaDB, not {dialect}: "
             "use ORDERAMT_LOCK=file"
         )
-    key = f"orderamt:{name}"
+    # GET_LOCK names are server-wide: the database's name keeps two portals on one server apart.
+    scope = f"{engine.url.host}|{engine.url.port}|{engine.url.database}|{name}"
+    key = f"orderamt:{hashlib.sha256(scope.encode()).hexdigest()[:24]}"
     where = engine.url.render_as_string(hide_password=True)
     if dialect == "postgresql":
         number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)

@@ -51,6 +51,8 @@ def to_money(value: object, decimals: int = MONEY_DECIMALS) -> Decimal | None:
         return None
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, Decimal) and not value.is_finite():
+        return None
     try:
         amount = Decimal(repr(value) if isinstance(value, float) else value)
         amount = amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
@@ -78,6 +80,8 @@ def reconcile(
     it was changed in the portal since, and with Odoo's amount differing too, that is a
     conflict. Odoo wins (the sync is one-way) unless `skip_conflicts`.
     """
+    if isinstance(order.amount, Decimal) and not order.amount.is_finite():
+        return Decision(order, Action.SKIP, reason=Reason.BAD_PORTAL_AMOUNT)
     odoo_id = parse_odoo_id(order.odoo_ref)
     if odoo_id is None:
         return Decision(order, Action.SKIP, reason=Reason.BAD_ODOO_ID, detail=repr(order.odoo_ref))

@@ -66,6 +66,8 @@ def money(amount: Decimal | None, currency: str | None = None) -> str:
     """An amount as the portal shows it: $1,579.56 for dollars, 1,579.56 EUR otherwise."""
     if amount is None:
         return "(empty)"
+    if not amount.is_finite():
+        return "(not a number)"
     code = currency or DEFAULT_CURRENCY
     text = f"{amount:,.2f}"
     symbol = CURRENCY_SYMBOLS.get(code)
@@ -194,8 +196,9 @@ class ConsoleReport:
             self._line(f"{self.glyphs.done}Dry run complete: nothing was written.", "bold green")
         elif counts.skipped:
             needing = plural(counts.skipped, "order")
+            what = "Revert" if self.reverting is not None else "Sync"
             self._line(
-                f"{self.glyphs.attention}Sync complete; {needing} need a look (see above)",
+                f"{self.glyphs.attention}{what} complete; {needing} need a look (see above)",
                 "bold yellow",
             )
         else:
@@ -271,6 +274,8 @@ def skip_reason(decision: Decision) -> str:
         )
     if reason is Reason.CHANGED_IN_PORTAL:
         return "Changed in the portal during the run; the portal's change was kept"
+    if reason is Reason.BAD_PORTAL_AMOUNT:
+        return "The portal's amount is not a number; fix it in the portal (skipped)"
     if reason is Reason.CHANGED_SINCE:
         return f"Changed since that run (now {money(order.amount)}); left alone"
     if reason is Reason.CONFLICT:

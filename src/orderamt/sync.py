@@ -305,25 +305,13 @@ def revert_run(
                 entry.odoo_id,
             )
             decisions.append(Decision(seen, Action.SKIP, reason=Reason.CHANGED_SINCE))
-    if not dry_run:
-        changes = [
-            Change(
-                d.order,
-                d.new_amount,
-                odoo_id=str(d.order.odoo_ref),
-                restore_updated_at=True,
-                updated_at=restore[d.order.id],
-            )
-            for d in decisions
-            if d.action is Action.UPDATE
-        ]
-        written = portal.apply(changes, clock(), revert_id)
-        decisions = [
-            d
-            if d.action is not Action.UPDATE or d.order.id in written
-            else Decision(d.order, Action.SKIP, reason=Reason.CHANGED_SINCE)
-            for d in decisions
-        ]
+    try:
+        if not dry_run:
+            decisions = _revert_writes(portal, decisions, restore, clock(), revert_id)
+    except OrderamtError as exc:
+        if revert_id is not None:
+            _finish(portal, revert_id, clock(), counts, int(exc.exit_code))
+        raise
     for decision in decisions:
         counts.add(decision)
         reporter.decided(decision)
@@ -331,6 +319,34 @@ def revert_run(
         _finish(portal, revert_id, clock(), counts, int(exit_code_for(counts)))
     log.info("Revert finished", extra={"context": {"run": revert_id, "reverts": run_id}})
     return counts
+
+
+def _revert_writes(
+    portal: OrderStore,
+    decisions: list[Decision],
+    restore: dict[int, datetime | None],
+    now: datetime,
+    revert_id: int | None,
+) -> list[Decision]:
+    """Write the old amounts (and updated_at) back; a row changed meanwhile is left alone."""
+    changes = [
+        Change(
+            d.order,
+            d.new_amount,
+            odoo_id=str(d.order.odoo_ref),
+            restore_updated_at=True,
+            updated_at=restore[d.order.id],
+        )
+        for d in decisions
+        if d.action is Action.UPDATE
+    ]
+    written = portal.apply(changes, now, revert_id)
+    return [
+        d
+        if d.action is not Action.UPDATE or d.order.id in written
+        else Decision(d.order, Action.SKIP, reason=Reason.CHANGED_SINCE)
+        for d in decisions
+    ]
 
 
 def _same(a: Decimal | None, b: Decimal | None) -> bool:

@@ -93,6 +93,14 @@ class JsonHttp:
         except (OSError, http.client.HTTPException) as exc:
             self.close()
             raise connection_error(exc, self.url, what, self.timeout) from None
+        except (ValueError, UnicodeError):
+            # http.client refuses a header with a newline or a non-Latin-1 character; its
+            # message would quote the header, which carries the API key.
+            self.close()
+            raise OdooError(
+                "ODOO_PASSWORD or ODOO_DB holds a character that cannot be sent in an HTTP "
+                "header (a trailing newline? a non-Latin-1 letter?)"
+            ) from None
         if response.will_close:
             self.close()
         received = {k.lower(): v for k, v in response.getheaders()}

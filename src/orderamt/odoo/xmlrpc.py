@@ -17,28 +17,34 @@ from orderamt.odoo.retry import NO_RETRIES, RetryPolicy, with_retries
 T = TypeVar("T")
 
 
-class TimeoutTransport(xmlrpc.client.Transport):
-    """The stock transport waits forever on a silent server; this one gives up after `timeout`."""
+class _BoundedCalls:
+    """A timeout on every connection, and one attempt per call.
 
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self.timeout = timeout
+    The stock transport waits forever on a silent server, and silently sends a request again
+    after a reset connection; orderamt's own retry policy decides about another attempt.
+    """
+
+    timeout: float
 
     def make_connection(self, host: Any) -> http.client.HTTPConnection:
-        connection = super().make_connection(host)
+        connection: http.client.HTTPConnection = super().make_connection(host)  # type: ignore[misc]
         connection.timeout = self.timeout
         return connection
 
+    def request(self, host: Any, handler: str, request_body: bytes, verbose: bool = False) -> Any:
+        return self.single_request(host, handler, request_body, verbose)  # type: ignore[attr-defined]
 
-class TimeoutSafeTransport(xmlrpc.client.SafeTransport):
+
+class TimeoutTransport(_BoundedCalls, xmlrpc.client.Transport):  # type: ignore[misc]
     def __init__(self, timeout: float) -> None:
-        super().__init__()
+        xmlrpc.client.Transport.__init__(self)
         self.timeout = timeout
 
-    def make_connection(self, host: Any) -> http.client.HTTPSConnection:
-        connection = super().make_connection(host)
-        connection.timeout = self.timeout
-        return connection
+
+class TimeoutSafeTransport(_BoundedCalls, xmlrpc.client.SafeTransport):  # type: ignore[misc]
+    def __init__(self, timeout: float) -> None:
+        xmlrpc.client.SafeTransport.__init__(self)
+        self.timeout = timeout
 
 
 class XmlRpcOdoo:
@@ -99,8 +105,11 @@ class XmlRpcOdoo:
         except xmlrpc.client.Fault as fault:
             raise self._fault_error(fault, what) from None
         except xmlrpc.client.ProtocolError as exc:
+            # The error page may be left unread on the connection: start afresh next time.
+            self.close()
             raise http_status_error(exc.errcode, exc.errmsg, self.url, what) from None
-        except ExpatError:
+        except (ExpatError, xmlrpc.client.ResponseError):
+            self.close()
             raise OdooError(
                 f"Odoo at {display_url(self.url)} answered {what} with something that is not "
                 "XML-RPC (an HTML page? check ODOO_URL)"
@@ -150,10 +159,9 @@ class XmlRpcOdoo:
         if self._uid is None:
             self.login()
         uid = self._uid
-        proxy = self._proxy("object")
         answer = self._call(
             "search_read on sale.order",
-            lambda: proxy.execute_kw(
+            lambda: self._proxy("object").execute_kw(
                 self.db,
                 uid,
                 self._password,
