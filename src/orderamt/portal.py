@@ -19,7 +19,7 @@ from sqlalchemy import (
     Numeric,
     String,
     TableClause,
-    and_,
+    bindparam,
     column,
     create_engine,
     func,
@@ -114,6 +114,26 @@ class PortalRepository:
         if s.updated:
             columns.append(column(s.updated, LaravelTimestamp()))
         self.table: TableClause = table(s.table, *columns)
+        self._by_amount, self._while_null = self._update_statements()
+
+    def _update_statements(self) -> tuple[Any, Any]:
+        """The compare-and-set UPDATE, built once: over the amount read, or while still NULL.
+
+        Built anew for each row, assembling the statement and its cache key cost more than
+        running it; built once, only the parameters change.
+        """
+        c = self.table.c
+        s = self.schema
+        amount = c[s.amount]
+        values: dict[Any, Any] = {amount: bindparam("b_new", type_=amount.type)}
+        if s.updated:
+            values[c[s.updated]] = bindparam("b_now", type_=c[s.updated].type)
+        base = update(self.table).values(values)
+        this_row = c[s.id] == bindparam("b_id")
+        return (
+            base.where(this_row, amount == bindparam("b_old", type_=amount.type)),
+            base.where(this_row, amount.is_(None)),
+        )
 
     def _fail(self, exc: SQLAlchemyError, doing: str) -> PortalError:
         return PortalError(f"portal database {self._where_url}: {doing} failed: {_first_line(exc)}")
@@ -313,21 +333,22 @@ class PortalRepository:
         """
         if not changes:
             return set()
-        c = self.table.c
-        s = self.schema
         written: set[int] = set()
         entries: list[JournalEntry] = []
         try:
             with self.engine.begin() as conn:
                 for change in changes:
                     order = change.order
-                    amount = c[s.amount]
-                    same = amount.is_(None) if order.amount is None else amount == order.amount
-                    values: dict[str, Any] = {s.amount: change.new_amount}
-                    if s.updated:
-                        values[s.updated] = change.updated_at if change.restore_updated_at else now
-                    stmt = update(self.table).where(and_(c[s.id] == order.id, same)).values(values)
-                    if conn.execute(stmt).rowcount != 1:
+                    params = {
+                        "b_id": order.id,
+                        "b_new": change.new_amount,
+                        "b_now": change.updated_at if change.restore_updated_at else now,
+                    }
+                    if order.amount is None:
+                        result = conn.execute(self._while_null, params)
+                    else:
+                        result = conn.execute(self._by_amount, {**params, "b_old": order.amount})
+                    if result.rowcount != 1:
                         continue
                     written.add(order.id)
                     if run_id is not None:
