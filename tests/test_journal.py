@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from orderamt.testing import OdooDouble
 from tests.conftest import Orderamt, PortalDb
@@ -40,6 +40,17 @@ def journal(portal: PortalDb) -> list[dict[str, object]]:
             )
         )
         return [dict(r._mapping) for r in rows]
+
+
+def wait_for_journal(portal: PortalDb, entries: int) -> None:
+    """Until the journal holds `entries` rows: a batch's commit, seen from outside."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with portal.engine.connect() as conn:
+            if inspect(conn).has_table("orderamt_journal") and len(journal(portal)) >= entries:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"the journal never reached {entries} entries")
 
 
 def set_amount(portal: PortalDb, number: str, amount: str) -> None:
@@ -113,8 +124,6 @@ def test_dry_run_writes_nothing(portal: PortalDb, odoo: OdooDouble, orderamt: Or
     assert "✅ Dry run complete: nothing was written." in run.lines
     assert portal.snapshot() == before
     with portal.engine.connect() as conn:
-        from sqlalchemy import inspect
-
         assert not inspect(conn).has_table("orderamt_journal")
     orderamt("sync")
     orderamt("revert", "1", "--dry-run")
@@ -164,6 +173,8 @@ def test_killed_between_batches_journal_agrees(
     process = start(orderamt, "sync", ORDERAMT_BATCH_SIZE="3")
     try:
         assert reached.wait(30)
+        # Odoo is asked about the second batch while the first is written: let that commit.
+        wait_for_journal(portal, 3)
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=30)
     finally:
@@ -189,6 +200,7 @@ def test_killed_inside_a_batch_leaves_nothing_half_written(
     def lock_row_six(method: str) -> None:
         # Once the first batch is committed, and before Odoo answers for the second.
         if method == "search_read" and odoo.calls["search_read"] == 2:
+            wait_for_journal(portal, 3)
             blocker.begin()
             if portal.kind == "sqlite":  # SQLite locks the whole database for writing
                 blocker.execute(text("UPDATE orders SET order_number = order_number WHERE id = 6"))
