@@ -9,8 +9,8 @@ For each N it builds a portal with N orders (most unchanged in Odoo, some change
 a simulated latency per call, and runs, each as its own process, the way a user does:
 
 - `orderamt sync --all` (the backfill over the whole history);
-- `orderamt sync` (the hourly run) over the 1,000 orders created in the last 30 days, after
-  Odoo has changed a few of them;
+- `orderamt sync --quiet` (the hourly run, as crontab.example has it) over the 1,000 orders
+  created in the last 30 days, after Odoo has changed a few of them;
 - the per-order reference (bench/reference.py) on a fresh copy of the same portal, for N up
   to --reference-max.
 
@@ -70,6 +70,10 @@ LOAD_CHUNK = 10_000
 CENT = Decimal("0.01")
 # Settings a developer's shell or .env might hold; the runs get only the bench's own.
 SETTING_PREFIXES = ("ODOO_", "PORTAL_", "ORDERAMT_")
+
+BACKFILL = "sync --all"
+HOURLY = "sync --quiet (hourly)"
+REFERENCE = "per-order reference"
 
 TARGET_100K_SECONDS = 15.0
 TARGET_RATIO_AT_10K = 30.0
@@ -529,19 +533,44 @@ class Report:
         return all(r.ok for r in self.results)
 
 
-def machine_info(servers: Sequence[PortalServer]) -> dict[str, str]:
-    cpu = platform.processor() or platform.machine()
+def _proc_field(path: str, key: str) -> str | None:
     with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(key):
+                return line.split(":", 1)[1].strip()
+    return None
+
+
+def _orderamt_source() -> str:
+    """Which orderamt was measured: its version, where it was imported from, its commit."""
+    import orderamt
+
+    where = Path(orderamt.__file__).resolve().parent.parent
+    text = f"{orderamt.__version__} from {where}"
+    git = ["git", "-C", str(where)]
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        commit = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [*git, "status", "--porcelain", "--", "."], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        text += f", commit {commit}" + (" with uncommitted changes" if dirty else "")
+    return text
+
+
+def machine_info(servers: Sequence[PortalServer]) -> dict[str, str]:
+    cpu = _proc_field("/proc/cpuinfo", "model name") or platform.processor() or platform.machine()
+    mhz = _proc_field("/proc/cpuinfo", "cpu MHz")
+    memory = _proc_field("/proc/meminfo", "MemTotal")
     info = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpu": cpu,
+        "cpu": cpu + (f", {float(mhz):.0f} MHz" if mhz else ""),
         "cores": str(os.cpu_count()),
+        "memory": f"{int(memory.split()[0]) / 1024**2:.1f} GiB" if memory else "unknown",
         "os": platform.platform(),
         "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "orderamt": _orderamt_source(),
     }
     for server in servers:
         info[server.kind] = server.version()
@@ -623,7 +652,7 @@ def backfill_and_hourly(
         after = read_amounts(portal.engine)
         before, expected = dataset.initial(), dataset.expected()
         backfill = judge(
-            db, n, "sync --all", n, shown, m, before, after, expected, dataset.changed_ids()
+            db, n, BACKFILL, n, shown, m, before, after, expected, dataset.changed_ids()
         )
         changes = hourly_changes(dataset, after)
         saved = {i: odoo.orders[by_odoo_id[i]]["amount_total"] for i in changes}
@@ -631,15 +660,16 @@ def backfill_and_hourly(
             for order_id, amount in changes.items():
                 odoo.orders[by_odoo_id[order_id]]["amount_total"] = amount
             hourly_expected = {**after, **{i: to_cents(a) for i, a in changes.items()}}
-            log(f"{label}: orderamt sync (the hourly run, {dataset.recent:,} recent orders)")
-            m = launch("orderamt", ["sync"], profiled(env, options, label, "hourly"), workdir, odoo)
+            log(f"{label}: orderamt {HOURLY}, {dataset.recent:,} recent orders")
+            hourly_env = profiled(env, options, label, "hourly")
+            m = launch("orderamt", ["sync", "--quiet"], hourly_env, workdir, odoo)
         finally:
             for order_id, amount in saved.items():
                 odoo.orders[by_odoo_id[order_id]]["amount_total"] = amount
         hourly = judge(
             db,
             n,
-            "sync (hourly)",
+            HOURLY,
             dataset.recent,
             shown,
             m,
@@ -658,6 +688,11 @@ def bench_size(
     now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     dataset = make_dataset(n, options.hourly_orders, now)
     db = server.kind
+    log(
+        f"{db} N={n:,}: {dataset.count('unchanged'):,} unchanged in Odoo, "
+        f"{dataset.count('changed'):,} changed, {dataset.count('zero'):,} still 0.00, "
+        f"{dataset.count('missing'):,} missing; {dataset.recent:,} created in the last 30 days"
+    )
     backfills = []
     with start_odoo(options) as odoo:
         odoo.add_orders(dataset.odoo_rows())
@@ -685,7 +720,7 @@ def bench_size(
             reference = judge(
                 db,
                 n,
-                "per-order reference",
+                REFERENCE,
                 n,
                 None,
                 m,
@@ -701,8 +736,8 @@ def bench_size(
 
 def evaluate_targets(report: Report) -> None:
     """Each target of issue 7, met (True), missed (False) or not measured by this run (None)."""
-    runs = [r for r in report.results if r.run != "per-order reference"]
-    backfills = [r for r in runs if r.run == "sync --all"]
+    runs = [r for r in report.results if r.run != REFERENCE]
+    backfills = [r for r in runs if r.run == BACKFILL]
     targets = report.targets
 
     at_100k = [r for r in backfills if r.n == 100_000]
@@ -752,7 +787,7 @@ def evaluate_targets(report: Report) -> None:
             "; ".join(details),
         )
     )
-    hourly = [r for r in runs if r.run == "sync (hourly)" and r.orders == 1000]
+    hourly = [r for r in runs if r.run == HOURLY and r.orders == 1000]
     targets.append(
         (
             f"hourly run over 1,000 recent orders under {TARGET_HOURLY_SECONDS:g} s",
@@ -789,7 +824,7 @@ def format_report(report: Report) -> str:
         m = r.measure
         lines.append(
             f"| {r.db} | {r.n:,} | {r.run}"
-            + ("" if r.run == "sync --all" or r.orders == r.n else f" ({r.orders:,} orders)")
+            + ("" if r.run == BACKFILL or r.orders == r.n else f" ({r.orders:,} orders)")
             + f" | {r.batch or '-'} | {m.wall_s:.2f} s | {r.orders_per_s:,.0f} "
             f"| {r.odoo_calls:,} | {m.statements:,} | {r.rows_updated:,} "
             f"| {m.peak_rss_mb:.0f} MB | {times(r.ratio)} |"

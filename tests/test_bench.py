@@ -1,0 +1,124 @@
+"""The benchmark (bench/run.py) still runs and measures what it says, at a tiny size.
+
+No timing is asserted: only what a user of the benchmark would notice if it broke.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "run.py"
+N = 50
+BATCH = 20
+RECENT = 30
+TINY = ["--sizes", str(N), "--latency-ms", "0", "--batch-size", str(BATCH)]
+TINY += ["--hourly-orders", str(RECENT)]
+
+
+@pytest.fixture(scope="module")
+def bench() -> Iterator[ModuleType]:
+    """bench/run.py, loaded as a module (bench/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("orderamt_bench_run", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being built
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[spec.name]
+
+
+@pytest.fixture(scope="module")
+def report(bench: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One tiny benchmark run on SQLite, shared by the tests that read its figures."""
+    workdir = tmp_path_factory.mktemp("bench")
+    return bench.main([*TINY, "--db", "sqlite", "--workdir", str(workdir)])
+
+
+def _run(report: Any, name: str) -> Any:
+    (result,) = [r for r in report.results if r.run == name]
+    return result
+
+
+def _changed_ids(bench: ModuleType) -> set[int]:
+    from datetime import datetime
+
+    dataset = bench.make_dataset(N, RECENT, datetime(2026, 1, 1))
+    return {order.id for order in dataset.orders if order.kind == "changed"}
+
+
+def test_backfill_updates_exactly_the_changed_orders(bench: ModuleType, report: Any) -> None:
+    """`sync --all` completes and updates in the portal exactly the orders Odoo changed."""
+    backfill = _run(report, bench.BACKFILL)
+    assert backfill.problems == []
+    assert backfill.measure.exit_code in (0, 1), backfill.measure.stderr
+    assert backfill.updated_ids == _changed_ids(bench)
+    assert backfill.rows_updated == len(_changed_ids(bench)) > 0
+
+
+def test_backfill_asks_odoo_once_per_batch(bench: ModuleType, report: Any) -> None:
+    """`sync --all` makes one search_read per batch, plus at most a version probe and a login."""
+    calls = _run(report, bench.BACKFILL).measure.odoo_calls
+    assert calls["search_read"] == math.ceil(N / BATCH)
+    others = {method: count for method, count in calls.items() if method != "search_read"}
+    assert sum(others.values()) <= 2
+    assert all(count == 1 for count in others.values())
+
+
+def test_reference_updates_the_same_rows_one_call_per_order(bench: ModuleType, report: Any) -> None:
+    """The per-order reference asks Odoo once per order and updates the same rows as orderamt."""
+    reference = _run(report, bench.REFERENCE)
+    backfill = _run(report, bench.BACKFILL)
+    assert reference.problems == []
+    assert reference.updated_ids == backfill.updated_ids
+    assert reference.measure.odoo_calls["search_read"] == N
+    # One SELECT of the orders, then one UPDATE per changed order: the counter counts them.
+    assert reference.measure.statements == 1 + reference.rows_updated
+    assert backfill.ratio is not None and backfill.ratio > 0
+
+
+def test_hourly_run_updates_what_odoo_changed_since(bench: ModuleType, report: Any) -> None:
+    """The hourly `sync` updates the recent orders Odoo changed since the backfill."""
+    hourly = _run(report, bench.HOURLY)
+    assert hourly.problems == []
+    assert hourly.orders == RECENT
+    assert hourly.rows_updated == len(hourly.expected_ids) > 0
+    assert hourly.measure.odoo_calls["search_read"] == math.ceil(RECENT / BATCH)
+
+
+def test_report_shows_every_figure(bench: ModuleType, report: Any) -> None:
+    """The printed report has the machine, one table row per run, and the targets."""
+    text = bench.format_report(report)
+    assert report.ok
+    assert "- cores: " in text and "- python: " in text
+    assert "| SQL statements | rows updated | peak RSS |" in text
+    assert text.count("| sqlite | 50 |") == 3
+    assert "Odoo calls" in text and "## Targets" in text
+    for result in report.results:
+        assert result.measure.statements > 0
+        assert result.measure.peak_rss_mb > 0
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "mariadb"])
+def test_benchmark_runs_on_database_servers(bench: ModuleType, kind: str, tmp_path: Path) -> None:
+    """With --db postgresql or mariadb the same runs leave the same rows updated."""
+    problem = bench.PortalServer(kind, None, tmp_path).problem()
+    if problem is not None:
+        if os.environ.get("ORDERAMT_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"ORDERAMT_REQUIRE_SERVICES=1 but {problem}")
+        pytest.skip(problem)
+    result = bench.main([*TINY, "--db", kind, "--workdir", str(tmp_path)])
+    assert result.ok, [r.problems for r in result.results]
+    assert [r.db for r in result.results] == [kind] * 3
+    assert _run(result, bench.BACKFILL).updated_ids == _changed_ids(bench)
+    assert _run(result, bench.REFERENCE).updated_ids == _changed_ids(bench)
