@@ -213,17 +213,22 @@ def test_problems_are_skipped_with_reasons(
 def test_batches_of_500(
     sqlite_portal: PortalDb, odoo: OdooDouble, orderamt_sqlite: Orderamt
 ) -> None:
-    """1,200 orders are read from Odoo in 3 search_read calls, after one login."""
+    """1,200 orders are read from Odoo in 3 search_read calls at batch 500, 2 at the default."""
     portal, orderamt = sqlite_portal, orderamt_sqlite
     portal.insert(*(order_row(f"SO-{i}", "1.00", i, created=NOW) for i in range(1, 1201)))
     odoo.add_orders(
         {"id": i, "name": f"S{i:05}", "amount_total": 2.0 if i % 2 else 1.0} for i in range(1, 1201)
     )
     with freeze_time(NOW):
-        run = orderamt("sync")
+        run = orderamt("sync", ORDERAMT_BATCH_SIZE="500")
     assert run.exit_code == 0, run.stderr
     assert "Synced: 1200 (600 updated, 600 unchanged)" in run.lines
     assert odoo.calls["search_read"] == 3
     assert odoo.calls["version"] == 1
     assert odoo.calls[LOGIN_CALL[orderamt.protocol]] == 1
     assert sum(odoo.calls.values()) == 3 + 2
+    odoo.reset_calls()
+    with freeze_time(NOW):
+        again = orderamt("sync")
+    assert "Synced: 1200 (0 updated, 1200 unchanged)" in again.lines
+    assert odoo.calls["search_read"] == 2

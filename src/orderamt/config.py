@@ -14,7 +14,8 @@ from sqlalchemy.exc import ArgumentError
 
 from orderamt.errors import ConfigError
 
-DEFAULT_BATCH_SIZE = 500
+DEFAULT_BATCH_SIZE = 1000
+"""From bench/README.md: most of the gain over 500, one call far below Odoo's 120 s limit."""
 MAX_BATCH_SIZE = 10_000
 DEFAULT_ODOO_TIMEOUT = 60.0
 DEFAULT_RETRIES = 3

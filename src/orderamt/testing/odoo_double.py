@@ -384,6 +384,9 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     """Reads a request, asks the double what to do with it, and does it."""
 
+    # Headers and body go out in separate writes; without this, delayed ACKs stall answers.
+    disable_nagle_algorithm = True
+
     server: _Server
     protocol_version = "HTTP/1.1"  # keep-alive, as clients get from Odoo
     server_version = "Werkzeug/3.0.1"
