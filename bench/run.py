@@ -638,7 +638,7 @@ def backfill_and_hourly(
     workdir: Path,
     label: str,
 ) -> tuple[Result, Result]:
-    """On a fresh portal: `sync --all`, then Odoo changes a few recent orders, then `sync`."""
+    """On a fresh portal: `sync --all`, then Odoo changes some recent orders, `sync --quiet`."""
     db, n, shown = server.kind, dataset.n, batch or DEFAULT_BATCH_SIZE
     by_odoo_id = {o.id: o.odoo_id for o in dataset.orders}
     with server.portal() as portal:
