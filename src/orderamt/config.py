@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from orderamt.errors import ConfigError
+from orderamt.odoo.records import display_url
 
 DEFAULT_BATCH_SIZE = 1000
 """From bench/README.md: most of the gain over 500, one call far below Odoo's 120 s limit."""
@@ -157,6 +158,14 @@ class _Collector:
             self.problems.append(f"{name} must not be empty")
         return value
 
+    def choice(self, name: str, choices: tuple[str, ...]) -> str:
+        """One of `choices` (any case); unset or empty means the first."""
+        value = self.values.get(name, "").strip().lower() or choices[0]
+        if value not in choices:
+            self.problems.append(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+            return choices[0]
+        return value
+
     def number(self, name: str, default: float, low: float, high: float, *, whole: bool) -> float:
         raw = self.values.get(name, "").strip()
         if not raw:
@@ -179,21 +188,13 @@ def _check_odoo_url(collector: _Collector, url: str) -> str:
     try:
         parts.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
     except ValueError:
-        collector.problems.append(f"ODOO_URL has an invalid port: {_mask_url(url)!r}")
+        collector.problems.append(f"ODOO_URL has an invalid port: {display_url(url)!r}")
         return url
     if parts.scheme not in ("http", "https") or not parts.hostname:
         collector.problems.append(
-            f"ODOO_URL must be an http:// or https:// address, got {_mask_url(url)!r}"
+            f"ODOO_URL must be an http:// or https:// address, got {display_url(url)!r}"
         )
     return url.rstrip("/")
-
-
-def _mask_url(url: str) -> str:
-    """An address with any user:password@ part hidden."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
 
 
 def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> Settings:
@@ -237,20 +238,14 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
     retries = int(c.number("ODOO_RETRIES", DEFAULT_RETRIES, 0, 10, whole=True))
     retry_wait = c.number("ODOO_RETRY_WAIT", DEFAULT_RETRY_WAIT, 0, 60, whole=False)
     retry_max_time = c.number("ODOO_RETRY_MAX_TIME", DEFAULT_RETRY_MAX_TIME, 0, 3600, whole=False)
-    protocol = values.get("ODOO_PROTOCOL", "auto").strip().lower() or "auto"
-    if protocol not in PROTOCOLS:
-        c.problems.append(f"ODOO_PROTOCOL must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
+    protocol = c.choice("ODOO_PROTOCOL", PROTOCOLS)
     log_file_raw = values.get("ORDERAMT_LOG_FILE", "").strip()
     log_file = Path(log_file_raw).expanduser() if log_file_raw else default_log_file(values)
-    lock = values.get("ORDERAMT_LOCK", "file").strip().lower() or "file"
-    if lock not in ("file", "database"):
-        c.problems.append(f"ORDERAMT_LOCK must be file or database, got {lock!r}")
+    lock = c.choice("ORDERAMT_LOCK", ("file", "database"))
     lock_file_raw = values.get("ORDERAMT_LOCK_FILE", "").strip()
     lock_file = Path(lock_file_raw).expanduser() if lock_file_raw else None
     journal_table = c.identifier("ORDERAMT_JOURNAL_TABLE", "orderamt_journal")
-    on_conflict = values.get("ORDERAMT_ON_CONFLICT", "odoo").strip().lower() or "odoo"
-    if on_conflict not in ("odoo", "skip"):
-        c.problems.append(f"ORDERAMT_ON_CONFLICT must be odoo or skip, got {on_conflict!r}")
+    on_conflict = c.choice("ORDERAMT_ON_CONFLICT", ("odoo", "skip"))
     if c.problems:
         raise ConfigError("configuration: " + "; ".join(c.problems) + " (see .env.example)")
     return Settings(

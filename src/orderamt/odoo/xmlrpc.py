@@ -134,12 +134,6 @@ class XmlRpcOdoo:
             "(check ODOO_USERNAME and ODOO_PASSWORD)"
         )
 
-    def version(self) -> dict[str, Any]:
-        answer = self._call("version()", lambda: self._proxy("common").version())
-        if not isinstance(answer, dict):
-            raise OdooError("Odoo answered version() with something unusable")
-        return answer
-
     def login(self) -> None:
         """Authenticate once per run; every later call reuses the user id."""
         uid = self._call(
