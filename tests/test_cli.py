@@ -16,20 +16,43 @@ from orderamt.cli import cli
 from orderamt.testing import OdooDouble
 from tests.conftest import Orderamt, PortalDb
 
-EXIT_CODE_LINES = [
-    "0  the run completed (with or without changes)",
-    "2  usage or configuration error",
-    "3  Odoo unreachable, refused the login, or answered with something unusable",
-    "4  the portal database unreachable, or its schema does not match",
-]
 
-
-@pytest.mark.parametrize("command", [[], ["sync"], ["demo"]])
-def test_help_lists_exit_codes(command: list[str]) -> None:
-    """`--help` on every command lists the exit codes."""
-    result = CliRunner().invoke(cli, [*command, "--help"])
+def exit_codes_in_help(args: list[str]) -> list[int]:
+    """The codes the 'Exit codes:' block of `orderamt ARGS --help` lists."""
+    result = CliRunner().invoke(cli, [*args, "--help"])
     assert result.exit_code == 0
-    for line in EXIT_CODE_LINES:
+    block = result.stdout.split("Exit codes:")[1]
+    return [int(line.split()[0]) for line in block.strip().splitlines()]
+
+
+@pytest.mark.parametrize(
+    ("command", "codes"),
+    [
+        ([], [0, 1, 2, 3, 4, 75, 130, 143]),
+        (["sync"], [0, 1, 2, 3, 4, 75, 130, 143]),
+        (["revert"], [0, 1, 2, 4, 75, 130, 143]),
+        (["history"], [0, 2, 4]),
+        (["check"], [0, 2, 3, 4]),
+        (["demo"], [0, 3, 4, 130]),
+    ],
+)
+def test_help_lists_the_exit_codes_of_its_command(command: list[str], codes: list[int]) -> None:
+    """`--help` on each command lists the codes that command can return, and no others."""
+    assert exit_codes_in_help(command) == codes
+
+
+def test_help_says_what_each_code_means() -> None:
+    """The codes cron and monitoring read are explained in words."""
+    result = CliRunner().invoke(cli, ["sync", "--help"])
+    for line in [
+        "  0  the run completed (with or without changes)",
+        "  2  usage or configuration error",
+        "  3  Odoo unreachable, refused the login, or answered with something unusable",
+        "  4  the portal database unreachable, or its schema does not match",
+        " 75  another run is still going (the lock is held); nothing was done",
+        "130  stopped by Ctrl-C; the batch in flight was rolled back",
+        "143  stopped by SIGTERM; the batch in flight was rolled back",
+    ]:
         assert line in result.stdout
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from orderamt.coltypes import parse_timestamp
+from orderamt.portal.coltypes import parse_timestamp
 from orderamt.testing import OdooDouble
 from tests.conftest import Orderamt, PortalDb
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import inspect, text
 
 from orderamt.testing import OdooDouble
+from orderamt.testing.portal import create_orders_table, insert_orders, read_orders
 from tests.conftest import Orderamt, PortalDb
 from tests.test_operation import start
 
@@ -225,3 +226,72 @@ def test_killed_inside_a_batch_leaves_nothing_half_written(
     changed = {n for n, a in amounts.items() if a != Decimal("1.00")}
     journaled = {f"SO-{e['order_id']}" for e in journal(portal)}
     assert changed == journaled == {"SO-1", "SO-2", "SO-3"}
+
+
+def four_decimal_portal(portal: PortalDb, odoo: OdooDouble, amount: str) -> None:
+    """One order in a `decimal('total_amount', 12, 4)` column, which Odoo has at 950.00."""
+    create_orders_table(portal.engine, amount_scale=4)
+    insert_orders(
+        portal.engine,
+        [{"order_number": "SO-1", "total_amount": Decimal(amount), "odoo_order_id": 1,
+          "created_at": RECENT, "updated_at": RECENT}],
+    )  # fmt: skip
+    odoo.add_order(id=1, name="S00001", amount_total=950.0)
+
+
+def test_revert_on_a_four_decimal_column_puts_back_every_digit(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """A revert writes back exactly what the row held, 857.8749, not 857.87."""
+    four_decimal_portal(portal, odoo, "857.8749")
+    before = read_orders(portal.engine)
+    synced = orderamt("sync")
+    assert synced.exit_code == 0, synced.stderr
+    assert "  ✅ SO-1: $857.8749 → $950.00" in synced.lines
+    assert read_orders(portal.engine)[0]["total_amount"] == Decimal("950.0000")
+    assert orderamt("revert", "1").exit_code == 0
+    assert read_orders(portal.engine) == before
+    assert str(read_orders(portal.engine)[0]["total_amount"]) == "857.8749"
+
+
+def test_a_sub_cent_portal_edit_is_seen(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """A portal edit of a fraction of a cent after a run is a change: Odoo's next change meets
+    it as a conflict, and --on-conflict skip keeps the portal's edit."""
+    four_decimal_portal(portal, odoo, "857.8700")
+    assert orderamt("sync").exit_code == 0
+    set_amount(portal, "SO-1", "950.0049")
+    odoo.orders[1]["amount_total"] = 960.0
+    skipped = orderamt("sync", "--on-conflict", "skip")
+    assert skipped.exit_code == 1
+    assert any("Conflict: changed in the portal since orderamt wrote $950.00" in line
+               for line in skipped.lines)  # fmt: skip
+    assert str(read_orders(portal.engine)[0]["total_amount"]) == "950.0049"
+    taken = orderamt("sync")
+    assert taken.exit_code == 0
+    assert (
+        "  ✅ SO-1: $950.0049 → $960.00 (conflict: changed in the portal since orderamt "
+        "wrote $950.00; Odoo wins)" in taken.lines
+    )
+    assert read_orders(portal.engine)[0]["total_amount"] == Decimal("960.0000")
+
+
+def test_history_of_one_order_keeps_to_its_limit(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """`history --order-id N --limit M` shows the latest M changes to the order, oldest first."""
+    fill(portal, odoo, count=1)
+    for amount in (11.0, 12.0, 13.0):
+        odoo.orders[1]["amount_total"] = amount
+        assert orderamt("sync").exit_code == 0
+    shown = orderamt("history", "--order-id", "1", "--limit", "2", "--json")
+    assert shown.exit_code == 0
+    changes = json.loads(shown.stdout)["changes"]
+    assert [(c["run_id"], c["old_amount"], c["new_amount"]) for c in changes] == [
+        (2, "11.00", "12.00"),
+        (3, "12.00", "13.00"),
+    ]
+    plain = orderamt("history", "--order-id", "1", "--limit", "1")
+    assert len(plain.lines) == 1
+    assert "run 3  SO-1  $12.00 → $13.00" in plain.lines[0]

@@ -12,11 +12,12 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from rich.console import Console
 
-from orderamt.models import Action, Decision, Mode, PortalOrder, RunCounts, Selection
+from orderamt.models import Action, Decision, Everything, PortalOrder, RunCounts
 from orderamt.report import ConsoleReport
 from orderamt.testing import OdooDouble
 from tests.conftest import Orderamt, PortalDb
@@ -207,8 +208,8 @@ def test_progress_bar_on_a_terminal_only() -> None:
     def render(terminal: bool) -> str:
         out = io.StringIO()
         console = Console(file=out, force_terminal=terminal, width=80, color_system=None)
-        report = ConsoleReport(console, progress_from=3)
-        report.found(5, Selection(Mode.ALL), None)
+        report = ConsoleReport(console, progress_from=3, selection=Everything())
+        report.found(5, None)
         for i in range(5):
             order = PortalOrder(i, f"SO-{i}", Decimal("1.00"), i + 1)
             report.decided(Decision(order, Action.UNCHANGED))
@@ -251,3 +252,55 @@ def test_check_reports_each_broken_part(
     assert run.lines[-1] == "2 checks failed."
     portal_only = orderamt("check", PORTAL_COL_AMOUNT="nope")
     assert portal_only.exit_code == 4
+
+
+@pytest.mark.parametrize(
+    ("sig", "code", "said"),
+    [(signal.SIGINT, 130, "stopped by Ctrl-C"), (signal.SIGTERM, 143, "stopped by SIGTERM")],
+)
+def test_stopped_while_odoo_is_asked_exits_at_once(
+    changed_and_same: PortalDb,
+    orderamt: Orderamt,
+    held_in_odoo: tuple[threading.Event, threading.Event],
+    sig: signal.Signals,
+    code: int,
+    said: str,
+) -> None:
+    """Ctrl-C or SIGTERM while an Odoo call hangs ends the run now, not after Odoo's timeout:
+    one line, the signal's exit code, nothing written."""
+    reached, release = held_in_odoo
+    run = start(orderamt, "sync", ODOO_TIMEOUT="120")
+    try:
+        assert reached.wait(30)
+        run.send_signal(sig)
+        # Odoo holds the call for 30 s and the timeout is 120 s: an exit before either is the
+        # process not waiting for the call in flight.
+        _, err = run.communicate(timeout=20)
+    finally:
+        release.set()
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == code
+    assert err.strip().splitlines() == [f"orderamt: {said}"]
+    assert changed_and_same.amounts() == {"CHANGED": Decimal("1.00"), "SAME": Decimal("2.00")}
+    assert said in orderamt.log_file.read_text(encoding="utf-8")
+
+
+def test_check_tries_every_part_when_the_sqlite_file_is_missing(
+    orderamt_sqlite: Orderamt, odoo: OdooDouble, tmp_path: Path
+) -> None:
+    """A missing SQLite file fails the portal's lines only: Odoo, the log and the lock are
+    still tried, each on its own line, and the exit is the portal's 4."""
+    missing = tmp_path / "nope.db"
+    run = orderamt_sqlite("check", PORTAL_DATABASE_URL=f"sqlite:///{missing}")
+    assert run.exit_code == 4
+    for label in ("Odoo reachable", "Odoo login", "sale.order readable", "Log file writable",
+                  "Lock usable"):  # fmt: skip
+        assert f"✅ {label}: " in run.stdout
+    assert (
+        f"❌ Portal database reachable: the portal database file {missing} does not exist"
+        in run.stdout
+    )
+    assert "⏭️  Portal table and columns: not checked" in run.stdout
+    assert run.lines[-1] == "1 check failed."
+    assert not missing.exists()

@@ -1,41 +1,39 @@
-"""`orderamt check`: each part of a setup tried on its own, as an operator would by hand."""
+"""`orderamt check`: each part of a setup tried on its own, as an operator would by hand.
+
+A part that fails marks only what depends on it as not tried: a missing SQLite file or a
+missing driver still lets Odoo, the log file and the lock be checked.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from orderamt.config import Settings
 from orderamt.errors import ExitCode, LockedError, OrderamtError
+from orderamt.lock import describe_lock, run_lock
+from orderamt.models import CheckResult
 from orderamt.odoo import Odoo
-from orderamt.odoo.records import display_url
-from orderamt.portal import PortalRepository
+from orderamt.portal import Database, create_portal_engine
+from orderamt.portal.schema import check_table
+from orderamt.urls import mask_url
 
-
-@dataclass(frozen=True)
-class CheckResult:
-    label: str
-    passed: bool | None
-    """None: not tried, because something it needs failed first."""
-    detail: str
-    exit_code: ExitCode = ExitCode.OK
+NOT_CHECKED = "not checked"
 
 
 def _attempt(label: str, action: Callable[[], str]) -> CheckResult:
     try:
         return CheckResult(label, True, action())
     except OrderamtError as exc:
-        return CheckResult(label, False, exc.message, exc.exit_code)
+        return CheckResult(label, False, exc.message, int(exc.exit_code))
 
 
 def check_odoo(odoo: Odoo) -> Iterator[CheckResult]:
     def reach() -> str:
         version = odoo.connect()
-        return f"Odoo {version.text} at {display_url(odoo.url)}, using {odoo.protocol}"
+        return f"Odoo {version.text} at {mask_url(odoo.url)}, using {odoo.protocol}"
 
     def login() -> str:
         odoo.login()
@@ -50,29 +48,35 @@ def check_odoo(odoo: Odoo) -> Iterator[CheckResult]:
     failed = False
     for label, step in steps:
         if failed:
-            yield CheckResult(label, None, "not checked")
+            yield CheckResult(label, None, NOT_CHECKED)
             continue
         result = _attempt(label, step)
         failed = not result.passed
         yield result
 
 
-def check_portal(repository: PortalRepository, where: str) -> Iterator[CheckResult]:
-    def reach() -> str:
-        repository.ping()
-        return where
+def check_portal(settings: Settings) -> tuple[list[CheckResult], Engine | None]:
+    """The database reached, then its table; the engine, when there is one, for the lock."""
+    engine: Engine | None = None
 
-    def table() -> str:
-        info = repository.check()
-        columns = ", ".join(f"{name} {kind}" for name, kind in info.columns)
-        return f"'{repository.schema.table}': {columns}"
+    def reach() -> str:
+        nonlocal engine
+        engine = create_portal_engine(settings.database_url.reveal())
+        Database(engine).ping()
+        return settings.database_url_for_display
 
     reached = _attempt("Portal database reachable", reach)
-    yield reached
-    if reached.passed:
-        yield _attempt("Portal table and columns", table)
-    else:
-        yield CheckResult("Portal table and columns", None, "not checked")
+    if not reached.passed:
+        return [reached, CheckResult("Portal table and columns", None, NOT_CHECKED)], engine
+    assert engine is not None
+    db = Database(engine)
+
+    def table() -> str:
+        info = check_table(db, settings.schema)
+        columns = ", ".join(f"{name} {kind}" for name, kind in info.columns)
+        return f"'{settings.schema.table}': {columns}"
+
+    return [reached, _attempt("Portal table and columns", table)], engine
 
 
 def check_log_file(path: Path) -> CheckResult:
@@ -82,33 +86,44 @@ def check_log_file(path: Path) -> CheckResult:
             pass
     except OSError as exc:
         return CheckResult(
-            "Log file writable", False, f"{path}: {exc.strerror or exc}", ExitCode.USAGE
+            "Log file writable", False, f"{path}: {exc.strerror or exc}", int(ExitCode.USAGE)
         )
     return CheckResult("Log file writable", True, str(path))
 
 
-def check_lock(describe: str, lock: Callable[[], AbstractContextManager[None]]) -> CheckResult:
+def check_lock(settings: Settings, engine: Engine | None) -> CheckResult:
+    describe = describe_lock(settings)
+    if settings.lock == "database" and engine is None:
+        return CheckResult("Lock usable", None, f"{describe}: {NOT_CHECKED}")
     try:
-        with lock():
+        with run_lock(settings, engine):
             pass
     except LockedError:
         return CheckResult("Lock usable", True, f"{describe} (held right now by a running sync)")
     except OrderamtError as exc:
-        return CheckResult("Lock usable", False, exc.message, exc.exit_code)
+        return CheckResult("Lock usable", False, exc.message, int(exc.exit_code))
     return CheckResult("Lock usable", True, describe)
 
 
-def run_checks(
-    settings: Settings,
-    engine: Engine,
-    odoo: Odoo,
-    lock: Callable[[], AbstractContextManager[None]],
-    lock_description: str,
-) -> list[CheckResult]:
+def run_checks(settings: Settings, odoo: Odoo) -> list[CheckResult]:
     """Every check, in the order a run needs them; a failed part marks what depends on it."""
     results = list(check_odoo(odoo))
-    repository = PortalRepository(engine, settings.schema)
-    results += check_portal(repository, settings.database_url_for_display)
-    results.append(check_log_file(settings.log_file))
-    results.append(check_lock(lock_description, lock))
+    portal, engine = check_portal(settings)
+    try:
+        results += portal
+        results.append(check_log_file(settings.log_file))
+        results.append(check_lock(settings, engine))
+    finally:
+        if engine is not None:
+            engine.dispose()
     return results
+
+
+def check_header(settings: Settings) -> list[str]:
+    """What `check` is about to try, secrets masked."""
+    o = settings.odoo
+    return [
+        f"Odoo:   {mask_url(o.url)}  database {o.db}  user {o.username}  password ********  "
+        f"(protocol {o.protocol})",
+        f"Portal: {settings.database_url_for_display}",
+    ]

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, TypeVar, get_args
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
@@ -13,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from orderamt.errors import ConfigError
-from orderamt.odoo.records import display_url
+from orderamt.urls import mask_url
 
 DEFAULT_BATCH_SIZE = 1000
 """From bench/README.md: most of the gain over 500, one call far below Odoo's 120 s limit."""
@@ -22,7 +23,12 @@ DEFAULT_ODOO_TIMEOUT = 60.0
 DEFAULT_RETRIES = 3
 DEFAULT_RETRY_WAIT = 2.0
 DEFAULT_RETRY_MAX_TIME = 300.0
-PROTOCOLS = ("auto", "xmlrpc", "json2")
+Protocol = Literal["auto", "xmlrpc", "json2"]
+"""auto (JSON-2 on Odoo 19 and later, XML-RPC before), xmlrpc or json2."""
+LockKind = Literal["file", "database"]
+"""file (ORDERAMT_LOCK_FILE) or database (an advisory lock in the portal database)."""
+OnConflict = Literal["odoo", "skip"]
+"""odoo (Odoo wins, the conflict is flagged) or skip (leave such orders alone)."""
 DEFAULT_ENV_FILE = Path(".env")
 
 
@@ -70,8 +76,7 @@ class OdooSettings:
     username: str
     password: Secret = field(repr=False)
     timeout: float = DEFAULT_ODOO_TIMEOUT
-    protocol: str = "auto"
-    """auto (JSON-2 on Odoo 19 and later, XML-RPC before), xmlrpc or json2."""
+    protocol: Protocol = "auto"
     retries: int = DEFAULT_RETRIES
     retry_wait: float = DEFAULT_RETRY_WAIT
     retry_max_time: float = DEFAULT_RETRY_MAX_TIME
@@ -84,25 +89,16 @@ class Settings:
     schema: PortalSchema
     log_file: Path
     batch_size: int = DEFAULT_BATCH_SIZE
-    lock: str = "file"
-    """file (ORDERAMT_LOCK_FILE) or database (an advisory lock in the portal database)."""
+    lock: LockKind = "file"
     lock_file: Path | None = None
     """None: one per portal table beside the log file."""
     journal_table: str = "orderamt_journal"
-    on_conflict: str = "odoo"
-    """odoo (Odoo wins, the conflict is flagged) or skip (leave such orders alone)."""
+    on_conflict: OnConflict = "odoo"
 
     @property
     def database_url_for_display(self) -> str:
         """The portal URL with any password masked, for messages and logs."""
-        return mask_database_url(self.database_url.reveal())
-
-
-def mask_database_url(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return "<unparseable URL>"
+        return mask_url(self.database_url.reveal())
 
 
 def default_log_file(environ: Mapping[str, str]) -> Path:
@@ -139,6 +135,9 @@ def read_environment(environ: Mapping[str, str], env_file: Path | None) -> dict[
     return merged
 
 
+Choice = TypeVar("Choice", bound=str)
+
+
 class _Collector:
     """Reads variables and gathers every problem, so the user fixes them in one go."""
 
@@ -158,13 +157,14 @@ class _Collector:
             self.problems.append(f"{name} must not be empty")
         return value
 
-    def choice(self, name: str, choices: tuple[str, ...]) -> str:
+    def choice(self, name: str, choices: tuple[Choice, ...]) -> Choice:
         """One of `choices` (any case); unset or empty means the first."""
         value = self.values.get(name, "").strip().lower() or choices[0]
-        if value not in choices:
-            self.problems.append(f"{name} must be one of {', '.join(choices)}, got {value!r}")
-            return choices[0]
-        return value
+        for choice in choices:
+            if value == choice:
+                return choice
+        self.problems.append(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        return choices[0]
 
     def number(self, name: str, default: float, low: float, high: float, *, whole: bool) -> float:
         raw = self.values.get(name, "").strip()
@@ -188,11 +188,11 @@ def _check_odoo_url(collector: _Collector, url: str) -> str:
     try:
         parts.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
     except ValueError:
-        collector.problems.append(f"ODOO_URL has an invalid port: {display_url(url)!r}")
+        collector.problems.append(f"ODOO_URL has an invalid port: {mask_url(url)!r}")
         return url
     if parts.scheme not in ("http", "https") or not parts.hostname:
         collector.problems.append(
-            f"ODOO_URL must be an http:// or https:// address, got {display_url(url)!r}"
+            f"ODOO_URL must be an http:// or https:// address, got {mask_url(url)!r}"
         )
     return url.rstrip("/")
 
@@ -238,14 +238,14 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
     retries = int(c.number("ODOO_RETRIES", DEFAULT_RETRIES, 0, 10, whole=True))
     retry_wait = c.number("ODOO_RETRY_WAIT", DEFAULT_RETRY_WAIT, 0, 60, whole=False)
     retry_max_time = c.number("ODOO_RETRY_MAX_TIME", DEFAULT_RETRY_MAX_TIME, 0, 3600, whole=False)
-    protocol = c.choice("ODOO_PROTOCOL", PROTOCOLS)
+    protocol = c.choice("ODOO_PROTOCOL", get_args(Protocol))
     log_file_raw = values.get("ORDERAMT_LOG_FILE", "").strip()
     log_file = Path(log_file_raw).expanduser() if log_file_raw else default_log_file(values)
-    lock = c.choice("ORDERAMT_LOCK", ("file", "database"))
+    lock = c.choice("ORDERAMT_LOCK", get_args(LockKind))
     lock_file_raw = values.get("ORDERAMT_LOCK_FILE", "").strip()
     lock_file = Path(lock_file_raw).expanduser() if lock_file_raw else None
     journal_table = c.identifier("ORDERAMT_JOURNAL_TABLE", "orderamt_journal")
-    on_conflict = c.choice("ORDERAMT_ON_CONFLICT", ("odoo", "skip"))
+    on_conflict = c.choice("ORDERAMT_ON_CONFLICT", get_args(OnConflict))
     if c.problems:
         raise ConfigError("configuration: " + "; ".join(c.problems) + " (see .env.example)")
     return Settings(

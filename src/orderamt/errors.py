@@ -2,35 +2,60 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """What `orderamt` exits with; cron, systemd and monitoring read these."""
+    """What `orderamt` exits with; cron, systemd and monitoring read these (meanings below)."""
 
     OK = 0
-    """The run completed, with or without changes."""
     PARTIAL = 1
-    """The run completed, but some orders could not be brought in line with Odoo."""
     USAGE = 2
-    """A bad option, a bad configuration value, or an order that cannot be synced."""
     ODOO = 3
-    """Odoo could not be reached, refused the login, or answered with something unusable."""
     PORTAL = 4
-    """The portal database could not be reached, or its schema does not match."""
-    LOCKED = 75
-    """Another run holds the lock (EX_TEMPFAIL): this one did nothing and may be retried."""
+    LOCKED = 75  # EX_TEMPFAIL: may be retried
+    INTERRUPTED = 130  # 128 + SIGINT, as a shell reports it
+    TERMINATED = 143  # 128 + SIGTERM
 
 
-EXIT_CODES_HELP = """\
-\b
-Exit codes:
-  0  the run completed (with or without changes)
-  1  the run completed, but some orders could not be synced (see the report)
-  2  usage or configuration error
-  3  Odoo unreachable, refused the login, or answered with something unusable
-  4  the portal database unreachable, or its schema does not match
-  75 another run is still going (the lock is held); nothing was done"""
+_MEANINGS = {
+    ExitCode.OK: "the run completed (with or without changes)",
+    ExitCode.PARTIAL: "the run completed, but some orders could not be synced (see the report)",
+    ExitCode.USAGE: "usage or configuration error",
+    ExitCode.ODOO: "Odoo unreachable, refused the login, or answered with something unusable",
+    ExitCode.PORTAL: "the portal database unreachable, or its schema does not match",
+    ExitCode.LOCKED: "another run is still going (the lock is held); nothing was done",
+    ExitCode.INTERRUPTED: "stopped by Ctrl-C; the batch in flight was rolled back",
+    ExitCode.TERMINATED: "stopped by SIGTERM; the batch in flight was rolled back",
+}
+
+
+def exit_codes_help(codes: Iterable[ExitCode] = tuple(ExitCode), *, ok: str = "") -> str:
+    """The 'Exit codes:' block of a command's help, listing only the codes it can return.
+
+    `ok` replaces the meaning of 0 for commands that are no run (history, check).
+    """
+    lines = ["\b", "Exit codes:"]
+    for code in sorted(codes):
+        meaning = ok if code is ExitCode.OK and ok else _MEANINGS[code]
+        lines.append(f"  {int(code):>3}  {meaning}")
+    return "\n".join(lines)
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: raised in the main thread, like KeyboardInterrupt for Ctrl-C."""
+
+
+def exit_code_of(exc: BaseException) -> ExitCode:
+    """The exit code a run stopped by `exc` ends with."""
+    if isinstance(exc, OrderamtError):
+        return exc.exit_code
+    if isinstance(exc, KeyboardInterrupt):
+        return ExitCode.INTERRUPTED
+    if isinstance(exc, Terminated):
+        return ExitCode.TERMINATED
+    return ExitCode.PARTIAL  # a bug: Python exits 1 with its traceback
 
 
 class OrderamtError(Exception):

@@ -1,16 +1,24 @@
-"""One run at a time: a lock held for the whole run that dies with the process."""
+"""One run at a time per portal table: a lock file, or a lock in the portal database.
+
+Both are held for the whole run and die with the process (the operating system drops a
+file lock, the database server a session lock), so a crash never leaves a stale lock.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 
 from filelock import FileLock, Timeout
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
-from orderamt.config import mask_database_url
-from orderamt.errors import ConfigError, LockedError
+from orderamt.config import Settings
+from orderamt.errors import ConfigError, LockedError, PortalError
+from orderamt.portal.engine import first_line, where
+from orderamt.urls import mask_url
 
 
 def default_lock_file(log_file: Path, database_url: str, table: str) -> Path:
@@ -19,8 +27,30 @@ def default_lock_file(log_file: Path, database_url: str, table: str) -> Path:
     The name hashes the URL without its password: a file name anyone can list must not help
     guess it, and a new password must not change the lock.
     """
-    digest = hashlib.sha256(f"{mask_database_url(database_url)}|{table}".encode()).hexdigest()[:12]
+    digest = hashlib.sha256(f"{mask_url(database_url)}|{table}".encode()).hexdigest()[:12]
     return log_file.parent / f"orderamt-{digest}.lock"
+
+
+def lock_file_path(settings: Settings) -> Path:
+    return settings.lock_file or default_lock_file(
+        settings.log_file, settings.database_url.reveal(), settings.schema.table
+    )
+
+
+def describe_lock(settings: Settings) -> str:
+    """Where the lock is, in words, for `orderamt check`."""
+    if settings.lock == "database":
+        return f"advisory lock in {settings.database_url_for_display}"
+    return str(lock_file_path(settings))
+
+
+def run_lock(settings: Settings, engine: Engine | None) -> AbstractContextManager[None]:
+    """The lock the settings ask for; raises LockedError at once when another run holds it."""
+    if settings.lock == "database":
+        if engine is None:
+            raise ConfigError("ORDERAMT_LOCK=database needs a portal database to hold the lock")
+        return database_lock(engine, settings.schema.table)
+    return file_lock(lock_file_path(settings))
 
 
 @contextmanager
@@ -51,3 +81,55 @@ def file_lock(path: Path) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+@contextmanager
+def database_lock(engine: Engine, name: str) -> Iterator[None]:
+    """Hold a lock in the portal database for the run, or raise LockedError at once.
+
+    For installs that run the job on several hosts: PostgreSQL's session advisory lock or
+    MySQL/MariaDB's GET_LOCK, both dropped by the server when the connection ends, however
+    the process died.
+    """
+    dialect = engine.dialect.name
+    if dialect not in ("postgresql", "mysql", "mariadb"):
+        raise ConfigError(
+            f"ORDERAMT_LOCK=database needs PostgreSQL, MySQL or MariaDB, not {dialect}: "
+            "use ORDERAMT_LOCK=file"
+        )
+    # GET_LOCK names are server-wide: the database's name keeps two portals on one server apart.
+    scope = f"{engine.url.host}|{engine.url.port}|{engine.url.database}|{name}"
+    key = f"orderamt:{hashlib.sha256(scope.encode()).hexdigest()[:24]}"
+    shown = where(engine)
+    if dialect == "postgresql":
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        take = text("SELECT pg_try_advisory_lock(:key)").bindparams(key=number)
+        give = text("SELECT pg_advisory_unlock(:key)").bindparams(key=number)
+    else:
+        take = text("SELECT GET_LOCK(:key, 0)").bindparams(key=key[:64])
+        give = text("SELECT RELEASE_LOCK(:key)").bindparams(key=key[:64])
+    try:
+        conn = engine.connect()
+    except SQLAlchemyError as exc:
+        raise PortalError(f"cannot reach the portal database {shown}: {first_line(exc)}") from exc
+    try:
+        try:
+            held = bool(conn.execute(take).scalar())
+            conn.commit()  # the lock belongs to the session; no transaction stays open
+        except SQLAlchemyError as exc:
+            raise PortalError(
+                f"portal database {shown}: taking the run lock failed: {first_line(exc)}"
+            ) from exc
+        if not held:
+            raise LockedError(
+                f"another orderamt run is still going (database lock '{key}' on {shown} is "
+                "held); this one did nothing"
+            )
+        try:
+            yield
+        finally:
+            with suppress(SQLAlchemyError):
+                conn.execute(give)
+                conn.commit()
+    finally:
+        conn.close()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from typing import ClassVar, TypeAlias
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +16,7 @@ class PortalOrder:
     id: int
     number: str
     amount: Decimal | None
+    """Exactly as stored, at the column's scale; NaN when the column holds no number."""
     odoo_ref: object
     """The Odoo id column exactly as stored: an int, a string such as '  42 ', or junk."""
     updated_at: datetime | None = None
@@ -60,19 +62,29 @@ class Reason(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """What to do with one portal order, and why."""
+    """What to do with one portal order, and why, with each fact in a field of its own."""
 
     order: PortalOrder
     action: Action
     new_amount: Decimal | None = None
+    """The amount to write (an update), or Odoo's amount that was not written (a skip)."""
     reason: Reason | None = None
-    detail: str = ""
-    """For skips: the offending value, shown to the user."""
     currency: str | None = None
-    conflict: bool = False
-    """Both systems changed the amount; `detail` holds what orderamt last wrote."""
+    odoo_id: int | None = None
+    """The sale order's id, where the portal's column holds a usable one."""
+    bad_value: str | None = None
+    """For BAD_ODOO_ID and BAD_ODOO_AMOUNT: the offending value as the user should see it."""
+    largest: Decimal | None = None
+    """For TOO_LARGE: the largest amount the portal's column holds."""
+    last_written: Decimal | None = None
+    """For a conflict: what orderamt last wrote to the order, which the portal changed since."""
     write_date: str | None = None
     """Odoo's write_date of the sale order, for the journal."""
+
+    @property
+    def conflict(self) -> bool:
+        """Both systems changed the amount since orderamt last wrote it."""
+        return self.last_written is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,18 +108,36 @@ class Mode(Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class Selection:
-    """Which portal orders a run looks at."""
+class Recent:
+    """Orders created since `since`, the start of a window of `days` days."""
 
-    mode: Mode
-    since: datetime | None = None
-    days: int | None = None
-    order_id: int | None = None
+    mode: ClassVar[Mode] = Mode.RECENT
+    since: datetime
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
+class Everything:
+    """Every order with an Odoo id (a backfill)."""
+
+    mode: ClassVar[Mode] = Mode.ALL
+
+
+@dataclass(frozen=True, slots=True)
+class OneOrder:
+    """One order, by its portal id (a spot fix)."""
+
+    mode: ClassVar[Mode] = Mode.ONE
+    order_id: int
+
+
+Selection: TypeAlias = "Recent | Everything | OneOrder"
+"""Which portal orders a run looks at; each kind carries exactly what it needs."""
 
 
 @dataclass(slots=True)
 class RunCounts:
-    """A run's tally; `skipped` orders are the ones that need a human."""
+    """A tally, counted up as a run goes; `skipped` orders are the ones that need a human."""
 
     found: int = 0
     updated: int = 0
@@ -125,3 +155,48 @@ class RunCounts:
             self.unchanged += 1
         else:
             self.skipped += 1
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One amount orderamt wrote, as the journal keeps it."""
+
+    run_id: int
+    order_id: int
+    odoo_id: str | None
+    order_number: str
+    old_amount: Decimal | None
+    new_amount: Decimal | None
+    odoo_write_date: str | None
+    changed_at: datetime
+    conflict: bool = False
+    old_updated_at: datetime | None = None
+    """The row's updated_at before the change, so a revert leaves the row as it was."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One run (a sync or a revert) as the journal's run log keeps it."""
+
+    id: int
+    kind: str
+    mode: str
+    reverts_run: int | None
+    started_at: datetime
+    finished_at: datetime | None
+    found: int | None
+    updated: int | None
+    unchanged: int | None
+    skipped: int | None
+    exit_code: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One part of `orderamt check`: passed, failed (with its exit code) or not tried."""
+
+    label: str
+    passed: bool | None
+    """None: not tried, because something it needs failed first."""
+    detail: str
+    exit_code: int = 0

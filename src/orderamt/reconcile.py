@@ -5,12 +5,12 @@ No I/O, no clock, no logging: everything it needs comes in as arguments.
 
 from __future__ import annotations
 
-import math
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from dataclasses import replace
+from decimal import Decimal
 
+from orderamt import money
 from orderamt.models import Action, Decision, OdooTotal, PortalOrder, Reason
 
-MONEY_DECIMALS = 2
 ODOO_MAX_ID = 2**31 - 1
 """Odoo ids are PostgreSQL integers, and XML-RPC cannot carry a larger int anyway."""
 
@@ -41,34 +41,12 @@ def has_odoo_id(raw: object) -> bool:
     return raw is not None and not (isinstance(raw, str) and not raw.strip())
 
 
-def to_money(value: object, decimals: int = MONEY_DECIMALS) -> Decimal | None:
-    """A non-negative amount as a Decimal rounded to the currency's decimals, else None.
-
-    Odoo sends money as a float that may carry binary noise (12.120000000000001); its shortest
-    repr is the value Odoo meant, so that is what gets rounded.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Decimal) and not value.is_finite():
-        return None
-    try:
-        amount = Decimal(repr(value) if isinstance(value, float) else value)
-        amount = amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-    except InvalidOperation:
-        return None
-    if amount < 0:
-        return None
-    return amount + 0  # folds -0.00 into 0.00
-
-
 def reconcile(
     order: PortalOrder,
     odoo: OdooTotal | None,
     *,
     max_amount: Decimal | None = None,
-    decimals: int = MONEY_DECIMALS,
+    decimals: int = money.DEFAULT_DECIMALS,
     last_written: Decimal | None = None,
     skip_conflicts: bool = False,
 ) -> Decision:
@@ -80,55 +58,37 @@ def reconcile(
     it was changed in the portal since, and with Odoo's amount differing too, that is a
     conflict. Odoo wins (the sync is one-way) unless `skip_conflicts`.
     """
-    if isinstance(order.amount, Decimal) and not order.amount.is_finite():
+    if order.amount is not None and not money.is_number(order.amount):
         return Decision(order, Action.SKIP, reason=Reason.BAD_PORTAL_AMOUNT)
     odoo_id = parse_odoo_id(order.odoo_ref)
     if odoo_id is None:
-        return Decision(order, Action.SKIP, reason=Reason.BAD_ODOO_ID, detail=repr(order.odoo_ref))
+        return Decision(
+            order, Action.SKIP, reason=Reason.BAD_ODOO_ID, bad_value=repr(order.odoo_ref)
+        )
     if odoo is None:
-        return Decision(order, Action.SKIP, reason=Reason.NOT_IN_ODOO, detail=str(odoo_id))
-    amount = to_money(odoo.amount_total, decimals)
-    if amount is None:
-        return Decision(
-            order,
-            Action.SKIP,
-            reason=Reason.BAD_ODOO_AMOUNT,
-            detail=repr(odoo.amount_total),
-            currency=odoo.currency,
-        )
-    if amount == 0:
-        return Decision(order, Action.UNCHANGED, reason=Reason.ZERO_IN_ODOO, currency=odoo.currency)
-    current = to_money(order.amount, decimals) if order.amount is not None else None
-    if current == amount:
-        return Decision(order, Action.UNCHANGED, reason=Reason.SAME_AMOUNT, currency=odoo.currency)
-    if max_amount is not None and amount > max_amount:
-        return Decision(
-            order,
-            Action.SKIP,
-            new_amount=amount,
-            reason=Reason.TOO_LARGE,
-            detail=str(max_amount),
-            currency=odoo.currency,
-        )
-    written = to_money(last_written, decimals) if last_written is not None else None
-    conflict = written is not None and current != written
-    if conflict and skip_conflicts:
-        return Decision(
-            order,
-            Action.SKIP,
-            new_amount=amount,
-            reason=Reason.CONFLICT,
-            detail=str(written),
-            currency=odoo.currency,
-            conflict=True,
-            write_date=odoo.write_date,
-        )
-    return Decision(
+        return Decision(order, Action.SKIP, reason=Reason.NOT_IN_ODOO, odoo_id=odoo_id)
+    seen = Decision(
         order,
-        Action.UPDATE,
-        new_amount=amount,
+        Action.SKIP,
+        odoo_id=odoo_id,
         currency=odoo.currency,
-        conflict=conflict,
-        detail=str(written) if conflict else "",
         write_date=odoo.write_date,
+    )
+    amount = money.from_odoo(odoo.amount_total, decimals)
+    if amount is None:
+        return replace(seen, reason=Reason.BAD_ODOO_AMOUNT, bad_value=repr(odoo.amount_total))
+    if amount == 0:
+        return replace(seen, action=Action.UNCHANGED, reason=Reason.ZERO_IN_ODOO)
+    if money.same(order.amount, amount):
+        return replace(seen, action=Action.UNCHANGED, reason=Reason.SAME_AMOUNT)
+    if max_amount is not None and amount > max_amount:
+        return replace(seen, new_amount=amount, reason=Reason.TOO_LARGE, largest=max_amount)
+    conflict = last_written is not None and not money.same(order.amount, last_written)
+    if conflict and skip_conflicts:
+        return replace(seen, new_amount=amount, reason=Reason.CONFLICT, last_written=last_written)
+    return replace(
+        seen,
+        action=Action.UPDATE,
+        new_amount=amount,
+        last_written=last_written if conflict else None,
     )

@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import io
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import TextIO
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.control import strip_control_codes
 from rich.progress import Progress, TaskID
 from rich.text import Text
 
-from orderamt.models import Action, Decision, Mode, PortalOrder, Reason, RunCounts, Selection
-
-CURRENCY_SYMBOLS = {"USD": "$"}
-DEFAULT_CURRENCY = "USD"
+from orderamt import money
+from orderamt.models import (
+    Action,
+    CheckResult,
+    Decision,
+    JournalEntry,
+    OneOrder,
+    PortalOrder,
+    Reason,
+    Recent,
+    RunCounts,
+    RunRecord,
+    Selection,
+)
+from orderamt.money import format_amount
 
 
 @dataclass(frozen=True)
@@ -63,18 +79,6 @@ def can_show_emoji(
     return "UTF8" in locale.upper().replace("-", "")
 
 
-def money(amount: Decimal | None, currency: str | None = None) -> str:
-    """An amount as the portal shows it: $1,579.56 for dollars, 1,579.56 EUR otherwise."""
-    if amount is None:
-        return "(empty)"
-    if not amount.is_finite():
-        return "(not a number)"
-    code = currency or DEFAULT_CURRENCY
-    text = f"{amount:,.2f}"
-    symbol = CURRENCY_SYMBOLS.get(code)
-    return f"{symbol}{text}" if symbol else f"{text} {code}"
-
-
 def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
@@ -99,8 +103,10 @@ class ConsoleReport:
         progress_from: int = PROGRESS_FROM,
         dry_run: bool = False,
         reverting: int | None = None,
+        selection: Selection | None = None,
     ) -> None:
         self.console = console
+        self.selection = selection
         self.dry_run = dry_run
         self.reverting = reverting
         self.glyphs = EMOJI if emoji else PLAIN
@@ -130,17 +136,18 @@ class ConsoleReport:
         self._line(f"{self.glyphs.start}{text}", "bold")
         self._line("")
 
-    def found(self, count: int, selection: Selection, order: PortalOrder | None) -> None:
+    def found(self, count: int, order: PortalOrder | None) -> None:
         if not self.quiet:
+            selection = self.selection
             if self.reverting is not None:
                 text = f"Found {plural(count, 'change')} made by run {self.reverting}"
-            elif selection.mode is Mode.ONE and order is not None:
+            elif isinstance(selection, OneOrder) and order is not None:
                 text = f"Found order {order.id} ({order.number})"
-            elif selection.mode is Mode.ALL:
-                text = f"Found {plural(count, 'order')} with Odoo IDs"
-            else:
-                days = plural(selection.days or 0, "day")
+            elif isinstance(selection, Recent):
+                days = plural(selection.days, "day")
                 text = f"Found {plural(count, 'recent order')} (last {days})"
+            else:
+                text = f"Found {plural(count, 'order')} with Odoo IDs"
             self._line(text)
             self._line("")
         if self.console.is_terminal and count >= self.progress_from:
@@ -158,20 +165,20 @@ class ConsoleReport:
         order = decision.order
         name = order.number or f"order {order.id}"
         cur = decision.currency
-        portal = money(order.amount, cur)
+        portal = format_amount(order.amount, cur)
         reason = decision.reason
         if decision.action is Action.UPDATE:
-            new = money(decision.new_amount, cur)
+            new = format_amount(decision.new_amount, cur)
             would = "would update " if self.dry_run else ""
             text = f"  {g.updated}{name}: {would}{portal} {g.arrow} {new}"
             if decision.conflict:
-                wrote = money(Decimal(decision.detail), cur)
+                wrote = format_amount(decision.last_written, cur)
                 text += (
                     f" (conflict: changed in the portal since orderamt wrote {wrote}; Odoo wins)"
                 )
             self._line(text, "yellow" if decision.conflict else "green")
         elif reason is Reason.ZERO_IN_ODOO:
-            zero = money(Decimal("0.00"), cur)
+            zero = format_amount(Decimal("0.00"), cur)
             self._line(
                 f"  {g.skipped}{name}: Still {zero} in Odoo (keeping portal amount: {portal})"
             )
@@ -216,13 +223,13 @@ class ConsoleReport:
 class JsonReport:
     """Gathers the run for one JSON document, for monitoring: counts and every decision."""
 
-    def __init__(self, *, dry_run: bool = False) -> None:
+    def __init__(self, selection: Selection | None, *, dry_run: bool = False) -> None:
         self.dry_run = dry_run
-        self.selection: Selection | None = None
+        self.selection = selection
         self.orders: list[dict[str, object]] = []
 
-    def found(self, count: int, selection: Selection, order: PortalOrder | None) -> None:
-        self.selection = selection
+    def found(self, count: int, order: PortalOrder | None) -> None:
+        pass
 
     def decided(self, decision: Decision) -> None:
         order = decision.order
@@ -233,9 +240,9 @@ class JsonReport:
                 "odoo_id": order.odoo_ref if isinstance(order.odoo_ref, (int, str)) else None,
                 "action": decision.action.value,
                 "reason": decision.reason.value if decision.reason else None,
-                "old_amount": _amount(order.amount),
-                "new_amount": _amount(decision.new_amount),
-                "detail": decision.detail or None,
+                "old_amount": money.plain(order.amount),
+                "new_amount": money.plain(decision.new_amount),
+                "detail": _detail(decision),
                 "conflict": decision.conflict,
             }
         )
@@ -247,7 +254,7 @@ class JsonReport:
         return {
             "mode": selection.mode.value if selection else None,
             "dry_run": self.dry_run,
-            "days": selection.days if selection else None,
+            "days": selection.days if isinstance(selection, Recent) else None,
             "found": counts.found if counts else None,
             "updated": counts.updated if counts else 0,
             "unchanged": counts.unchanged if counts else 0,
@@ -257,39 +264,146 @@ class JsonReport:
             "orders": self.orders,
         }
 
+    def print(self, counts: RunCounts | None, exit_code: int, error: str | None = None) -> None:
+        print_json(self.document(counts, exit_code, error))
 
-def _amount(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
+
+def _detail(decision: Decision) -> str | None:
+    """The one value behind a skip, as the JSON document has always carried it."""
+    if decision.bad_value is not None:
+        return decision.bad_value
+    if decision.reason is Reason.NOT_IN_ODOO and decision.odoo_id is not None:
+        return str(decision.odoo_id)
+    if decision.largest is not None:
+        return str(decision.largest)
+    if decision.last_written is not None:
+        return money.plain(decision.last_written)
+    return None
+
+
+def print_json(document: Mapping[str, Any]) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
 
 
 def skip_reason(decision: Decision) -> str:
     """Why an order was left alone, in words an operator can act on."""
     order = decision.order
-    keeping = f"keeping portal amount: {money(order.amount, decision.currency)}"
+    keeping = f"keeping portal amount: {format_amount(order.amount, decision.currency)}"
     reason = decision.reason
     if reason is Reason.BAD_ODOO_ID:
-        return f"Odoo id {decision.detail} is not a usable sale order id (skipped)"
+        return f"Odoo id {decision.bad_value} is not a usable sale order id (skipped)"
     if reason is Reason.NOT_IN_ODOO:
-        return f"Sale order {decision.detail} not found in Odoo ({keeping})"
+        return f"Sale order {decision.odoo_id} not found in Odoo ({keeping})"
     if reason is Reason.BAD_ODOO_AMOUNT:
-        return f"Odoo sent an unusable amount {decision.detail} ({keeping})"
+        return f"Odoo sent an unusable amount {decision.bad_value} ({keeping})"
     if reason is Reason.TOO_LARGE:
-        new = money(decision.new_amount, decision.currency)
+        new = format_amount(decision.new_amount, decision.currency)
         return (
             f"Odoo amount {new} does not fit the portal column "
-            f"(largest {money(Decimal(decision.detail), decision.currency)}; {keeping})"
+            f"(largest {format_amount(decision.largest, decision.currency)}; {keeping})"
         )
     if reason is Reason.CHANGED_IN_PORTAL:
         return "Changed in the portal during the run; the portal's change was kept"
     if reason is Reason.BAD_PORTAL_AMOUNT:
         return "The portal's amount is not a number; fix it in the portal (skipped)"
     if reason is Reason.CHANGED_SINCE:
-        return f"Changed since that run (now {money(order.amount)}); left alone"
+        return f"Changed since that run (now {format_amount(order.amount)}); left alone"
     if reason is Reason.CONFLICT:
-        new = money(decision.new_amount, decision.currency)
-        wrote = money(Decimal(decision.detail), decision.currency)
+        new = format_amount(decision.new_amount, decision.currency)
+        wrote = format_amount(decision.last_written, decision.currency)
         return (
             f"Conflict: changed in the portal since orderamt wrote {wrote}, and Odoo now says "
             f"{new} ({keeping}; --on-conflict skip)"
         )
     return "Skipped"
+
+
+def make_console(stream: TextIO | None = None) -> tuple[Console, bool]:
+    """A console for the report: colour only on a terminal, emoji only where they show."""
+    stream = stream if stream is not None else sys.stdout
+    emoji = can_show_emoji(stream, os.environ, locale_coerced=bool(sys.flags.utf8_mode))
+    if not emoji and isinstance(stream, io.TextIOWrapper):
+        # An order number the code page cannot encode must not crash the report.
+        stream.reconfigure(errors="replace")
+    console = Console(file=stream, highlight=False, markup=False, emoji=False, soft_wrap=True)
+    return console, emoji
+
+
+def _jsonable(value: object) -> object:
+    """Amounts as exact strings, times as 'YYYY-MM-DD HH:MM:SS', the rest as it is."""
+    if isinstance(value, Decimal):
+        return money.plain(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return value
+
+
+def entry_json(e: JournalEntry) -> dict[str, Any]:
+    fields = asdict(e)
+    del fields["old_updated_at"]  # the journal's own bookkeeping for a revert
+    return {name: _jsonable(value) for name, value in fields.items()}
+
+
+def run_json(r: RunRecord) -> dict[str, Any]:
+    return {name: _jsonable(value) for name, value in asdict(r).items()}
+
+
+def print_runs(runs: Sequence[RunRecord], *, as_json: bool) -> None:
+    """`orderamt history`: the latest runs, newest first."""
+    if as_json:
+        print_json({"runs": [run_json(r) for r in runs]})
+        return
+    console, emoji = make_console()
+    arrow = "→" if emoji else "->"
+    if not runs:
+        console.print("No runs in the journal yet.")
+    for r in runs:
+        what = f"revert of run {r.reverts_run}" if r.kind == "revert" else f"sync {r.mode}"
+        ended = f"{r.finished_at:%H:%M:%S}" if r.finished_at else "did not finish"
+        console.print(
+            f"run {r.id}  {r.started_at:%Y-%m-%d %H:%M:%S} {arrow} {ended}  {what}  "
+            f"found {r.found}: {r.updated} updated, {r.unchanged} unchanged, "
+            f"{r.skipped} skipped  exit {r.exit_code}",
+            soft_wrap=True,
+        )
+
+
+def print_order_changes(order_id: int, entries: Sequence[JournalEntry], *, as_json: bool) -> None:
+    """`orderamt history --order-id`: every change orderamt made to one order, oldest first."""
+    if as_json:
+        print_json({"order_id": order_id, "changes": [entry_json(e) for e in entries]})
+        return
+    console, emoji = make_console()
+    arrow = "→" if emoji else "->"
+    if not entries:
+        console.print(f"No changes to order {order_id} in the journal.")
+    for e in entries:
+        line = (
+            f"{e.changed_at:%Y-%m-%d %H:%M:%S}  run {e.run_id}  {e.order_number}  "
+            f"{format_amount(e.old_amount)} {arrow} {format_amount(e.new_amount)}"
+        )
+        if e.odoo_write_date:
+            line += f"  (Odoo write_date {e.odoo_write_date})"
+        if e.conflict:
+            line += "  conflict"
+        console.print(line, soft_wrap=True)
+
+
+def print_checks(header: Sequence[str], results: Sequence[CheckResult]) -> None:
+    """`orderamt check`: what is being checked, then one line per part and a verdict."""
+    console, emoji = make_console()
+    for line in header:
+        console.print(line, soft_wrap=True)
+    console.print("")
+    marks = {True: ("✅ ", "[ok]   "), False: ("❌ ", "[FAIL] "), None: ("⏭️  ", "[--]   ")}
+    for result in results:
+        mark = marks[result.passed][0 if emoji else 1]
+        style = {True: "green", False: "red", None: "dim"}[result.passed]
+        console.print(Text(f"{mark}{result.label}: {result.detail}", style=style), soft_wrap=True)
+    failures = [r for r in results if r.passed is False]
+    console.print("")
+    if not failures:
+        console.print(Text("All checks passed.", style="bold green"))
+    else:
+        console.print(Text(f"{plural(len(failures), 'check')} failed.", style="bold red"))

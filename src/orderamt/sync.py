@@ -1,25 +1,30 @@
-"""The orchestration: read a batch of portal orders, ask Odoo, decide, write, report."""
+"""The orchestration: read a batch of portal orders, ask Odoo, decide, write, report.
+
+Knows no database, no HTTP and no terminal: it meets them through the Protocols below.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
-from orderamt.errors import ExitCode, OrderamtError, UsageError
-from orderamt.journal import JournalEntry, RunRecord
+from orderamt import money
+from orderamt.errors import ExitCode, UsageError, exit_code_of
 from orderamt.models import (
     Action,
     Change,
     Decision,
-    Mode,
+    JournalEntry,
     OdooTotal,
+    OneOrder,
     PortalOrder,
     Reason,
     RunCounts,
+    RunRecord,
     Selection,
 )
 from orderamt.reconcile import has_odoo_id, parse_odoo_id, reconcile
@@ -33,19 +38,27 @@ class TableLimits(Protocol):
 
 
 class OrderStore(Protocol):
-    """Where portal orders are read and written, with their journal (the repository meets this)."""
+    """Where portal orders are read and written (the portal's orders table meets this)."""
 
     def check(self) -> TableLimits: ...
 
     def get(self, order_id: int) -> PortalOrder | None: ...
 
+    def get_many(self, order_ids: Sequence[int]) -> dict[int, PortalOrder]: ...
+
     def count(self, selection: Selection) -> int: ...
 
     def batches(self, selection: Selection, size: int) -> Iterator[list[PortalOrder]]: ...
 
-    def last_written(self, order_ids: Sequence[int]) -> dict[int, Decimal | None]: ...
+    def apply(self, changes: Sequence[Change], now: datetime, run_id: int | None) -> set[int]:
+        """Write compare-and-set; with `run_id`, journal each write in the same transaction."""
+        ...
 
-    def apply(self, changes: Sequence[Change], now: datetime, run_id: int | None) -> set[int]: ...
+
+class JournalStore(Protocol):
+    """What orderamt did before: its runs and the changes it made (the journal meets this)."""
+
+    def last_written(self, order_ids: Sequence[int]) -> dict[int, Decimal | None]: ...
 
     def start_run(self, kind: str, mode: str, now: datetime, reverts: int | None = None) -> int: ...
 
@@ -54,7 +67,7 @@ class OrderStore(Protocol):
     def run(self, run_id: int) -> RunRecord | None: ...
 
     def changes(
-        self, *, run_id: int | None = None, order_id: int | None = None
+        self, *, run_id: int | None = None, order_id: int | None = None, limit: int | None = None
     ) -> list[JournalEntry]: ...
 
 
@@ -69,7 +82,7 @@ class TotalsSource(Protocol):
 class Reporter(Protocol):
     """Who is told about the run as it goes (the console and JSON reports meet this)."""
 
-    def found(self, count: int, selection: Selection, order: PortalOrder | None) -> None: ...
+    def found(self, count: int, order: PortalOrder | None) -> None: ...
 
     def decided(self, decision: Decision) -> None: ...
 
@@ -78,8 +91,41 @@ def exit_code_for(counts: RunCounts) -> ExitCode:
     return ExitCode.PARTIAL if counts.skipped else ExitCode.OK
 
 
+class _Run:
+    """A run's record in the journal: started when first needed, always finished."""
+
+    def __init__(
+        self,
+        journal: JournalStore,
+        kind: str,
+        mode: str,
+        started: datetime,
+        *,
+        dry_run: bool,
+        reverts: int | None = None,
+    ) -> None:
+        self.journal = journal
+        self.kind, self.mode, self.started, self.reverts = kind, mode, started, reverts
+        self.dry_run = dry_run
+        self.id: int | None = None
+
+    def start(self) -> int | None:
+        if self.id is None and not self.dry_run:
+            self.id = self.journal.start_run(self.kind, self.mode, self.started, self.reverts)
+        return self.id
+
+    def finish(self, now: datetime, counts: RunCounts, code: int) -> None:
+        if self.id is None:
+            return
+        try:
+            self.journal.finish_run(self.id, now, counts, code)
+        except Exception as exc:  # the run's own outcome matters more than its record
+            log.error("Could not record the end of the run", extra={"context": {"error": str(exc)}})
+
+
 def sync_orders(
-    portal: OrderStore,
+    orders: OrderStore,
+    journal: JournalStore,
     odoo: TotalsSource,
     selection: Selection,
     *,
@@ -96,44 +142,44 @@ def sync_orders(
     it committed (with their journal entries) and the current one untouched; the next run
     picks up the rest. A dry run decides everything and writes nothing anywhere.
     """
-    limits = portal.check()
+    limits = orders.check()
     single: PortalOrder | None = None
-    if selection.mode is Mode.ONE:
-        single = _single_order(portal, selection)
+    if isinstance(selection, OneOrder):
+        single = _single_order(orders, selection.order_id)
     odoo.login()
-    counts = RunCounts(found=portal.count(selection))
-    started = clock()
-    run_id: int | None = None
-
-    def record_run() -> int | None:
-        # The run is recorded once Odoo has answered: a run that fails before writes nothing.
-        nonlocal run_id
-        if run_id is None and not dry_run:
-            run_id = portal.start_run("sync", selection.mode.value, started)
-        return run_id
-
-    reporter.found(counts.found, selection, single)
+    counts = RunCounts(found=orders.count(selection))
+    # The run is recorded once Odoo has answered: a run that fails before writes nothing.
+    run = _Run(journal, "sync", selection.mode.value, clock(), dry_run=dry_run)
+    reporter.found(counts.found, single)
     log.info(
         "Run started",
         extra={"context": {"mode": selection.mode.value, "dry_run": dry_run,
                            "found": counts.found}},
     )  # fmt: skip
     try:
-        for batch, totals in _with_totals(portal.batches(selection, batch_size), odoo):
-            decisions = _decide(portal, batch, totals, limits.max_amount, skip_conflicts)
+        for batch, totals in _with_totals(orders.batches(selection, batch_size), odoo):
+            written = journal.last_written([o.id for o in batch])
+            decisions = [
+                reconcile(
+                    order,
+                    _lookup(totals, order),
+                    max_amount=limits.max_amount,
+                    last_written=written.get(order.id),
+                    skip_conflicts=skip_conflicts,
+                )
+                for order in batch
+            ]
             if not dry_run:
-                decisions = _write(portal, decisions, clock(), record_run())
+                decisions = _write(orders, decisions, clock(), run.start())
             for decision in decisions:
                 counts.add(decision)
                 reporter.decided(decision)
-    except OrderamtError as exc:
-        if run_id is not None:
-            _finish(portal, run_id, clock(), counts, int(exc.exit_code))
+    except BaseException as exc:
+        run.finish(clock(), counts, int(exit_code_of(exc)))
         raise
-    if record_run() is not None:
-        assert run_id is not None
-        _finish(portal, run_id, clock(), counts, int(exit_code_for(counts)))
-    log.info("Run finished", extra={"context": {"run": run_id, **_tally(selection, counts)}})
+    run.start()
+    run.finish(clock(), counts, int(exit_code_for(counts)))
+    log.info("Run finished", extra={"context": {"run": run.id, **_tally(selection, counts)}})
     return counts
 
 
@@ -147,29 +193,52 @@ def _tally(selection: Selection, counts: RunCounts) -> dict[str, object]:
     }
 
 
-def _finish(portal: OrderStore, run_id: int, now: datetime, counts: RunCounts, code: int) -> None:
-    try:
-        portal.finish_run(run_id, now, counts, code)
-    except OrderamtError as exc:
-        # The run's own outcome matters more than its record; say so in the log.
-        log.error("Could not record the end of the run", extra={"context": {"error": exc.message}})
-
-
-def _single_order(portal: OrderStore, selection: Selection) -> PortalOrder:
-    assert selection.order_id is not None
-    order = portal.get(selection.order_id)
+def _single_order(orders: OrderStore, order_id: int) -> PortalOrder:
+    order = orders.get(order_id)
     if order is None:
-        raise UsageError(f"order {selection.order_id} does not exist in the portal")
+        raise UsageError(f"order {order_id} does not exist in the portal")
     if not has_odoo_id(order.odoo_ref):
         raise UsageError(
-            f"order {selection.order_id} ({order.number}) has no Odoo id, so there is "
-            "nothing to sync it from"
+            f"order {order_id} ({order.number}) has no Odoo id, so there is nothing to sync it from"
         )
     return order
 
 
 def _odoo_ids(batch: list[PortalOrder]) -> list[int]:
     return sorted({i for i in (parse_odoo_id(o.odoo_ref) for o in batch) if i is not None})
+
+
+Result = TypeVar("Result")
+
+
+class _Call(Generic[Result]):
+    """One call made in a daemon thread, its result (or exception) collected later.
+
+    A daemon thread, not a pool: a Ctrl-C or a portal error in the main thread ends the
+    process at once instead of waiting for an Odoo call in flight (up to its timeout and
+    retries); the abandoned call dies with the process.
+    """
+
+    def __init__(self, call: Callable[[], Result]) -> None:
+        self._done = threading.Event()
+        self._result: Result | None = None
+        self._error: BaseException | None = None
+        thread = threading.Thread(target=self._run, args=(call,), name="orderamt-odoo", daemon=True)
+        thread.start()
+
+    def _run(self, call: Callable[[], Result]) -> None:
+        try:
+            self._result = call()
+        except BaseException as exc:  # handed to the main thread, which decides
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def result(self) -> Result:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._result  # type: ignore[return-value]
 
 
 def _with_totals(
@@ -182,53 +251,33 @@ def _with_totals(
     adding up. One call at a time still: the next is sent only once the previous answered.
     A failed call raises when its batch's turn comes, after the batches before it are written.
     """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="orderamt-odoo") as pool:
-        pending: tuple[list[PortalOrder], Future[dict[int, OdooTotal]]] | None = None
-        for batch in batches:
-            totals = pending[1].result() if pending else None
-            upcoming = pool.submit(odoo.fetch_totals, _odoo_ids(batch))
-            if pending and totals is not None:
-                yield pending[0], totals
-            pending = (batch, upcoming)
-        if pending:
-            yield pending[0], pending[1].result()
-
-
-def _decide(
-    portal: OrderStore,
-    batch: list[PortalOrder],
-    totals: dict[int, OdooTotal],
-    max_amount: Decimal | None,
-    skip_conflicts: bool,
-) -> list[Decision]:
-    written = portal.last_written([o.id for o in batch])
-    return [
-        reconcile(
-            order,
-            _lookup(totals, order),
-            max_amount=max_amount,
-            last_written=written.get(order.id),
-            skip_conflicts=skip_conflicts,
-        )
-        for order in batch
-    ]
+    pending: tuple[list[PortalOrder], _Call[dict[int, OdooTotal]]] | None = None
+    for batch in batches:
+        totals = pending[1].result() if pending else None
+        ids = _odoo_ids(batch)
+        upcoming = _Call(lambda ids=ids: odoo.fetch_totals(ids))  # type: ignore[misc]
+        if pending and totals is not None:
+            yield pending[0], totals
+        pending = (batch, upcoming)
+    if pending:
+        yield pending[0], pending[1].result()
 
 
 def _write(
-    portal: OrderStore, decisions: list[Decision], now: datetime, run_id: int | None
+    orders: OrderStore, decisions: list[Decision], now: datetime, run_id: int | None
 ) -> list[Decision]:
     changes = [
         Change(
             d.order,
             d.new_amount,
-            odoo_id=str(parse_odoo_id(d.order.odoo_ref)),
+            odoo_id=str(d.odoo_id),
             write_date=d.write_date,
             conflict=d.conflict,
         )
         for d in decisions
         if d.action is Action.UPDATE
     ]
-    written = portal.apply(changes, now, run_id)
+    written = orders.apply(changes, now, run_id)
     return [_confirm(decision, written) for decision in decisions]
 
 
@@ -255,6 +304,7 @@ def _confirm(decision: Decision, written: set[int]) -> Decision:
             new_amount=decision.new_amount,
             reason=Reason.CHANGED_IN_PORTAL,
             currency=decision.currency,
+            odoo_id=decision.odoo_id,
         )
     if decision.conflict:
         _log_conflict(decision, "Odoo wins")
@@ -264,8 +314,8 @@ def _confirm(decision: Decision, written: set[int]) -> Decision:
             "context": {
                 "order_id": order.id,
                 "order_number": order.number,
-                "old_amount": None if order.amount is None else f"{order.amount:.2f}",
-                "new_amount": f"{decision.new_amount:.2f}",
+                "old_amount": money.plain(order.amount),
+                "new_amount": money.plain(decision.new_amount),
             }
         },
     )
@@ -280,9 +330,9 @@ def _log_conflict(decision: Decision, outcome: str) -> None:
             "context": {
                 "order_id": order.id,
                 "order_number": order.number,
-                "orderamt_wrote": decision.detail,
-                "portal_amount": None if order.amount is None else f"{order.amount:.2f}",
-                "odoo_amount": f"{decision.new_amount:.2f}",
+                "orderamt_wrote": money.plain(decision.last_written),
+                "portal_amount": money.plain(order.amount),
+                "odoo_amount": money.plain(decision.new_amount),
                 "outcome": outcome,
             }
         },
@@ -290,91 +340,85 @@ def _log_conflict(decision: Decision, outcome: str) -> None:
 
 
 def revert_run(
-    portal: OrderStore,
+    orders: OrderStore,
+    journal: JournalStore,
     run_id: int,
     *,
+    batch_size: int,
     clock: Callable[[], datetime],
     reporter: Reporter,
     dry_run: bool = False,
 ) -> RunCounts:
     """Put back the old amounts of one run, only where a row still holds what that run wrote.
 
-    The revert is a journaled run itself, so it can be reverted in turn.
+    Read and written in batches like a sync, each batch its own transaction; the revert is a
+    journaled run itself, recorded once the rows are read, so it can be reverted in turn.
     """
-    portal.check()
-    if portal.run(run_id) is None:
+    orders.check()
+    if journal.run(run_id) is None:
         raise UsageError(f"run {run_id} is not in the journal (see: orderamt history)")
-    entries = portal.changes(run_id=run_id)
-    selection = Selection(Mode.ONE)
+    entries = journal.changes(run_id=run_id)
     counts = RunCounts(found=len(entries))
-    reporter.found(counts.found, selection, None)
-    revert_id = None if dry_run else portal.start_run("revert", "revert", clock(), run_id)
-    current = {o.id: o for o in (portal.get(e.order_id) for e in entries) if o is not None}
-    decisions: list[Decision] = []
-    restore: dict[int, datetime | None] = {}
-    for entry in entries:
-        order = current.get(entry.order_id)
-        holds = order is not None and _same(order.amount, entry.new_amount)
-        if holds:
-            assert order is not None
-            subject = PortalOrder(
-                entry.order_id, entry.order_number, order.amount, entry.odoo_id, order.updated_at
-            )
-            decisions.append(Decision(subject, Action.UPDATE, new_amount=entry.old_amount))
-            restore[entry.order_id] = entry.old_updated_at
-        else:
-            seen = PortalOrder(
-                entry.order_id,
-                entry.order_number,
-                order.amount if order else None,
-                entry.odoo_id,
-            )
-            decisions.append(Decision(seen, Action.SKIP, reason=Reason.CHANGED_SINCE))
+    reporter.found(counts.found, None)
+    run = _Run(journal, "revert", "revert", clock(), dry_run=dry_run, reverts=run_id)
     try:
-        if not dry_run:
-            decisions = _revert_writes(portal, decisions, restore, clock(), revert_id)
-    except OrderamtError as exc:
-        if revert_id is not None:
-            _finish(portal, revert_id, clock(), counts, int(exc.exit_code))
+        for start in range(0, len(entries), batch_size):
+            batch = entries[start : start + batch_size]
+            current = orders.get_many([e.order_id for e in batch])
+            decisions = [_revert_decision(entry, current.get(entry.order_id)) for entry in batch]
+            if not dry_run:
+                decisions = _revert_writes(orders, decisions, batch, clock(), run.start())
+            for decision in decisions:
+                counts.add(decision)
+                reporter.decided(decision)
+    except BaseException as exc:
+        run.finish(clock(), counts, int(exit_code_of(exc)))
         raise
-    for decision in decisions:
-        counts.add(decision)
-        reporter.decided(decision)
-    if revert_id is not None:
-        _finish(portal, revert_id, clock(), counts, int(exit_code_for(counts)))
-    log.info("Revert finished", extra={"context": {"run": revert_id, "reverts": run_id}})
+    run.start()
+    run.finish(clock(), counts, int(exit_code_for(counts)))
+    log.info("Revert finished", extra={"context": {"run": run.id, "reverts": run_id}})
     return counts
 
 
+def _revert_decision(entry: JournalEntry, order: PortalOrder | None) -> Decision:
+    """Put the old amount back where the row still holds exactly what the run wrote."""
+    now_holds = order.amount if order is not None else None
+    subject = PortalOrder(
+        entry.order_id,
+        entry.order_number,
+        now_holds,
+        entry.odoo_id,
+        order.updated_at if order is not None else None,
+    )
+    if order is not None and money.same(order.amount, entry.new_amount):
+        return Decision(subject, Action.UPDATE, new_amount=entry.old_amount)
+    return Decision(subject, Action.SKIP, reason=Reason.CHANGED_SINCE)
+
+
 def _revert_writes(
-    portal: OrderStore,
+    orders: OrderStore,
     decisions: list[Decision],
-    restore: dict[int, datetime | None],
+    entries: list[JournalEntry],
     now: datetime,
     revert_id: int | None,
 ) -> list[Decision]:
     """Write the old amounts (and updated_at) back; a row changed meanwhile is left alone."""
+    restore = {e.order_id: e.old_updated_at for e in entries}
     changes = [
         Change(
             d.order,
             d.new_amount,
-            odoo_id=str(d.order.odoo_ref),
+            odoo_id=None if d.order.odoo_ref is None else str(d.order.odoo_ref),
             restore_updated_at=True,
             updated_at=restore[d.order.id],
         )
         for d in decisions
         if d.action is Action.UPDATE
     ]
-    written = portal.apply(changes, now, revert_id)
+    written = orders.apply(changes, now, revert_id)
     return [
         d
         if d.action is not Action.UPDATE or d.order.id in written
         else Decision(d.order, Action.SKIP, reason=Reason.CHANGED_SINCE)
         for d in decisions
     ]
-
-
-def _same(a: Decimal | None, b: Decimal | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    return a.quantize(Decimal("0.01")) == b.quantize(Decimal("0.01"))

@@ -14,8 +14,9 @@ from orderamt.odoo.net import (
     is_json,
     parse_json,
 )
-from orderamt.odoo.records import FIELDS, display_url, parse_records, summary
+from orderamt.odoo.records import FIELDS, parse_records, summary
 from orderamt.odoo.retry import NO_RETRIES, RetryPolicy, with_retries
+from orderamt.urls import mask_url
 
 
 class Json2Odoo:
@@ -62,7 +63,7 @@ class Json2Odoo:
 
     def _error(self, status: int, reason: str, text: str, answer: Any, what: str) -> OdooError:
         """Odoo's JSON error as one line: its `message`, never its `debug` traceback."""
-        where = display_url(self.url)
+        where = mask_url(self.url)
         message = answer.get("message") if isinstance(answer, dict) else None
         message = summary(message) if isinstance(message, str) else None
         if status in TRANSIENT_STATUSES:

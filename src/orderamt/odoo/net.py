@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from orderamt.errors import OdooError, OdooUnavailable
-from orderamt.odoo.records import display_url
+from orderamt.urls import mask_url
 
 TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 USER_AGENT = "orderamt"
@@ -18,7 +18,7 @@ USER_AGENT = "orderamt"
 
 def connection_error(exc: BaseException, url: str, what: str, timeout: float) -> OdooError:
     """A socket or HTTP-level failure as one line; the ones that may pass are retryable."""
-    where = display_url(url)
+    where = mask_url(url)
     if isinstance(exc, (TimeoutError, socket.timeout)):
         return OdooUnavailable(
             f"Odoo at {where} did not answer {what} within {timeout:g} s (ODOO_TIMEOUT)"
@@ -36,7 +36,7 @@ def connection_error(exc: BaseException, url: str, what: str, timeout: float) ->
 def http_status_error(status: int, reason: str, url: str, what: str) -> OdooError:
     """An HTTP error page (a proxy's, usually) as one line; 429 and 502-504 are retryable."""
     text = (
-        f"Odoo at {display_url(url)} answered {what} with HTTP {status} {reason}".rstrip()
+        f"Odoo at {mask_url(url)} answered {what} with HTTP {status} {reason}".rstrip()
         + " (is Odoo running behind its proxy? check ODOO_URL)"
     )
     return OdooUnavailable(text) if status in TRANSIENT_STATUSES else OdooError(text)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from urllib.parse import urlsplit
 
 from orderamt.errors import OdooError
 from orderamt.models import OdooTotal
@@ -55,14 +54,6 @@ def _many2one_name(value: object) -> str | None:
     if isinstance(value, list) and len(value) == 2 and isinstance(value[1], str):
         return value[1]
     return None
-
-
-def display_url(url: str) -> str:
-    """An address fit for a message: any user:password@ part removed."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
 
 
 def summary(text: str) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from orderamt.errors import OdooError
 from orderamt.odoo.net import JsonHttp, http_status_error, is_json, parse_json
-from orderamt.odoo.records import display_url
+from orderamt.urls import mask_url
 
 VERSION_PATH = "/web/webclient/version_info"
 
@@ -42,6 +42,6 @@ def read_version(http: JsonHttp) -> ServerVersion:
             return ServerVersion(int(match.group()), str(result.get("server_version", first)))
     kind = "an HTML page" if "html" in headers.get("content-type", "") else "something"
     raise OdooError(
-        f"{display_url(http.url)} answered {what} with {kind} that is not Odoo's answer "
+        f"{mask_url(http.url)} answered {what} with {kind} that is not Odoo's answer "
         "(is ODOO_URL the address of Odoo itself?)"
     )

@@ -11,8 +11,9 @@ from xml.parsers.expat import ExpatError
 from orderamt.errors import OdooError
 from orderamt.models import OdooTotal
 from orderamt.odoo.net import connection_error, http_status_error
-from orderamt.odoo.records import FIELDS, display_url, parse_records, summary
+from orderamt.odoo.records import FIELDS, parse_records, summary
 from orderamt.odoo.retry import NO_RETRIES, RetryPolicy, with_retries
+from orderamt.urls import mask_url
 
 T = TypeVar("T")
 
@@ -111,7 +112,7 @@ class XmlRpcOdoo:
         except (ExpatError, xmlrpc.client.ResponseError):
             self.close()
             raise OdooError(
-                f"Odoo at {display_url(self.url)} answered {what} with something that is not "
+                f"Odoo at {mask_url(self.url)} answered {what} with something that is not "
                 "XML-RPC (an HTML page? check ODOO_URL)"
             ) from None
         except (OSError, http.client.HTTPException) as exc:

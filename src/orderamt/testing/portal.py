@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import mysql
 
-from orderamt.coltypes import LaravelTimestamp, Money
+from orderamt.portal.coltypes import LaravelTimestamp, Money
 
 OdooIdType = Literal["int", "bigint", "varchar"]
 
@@ -35,9 +35,17 @@ _ODOO_ID_TYPES: dict[str, Any] = {
 
 
 def create_orders_table(
-    engine: Engine, *, name: str = "orders", odoo_id_type: OdooIdType = "bigint"
+    engine: Engine,
+    *,
+    name: str = "orders",
+    odoo_id_type: OdooIdType = "bigint",
+    amount_scale: int = 2,
 ) -> None:
-    """`$table->id(); string('order_number'); decimal('total_amount', 10, 2); ...; timestamps()`."""
+    """`$table->id(); string('order_number'); decimal('total_amount', 10, 2); ...; timestamps()`.
+
+    `amount_scale` makes it `decimal('total_amount', 8 + scale, scale)`, as some portals keep
+    four decimals.
+    """
     big_id = (
         BigInteger()
         .with_variant(Integer(), "sqlite")
@@ -48,7 +56,7 @@ def create_orders_table(
         MetaData(),
         Column("id", big_id, primary_key=True, autoincrement=True),
         Column("order_number", String(255), nullable=False),
-        Column("total_amount", Numeric(10, 2), nullable=True),
+        Column("total_amount", Numeric(8 + amount_scale, amount_scale), nullable=True),
         Column("odoo_order_id", _ODOO_ID_TYPES[odoo_id_type], nullable=True),
         Column("created_at", DateTime(), nullable=True),
         Column("updated_at", DateTime(), nullable=True),

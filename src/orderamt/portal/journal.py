@@ -7,7 +7,7 @@ disagree; each run is recorded with its mode, times, counts and exit code.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -29,47 +29,19 @@ from sqlalchemy import (
     update,
 )
 
-from orderamt.coltypes import Money
+from orderamt.models import JournalEntry, RunCounts, RunRecord
+from orderamt.portal.coltypes import Money
+from orderamt.portal.engine import Database
 
 DEFAULT_JOURNAL_TABLE = "orderamt_journal"
-
-
-@dataclass(frozen=True)
-class JournalEntry:
-    run_id: int
-    order_id: int
-    odoo_id: str | None
-    order_number: str
-    old_amount: Decimal | None
-    new_amount: Decimal | None
-    odoo_write_date: str | None
-    changed_at: datetime
-    conflict: bool = False
-    old_updated_at: datetime | None = None
-    """The row's updated_at before the change, so a revert leaves the row as it was."""
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    id: int
-    kind: str
-    mode: str
-    reverts_run: int | None
-    started_at: datetime
-    finished_at: datetime | None
-    found: int | None
-    updated: int | None
-    unchanged: int | None
-    skipped: int | None
-    exit_code: int | None
 
 
 def _big_id() -> Any:
     return BigInteger().with_variant(Integer(), "sqlite")
 
 
-class Journal:
-    """The two tables, named after ORDERAMT_JOURNAL_TABLE (and `<name>_runs`)."""
+class JournalTables:
+    """The two tables, named after ORDERAMT_JOURNAL_TABLE (and `<name>_runs`), and their SQL."""
 
     def __init__(self, name: str = DEFAULT_JOURNAL_TABLE) -> None:
         self.metadata = MetaData()
@@ -132,7 +104,7 @@ class Journal:
 
     def record(self, conn: Connection, entries: Sequence[JournalEntry]) -> None:
         if entries:
-            conn.execute(insert(self.changes), [_entry_row(e) for e in entries])
+            conn.execute(insert(self.changes), [asdict(e) for e in entries])
 
     def last_written(self, conn: Connection, order_ids: Iterable[int]) -> dict[int, Decimal | None]:
         """What orderamt last wrote to each of these orders, where it ever wrote."""
@@ -156,38 +128,26 @@ class Journal:
         return RunRecord(**row._mapping) if row is not None else None
 
     def entries(
-        self, conn: Connection, *, run_id: int | None = None, order_id: int | None = None
+        self,
+        conn: Connection,
+        *,
+        run_id: int | None = None,
+        order_id: int | None = None,
+        limit: int | None = None,
     ) -> list[JournalEntry]:
+        """Entries in the order they were made; with `limit`, the latest `limit` of them."""
         c = self.changes.c
-        stmt = select(self.changes).order_by(c.id)
+        stmt = select(self.changes)
         if run_id is not None:
             stmt = stmt.where(c.run_id == run_id)
         if order_id is not None:
             stmt = stmt.where(c.order_id == order_id)
-        return [_entry(row._mapping) for row in conn.execute(stmt)]
-
-
-def _entry_row(e: JournalEntry) -> dict[str, Any]:
-    return {
-        "run_id": e.run_id,
-        "order_id": e.order_id,
-        "odoo_id": e.odoo_id,
-        "order_number": e.order_number,
-        "old_amount": e.old_amount,
-        "new_amount": e.new_amount,
-        "odoo_write_date": e.odoo_write_date,
-        "changed_at": e.changed_at,
-        "conflict": e.conflict,
-        "old_updated_at": e.old_updated_at,
-    }
-
-
-def _money(value: Any) -> Decimal | None:
-    if value is None:
-        return None
-    return Decimal(repr(value) if isinstance(value, float) else str(value)).quantize(
-        Decimal("0.01")
-    )
+        if limit is not None:
+            latest = [
+                _entry(r._mapping) for r in conn.execute(stmt.order_by(c.id.desc()).limit(limit))
+            ]
+            return latest[::-1]
+        return [_entry(row._mapping) for row in conn.execute(stmt.order_by(c.id))]
 
 
 def _entry(row: Any) -> JournalEntry:
@@ -196,10 +156,69 @@ def _entry(row: Any) -> JournalEntry:
         order_id=int(row["order_id"]),
         odoo_id=row["odoo_id"],
         order_number=row["order_number"],
-        old_amount=_money(row["old_amount"]),
-        new_amount=_money(row["new_amount"]),
+        old_amount=row["old_amount"],
+        new_amount=row["new_amount"],
         odoo_write_date=row["odoo_write_date"],
         changed_at=row["changed_at"],
         conflict=bool(row["conflict"]),
         old_updated_at=row["old_updated_at"],
     )
+
+
+class PortalJournal:
+    """The journal as the sync sees it: runs recorded, entries read back, in the portal."""
+
+    def __init__(self, db: Database, name: str = DEFAULT_JOURNAL_TABLE) -> None:
+        self.db = db
+        self.tables = JournalTables(name)
+        self._known: bool | None = None
+
+    def exists(self) -> bool:
+        if self._known is None:
+            with self.db.doing("looking for the journal"), self.db.engine.connect() as conn:
+                self._known = self.tables.exists(conn)
+        return self._known
+
+    def last_written(self, order_ids: Sequence[int]) -> dict[int, Decimal | None]:
+        """What orderamt last wrote to each order, per the journal (empty before the first)."""
+        if not order_ids or not self.exists():
+            return {}
+        with self.db.doing("reading the journal"), self.db.engine.connect() as conn:
+            return self.tables.last_written(conn, order_ids)
+
+    def start_run(self, kind: str, mode: str, now: datetime, reverts: int | None = None) -> int:
+        """Record a run (creating the journal's tables on first use); returns its id."""
+        with self.db.doing("recording the run in the journal"), self.db.engine.begin() as conn:
+            self.tables.create(conn)
+            self._known = True
+            return self.tables.start_run(conn, kind, mode, now, reverts)
+
+    def finish_run(self, run_id: int, now: datetime, counts: RunCounts, code: int) -> None:
+        values = {
+            "found": counts.found,
+            "updated": counts.updated,
+            "unchanged": counts.unchanged,
+            "skipped": counts.skipped,
+        }
+        with self.db.doing("recording the end of the run"), self.db.engine.begin() as conn:
+            self.tables.finish_run(conn, run_id, now, values, code)
+
+    def runs(self, limit: int) -> list[RunRecord]:
+        if not self.exists():
+            return []
+        with self.db.doing("reading the journal's runs"), self.db.engine.connect() as conn:
+            return self.tables.recent_runs(conn, limit)
+
+    def run(self, run_id: int) -> RunRecord | None:
+        if not self.exists():
+            return None
+        with self.db.doing("reading the journal's runs"), self.db.engine.connect() as conn:
+            return self.tables.get_run(conn, run_id)
+
+    def changes(
+        self, *, run_id: int | None = None, order_id: int | None = None, limit: int | None = None
+    ) -> list[JournalEntry]:
+        if not self.exists():
+            return []
+        with self.db.doing("reading the journal"), self.db.engine.connect() as conn:
+            return self.tables.entries(conn, run_id=run_id, order_id=order_id, limit=limit)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import DateTime, Numeric, String, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
+
+from orderamt import money
 
 LARAVEL_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -41,14 +43,8 @@ class Money(TypeDecorator[Decimal]):
         return str(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        if value is None or isinstance(value, Decimal):
-            return value
-        try:
-            return Decimal(repr(value) if isinstance(value, float) else str(value))
-        except InvalidOperation:
-            # Text that is no number (SQLite stores what it is given): NaN, which the rule
-            # refuses to compare, so such an order is reported and never written.
-            return Decimal("NaN")
+        """Exactly as stored (text that is no number, which SQLite allows, as NaN)."""
+        return money.from_stored(value)
 
 
 class LaravelTimestamp(TypeDecorator[datetime]):

@@ -1,0 +1,280 @@
+"""The wiring: build the settings, adapters and stores for a command, run it, report it.
+
+One function per command; `cli.py` parses options and calls one of these. Each returns
+the exit code, or raises OrderamtError (one line for stderr, and its exit code).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from orderamt.checks import check_header, run_checks
+from orderamt.config import OdooSettings, OnConflict, Settings, load_settings
+from orderamt.errors import ExitCode, OrderamtError, exit_code_of
+from orderamt.lock import run_lock
+from orderamt.logs import LOGGER_NAME, close_logging, setup_logging
+from orderamt.models import Everything, OneOrder, Recent, RunCounts, Selection
+from orderamt.odoo import Odoo, RetryPolicy
+from orderamt.portal import PortalJournal, PortalOrders, create_portal_engine, open_portal
+from orderamt.report import (
+    ConsoleReport,
+    JsonReport,
+    make_console,
+    print_checks,
+    print_order_changes,
+    print_runs,
+)
+from orderamt.sync import Reporter, exit_code_for, revert_run, sync_orders
+
+DEFAULT_DAYS = 30
+
+Clock = Callable[[], datetime]
+log = logging.getLogger(LOGGER_NAME)
+
+
+def utc_now() -> datetime:
+    """Naive UTC to the second, as Laravel stores `created_at` and `updated_at`."""
+    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def choose(*, order_id: int | None, all_orders: bool, days: int | None, now: datetime) -> Selection:
+    """The selection the options name (cli has made sure at most one is given)."""
+    if order_id is not None:
+        return OneOrder(order_id)
+    if all_orders:
+        return Everything()
+    window = days or DEFAULT_DAYS
+    return Recent(since=now - timedelta(days=window), days=window)
+
+
+def make_odoo(o: OdooSettings) -> Odoo:
+    retry = RetryPolicy(retries=o.retries, wait=o.retry_wait, total=o.retry_max_time)
+    return Odoo(
+        o.url,
+        o.db,
+        o.username,
+        o.password.reveal(),
+        timeout=o.timeout,
+        protocol=o.protocol,
+        retry=retry,
+    )
+
+
+@contextmanager
+def _portal(settings: Settings) -> Iterator[tuple[Engine, PortalOrders, PortalJournal]]:
+    engine = create_portal_engine(settings.database_url.reveal())
+    try:
+        orders, journal = open_portal(engine, settings.schema, settings.journal_table)
+        yield engine, orders, journal
+    finally:
+        engine.dispose()
+
+
+def _run(
+    settings: Settings,
+    body: Callable[[PortalOrders, PortalJournal, Reporter], RunCounts],
+    *,
+    report: ConsoleReport | JsonReport,
+    dry_run: bool,
+) -> ExitCode:
+    """A sync or a revert: log file, lock, the body, its report; failures logged and raised.
+
+    With a JSON report, a failure still prints the document, with the error in it.
+    """
+    setup_logging(settings.log_file)
+    console_report = report if isinstance(report, ConsoleReport) else None
+    try:
+        # A dry run writes nothing, so it need not wait for (or block) a real run.
+        with (
+            _portal(settings) as (engine, orders, journal),
+            nullcontext() if dry_run else run_lock(settings, engine),
+        ):
+            if console_report is not None:
+                console_report.started()
+            try:
+                counts = body(orders, journal, report)
+            finally:
+                if console_report is not None:
+                    console_report.stop_progress()
+    except BaseException as exc:
+        code = exit_code_of(exc)
+        message = exc.message if isinstance(exc, OrderamtError) else _stopped(code)
+        if message is not None:
+            log.error(message, extra={"context": {"exit_code": int(code)}})
+            if isinstance(report, JsonReport):
+                report.print(None, int(code), message)
+        raise
+    finally:
+        close_logging()
+    code = exit_code_for(counts)
+    if console_report is not None:
+        console_report.finished(counts)
+    else:
+        assert isinstance(report, JsonReport)
+        report.print(counts, int(code))
+    return code
+
+
+def _stopped(code: ExitCode) -> str | None:
+    if code is ExitCode.INTERRUPTED:
+        return "stopped by Ctrl-C (SIGINT); the batch in flight was rolled back"
+    if code is ExitCode.TERMINATED:
+        return "stopped by SIGTERM; the batch in flight was rolled back"
+    return None
+
+
+def _report(
+    selection: Selection | None,
+    *,
+    quiet: bool,
+    as_json: bool,
+    dry_run: bool,
+    reverting: int | None = None,
+) -> ConsoleReport | JsonReport:
+    if as_json:
+        return JsonReport(selection, dry_run=dry_run)
+    console, emoji = make_console()
+    return ConsoleReport(
+        console,
+        emoji=emoji,
+        quiet=quiet,
+        dry_run=dry_run,
+        reverting=reverting,
+        selection=selection,
+    )
+
+
+def _settings(env_file: Path | None, report: JsonReport | None = None) -> Settings:
+    """The settings, or (with a JSON report) the failure printed as a document first."""
+    try:
+        return load_settings(os.environ, env_file)
+    except OrderamtError as exc:
+        if report is not None:
+            report.print(None, int(exc.exit_code), exc.message)
+        raise
+
+
+def sync(
+    env_file: Path | None,
+    *,
+    order_id: int | None = None,
+    all_orders: bool = False,
+    days: int | None = None,
+    quiet: bool = False,
+    as_json: bool = False,
+    dry_run: bool = False,
+    on_conflict: OnConflict | None = None,
+    clock: Clock = utc_now,
+) -> ExitCode:
+    """`orderamt sync`."""
+    selection = choose(order_id=order_id, all_orders=all_orders, days=days, now=clock())
+    report = _report(selection, quiet=quiet, as_json=as_json, dry_run=dry_run)
+    settings = _settings(env_file, report if isinstance(report, JsonReport) else None)
+    if on_conflict:
+        settings = replace(settings, on_conflict=on_conflict)
+    return run_sync(settings, selection, report=report, dry_run=dry_run, clock=clock)
+
+
+def run_sync(
+    settings: Settings,
+    selection: Selection,
+    *,
+    report: ConsoleReport | JsonReport,
+    dry_run: bool = False,
+    clock: Clock = utc_now,
+) -> ExitCode:
+    """A sync with settings already made (the demo's way in)."""
+
+    def body(orders: PortalOrders, journal: PortalJournal, reporter: Reporter) -> RunCounts:
+        with make_odoo(settings.odoo) as odoo:
+            return sync_orders(
+                orders,
+                journal,
+                odoo,
+                selection,
+                batch_size=settings.batch_size,
+                clock=clock,
+                reporter=reporter,
+                dry_run=dry_run,
+                skip_conflicts=settings.on_conflict == "skip",
+            )
+
+    return _run(settings, body, report=report, dry_run=dry_run)
+
+
+def revert(
+    env_file: Path | None, run_id: int, *, dry_run: bool = False, clock: Clock = utc_now
+) -> ExitCode:
+    """`orderamt revert RUN_ID`."""
+    settings = _settings(env_file)
+    report = _report(None, quiet=False, as_json=False, dry_run=dry_run, reverting=run_id)
+
+    def body(orders: PortalOrders, journal: PortalJournal, reporter: Reporter) -> RunCounts:
+        return revert_run(
+            orders,
+            journal,
+            run_id,
+            batch_size=settings.batch_size,
+            clock=clock,
+            reporter=reporter,
+            dry_run=dry_run,
+        )
+
+    return _run(settings, body, report=report, dry_run=dry_run)
+
+
+def history(env_file: Path | None, *, order_id: int | None, limit: int, as_json: bool) -> ExitCode:
+    """`orderamt history`: the latest runs, or the latest changes to one order."""
+    settings = _settings(env_file)
+    with _portal(settings) as (_, orders, journal):
+        orders.db.ping()
+        if order_id is not None:
+            entries = journal.changes(order_id=order_id, limit=limit)
+        else:
+            runs = journal.runs(limit)
+    if order_id is not None:
+        print_order_changes(order_id, entries, as_json=as_json)
+    else:
+        print_runs(runs, as_json=as_json)
+    return ExitCode.OK
+
+
+def check(env_file: Path | None) -> ExitCode:
+    """`orderamt check`: every part tried and shown; the code of the first that failed."""
+    settings = _settings(env_file)
+    # An operator at the keyboard wants the answer now, not after the retries.
+    with make_odoo(replace(settings.odoo, retries=0)) as odoo:
+        header = check_header(settings)
+        results = run_checks(settings, odoo)
+    print_checks(header, results)
+    failures = [r for r in results if r.passed is False]
+    return ExitCode(failures[0].exit_code) if failures else ExitCode.OK
+
+
+def demo(echo: Callable[[str], None]) -> ExitCode:
+    """`orderamt demo`: the real sync on a throw-away portal and the Odoo test double."""
+    from orderamt.testing.demo import demo_setup
+
+    now = utc_now()
+    selection = choose(order_id=None, all_orders=False, days=None, now=now)
+    report = _report(selection, quiet=False, as_json=False, dry_run=False)
+    with (
+        tempfile.TemporaryDirectory(prefix="orderamt-demo-") as tmp,
+        demo_setup(Path(tmp), now) as (settings, odoo_url),
+    ):
+        echo(f"Demo: a throw-away portal database and an Odoo test double at {odoo_url}")
+        echo("")
+        code = run_sync(settings, selection, report=report)
+        echo("")
+        echo("That was the real sync. To run it on your own portal and Odoo, copy")
+        echo(".env.example to .env, fill it in, and run: orderamt sync")
+    return code

@@ -1,0 +1,91 @@
+"""The portal's engine: built from the URL with a hint for a missing driver, and the one
+place a driver's error becomes a PortalError."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+from orderamt.errors import ConfigError, PortalError
+from orderamt.urls import mask_url
+
+CONNECT_TIMEOUT_SECONDS = 10
+
+DRIVER_EXTRAS = {"psycopg": "postgres", "psycopg2": "postgres", "pymysql": "mysql"}
+
+
+def create_portal_engine(url: str) -> Engine:
+    """An engine for the portal, or a one-line error naming what is wrong with the URL."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigError("PORTAL_DATABASE_URL is not a database URL") from exc
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        in_memory = database in ("", ":memory:") or database.startswith("file:")
+        if not in_memory and not Path(database).is_file():
+            raise PortalError(f"the portal database file {database} does not exist")
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() in ("postgresql", "mysql", "mariadb"):
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    try:
+        return create_engine(parsed, connect_args=connect_args)
+    except (NoSuchModuleError, ModuleNotFoundError) as exc:
+        driver = parsed.get_driver_name()
+        extra = DRIVER_EXTRAS.get(driver)
+        hint = f"; install it with: pip install 'orderamt[{extra}]'" if extra else ""
+        raise ConfigError(
+            f"PORTAL_DATABASE_URL needs the database driver '{driver}', which is not "
+            f"installed{hint}"
+        ) from exc
+
+
+def first_line(exc: BaseException) -> str:
+    """The driver's own message, first line only (the rest is SQL and a link)."""
+    orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    text = str(orig).strip().splitlines()
+    return text[0] if text else type(orig).__name__
+
+
+def where(engine: Engine) -> str:
+    """The engine's URL for messages, its password masked."""
+    return mask_url(engine.url.render_as_string(hide_password=False))
+
+
+class Database:
+    """An engine and the one way its errors reach the user: `with db.doing("reading orders")`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.where = where(engine)
+
+    @contextmanager
+    def doing(self, what: str) -> Iterator[None]:
+        """Turn a driver error inside into 'portal database URL: WHAT failed: REASON'."""
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            raise PortalError(
+                f"portal database {self.where}: {what} failed: {first_line(exc)}"
+            ) from exc
+
+    @contextmanager
+    def reaching(self) -> Iterator[None]:
+        """Like `doing`, for the first contact: 'cannot reach the portal database URL: ...'."""
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            raise PortalError(
+                f"cannot reach the portal database {self.where}: {first_line(exc)}"
+            ) from exc
+
+    def ping(self) -> None:
+        """Connect once: is the database there at all?"""
+        with self.reaching(), self.engine.connect() as conn:
+            conn.execute(select(1))

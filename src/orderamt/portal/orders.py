@@ -1,0 +1,192 @@
+"""The portal's orders table: read in batches, written compare-and-set with the journal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, TableClause, bindparam, column, func, select, table, update
+
+from orderamt.config import PortalSchema
+from orderamt.models import (
+    Change,
+    Everything,
+    JournalEntry,
+    OneOrder,
+    PortalOrder,
+    Recent,
+    Selection,
+)
+from orderamt.portal.coltypes import LaravelTimestamp, Money
+from orderamt.portal.engine import Database
+from orderamt.portal.journal import PortalJournal
+from orderamt.portal.schema import TableInfo, check_table
+
+
+class PortalOrders:
+    """Reads portal orders as models and writes new amounts only over what was read.
+
+    Each write and its journal entry share one transaction, so the two always agree.
+    """
+
+    def __init__(self, db: Database, schema: PortalSchema, journal: PortalJournal) -> None:
+        self.db = db
+        self.schema = schema
+        self.journal = journal
+        self._info: TableInfo | None = None
+        s = schema
+        columns: list[Any] = [
+            column(s.id),
+            column(s.number),
+            column(s.amount, Money()),
+            column(s.odoo_id),
+            column(s.created, LaravelTimestamp()),
+        ]
+        if s.updated:
+            columns.append(column(s.updated, LaravelTimestamp()))
+        self.table: TableClause = table(s.table, *columns)
+        self._by_amount, self._while_null = self._update_statements()
+
+    def _update_statements(self) -> tuple[Any, Any]:
+        """The compare-and-set UPDATE, built once: over the amount read, or while still NULL.
+
+        Built anew for each row, assembling the statement and its cache key cost more than
+        running it; built once, only the parameters change.
+        """
+        c = self.table.c
+        s = self.schema
+        amount = c[s.amount]
+        values: dict[Any, Any] = {amount: bindparam("b_new", type_=amount.type)}
+        if s.updated:
+            values[c[s.updated]] = bindparam("b_now", type_=c[s.updated].type)
+        base = update(self.table).values(values)
+        this_row = c[s.id] == bindparam("b_id")
+        return (
+            base.where(this_row, amount == bindparam("b_old", type_=amount.type)),
+            base.where(this_row, amount.is_(None)),
+        )
+
+    def check(self) -> TableInfo:
+        """Reflect the live table (see `check_table`); remembered for the run."""
+        self._info = check_table(self.db, self.schema)
+        return self._info
+
+    @property
+    def info(self) -> TableInfo:
+        return self._info if self._info is not None else self.check()
+
+    def _filters(self, selection: Selection) -> list[ColumnElement[bool]]:
+        c = self.table.c
+        odoo_id = c[self.schema.odoo_id]
+        filters: list[ColumnElement[bool]] = [odoo_id.is_not(None)]
+        if self.info.odoo_id_is_text:
+            filters.append(func.trim(odoo_id) != "")
+        if isinstance(selection, Recent):
+            filters.append(c[self.schema.created] >= selection.since)
+        elif isinstance(selection, OneOrder):
+            filters.append(c[self.schema.id] == selection.order_id)
+        else:
+            assert isinstance(selection, Everything)
+        return filters
+
+    def count(self, selection: Selection) -> int:
+        stmt = select(func.count()).select_from(self.table).where(*self._filters(selection))
+        with self.db.doing("counting orders"), self.db.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def _select(self) -> Any:
+        c = self.table.c
+        s = self.schema
+        columns = [c[s.id], c[s.number], c[s.amount], c[s.odoo_id]]
+        if s.updated:
+            columns.append(c[s.updated])
+        return select(*columns).select_from(self.table)
+
+    def get(self, order_id: int) -> PortalOrder | None:
+        """One order by its portal id, whatever its Odoo id holds."""
+        return self.get_many([order_id]).get(order_id)
+
+    def get_many(self, order_ids: Sequence[int]) -> dict[int, PortalOrder]:
+        """These orders by portal id, in one query; ids not in the table are absent."""
+        if not order_ids:
+            return {}
+        stmt = self._select().where(self.table.c[self.schema.id].in_(sorted(set(order_ids))))
+        what = f"reading order {order_ids[0]}" if len(order_ids) == 1 else "reading orders"
+        with self.db.doing(what), self.db.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return {order.id: order for order in map(_to_order, rows)}
+
+    def batches(self, selection: Selection, size: int) -> Iterator[list[PortalOrder]]:
+        """The selected orders by ascending id, `size` at a time, each batch its own query.
+
+        Keyset pagination keeps memory flat and holds no transaction open while Odoo is asked.
+        """
+        id_col = self.table.c[self.schema.id]
+        base = self._select().where(*self._filters(selection)).order_by(id_col).limit(size)
+        last: Any = None
+        while True:
+            stmt = base if last is None else base.where(id_col > last)
+            with self.db.doing("reading orders"), self.db.engine.connect() as conn:
+                rows = conn.execute(stmt).all()
+            if not rows:
+                return
+            yield [_to_order(row) for row in rows]
+            if len(rows) < size:
+                return
+            last = rows[-1][0]
+
+    def apply(self, changes: Sequence[Change], now: datetime, run_id: int | None) -> set[int]:
+        """Write new amounts and their journal entries in one transaction; returns ids written.
+
+        A row is written only while it still holds the amount that was read, so a change the
+        portal made meanwhile is never overwritten. With `run_id`, each write is journaled in
+        the same transaction, so the journal and the orders always agree.
+        """
+        if not changes:
+            return set()
+        written: set[int] = set()
+        entries: list[JournalEntry] = []
+        with self.db.doing("writing a batch (rolled back)"), self.db.engine.begin() as conn:
+            for change in changes:
+                order = change.order
+                params = {
+                    "b_id": order.id,
+                    "b_new": change.new_amount,
+                    "b_now": change.updated_at if change.restore_updated_at else now,
+                }
+                if order.amount is None:
+                    result = conn.execute(self._while_null, params)
+                else:
+                    result = conn.execute(self._by_amount, {**params, "b_old": order.amount})
+                if result.rowcount != 1:
+                    continue
+                written.add(order.id)
+                if run_id is not None:
+                    entries.append(
+                        JournalEntry(
+                            run_id=run_id,
+                            order_id=order.id,
+                            odoo_id=change.odoo_id,
+                            order_number=order.number,
+                            old_amount=order.amount,
+                            new_amount=change.new_amount,
+                            old_updated_at=order.updated_at,
+                            odoo_write_date=change.write_date,
+                            changed_at=now,
+                            conflict=change.conflict,
+                        )
+                    )
+            self.journal.tables.record(conn, entries)
+        return written
+
+
+def _to_order(row: Any) -> PortalOrder:
+    order_id, number, amount, odoo_ref, *updated = row
+    return PortalOrder(
+        id=int(order_id),
+        number="" if number is None else str(number),
+        amount=amount,
+        odoo_ref=odoo_ref,
+        updated_at=updated[0] if updated else None,
+    )
