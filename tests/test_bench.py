@@ -26,16 +26,26 @@ TINY += ["--hourly-orders", str(RECENT)]
 
 @pytest.fixture(scope="module")
 def bench() -> Iterator[ModuleType]:
-    """bench/run.py, loaded as a module (bench/ is not a package)."""
+    """bench/run.py, loaded as a module (bench/ is not a package).
+
+    run.py puts bench/ on sys.path and imports its sibling modules (data, runs, ...) by name;
+    both are undone afterwards, so that no other test imports them by accident.
+    """
     spec = importlib.util.spec_from_file_location("orderamt_bench_run", BENCH)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    added_to_path = str(BENCH.parent) not in sys.path
     sys.modules[spec.name] = module  # dataclasses look their module up while being built
     try:
         spec.loader.exec_module(module)
         yield module
     finally:
         del sys.modules[spec.name]
+        if added_to_path:
+            sys.path.remove(str(BENCH.parent))
+        for name, loaded in list(sys.modules.items()):
+            if Path(getattr(loaded, "__file__", None) or "/").parent == BENCH.parent:
+                del sys.modules[name]
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,150 @@
+"""What the runs talk to: the portal's database server and the Odoo double.
+
+`PortalServer` makes a fresh, empty portal database for each run and drops it after: a new
+SQLite file in the work directory, a new schema on PostgreSQL or a new database on MariaDB
+(the servers' URLs from --db-url, else `SERVER_URLS`); it also says whether a server answers
+and which version it is, for the report. `start_odoo` starts orderamt's Odoo double as Odoo 18
+(XML-RPC, a password) or 19 (JSON-2, `API_KEY`), and `answer_without_nagle_delay` is the
+bench's one adjustment to it: the double's answers sent at once, as Odoo sends them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from orderamt.testing import OdooDouble, odoo_double
+
+KINDS = ("sqlite", "postgresql", "mariadb")
+SERVER_URLS = {
+    "postgresql": (
+        "ORDERAMT_TEST_POSTGRES_URL",
+        "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    ),
+    "mariadb": ("ORDERAMT_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
+}
+
+API_KEY = "bench-api-key-0123456789abcdef"
+
+
+@dataclass
+class Portal:
+    """One fresh portal database: the URL the runs are given, and the bench's own engine."""
+
+    url: str
+    engine: Engine
+
+
+class PortalServer:
+    """Where fresh portal databases of one kind are made, and dropped after use."""
+
+    def __init__(self, kind: str, url: str | None, workdir: Path) -> None:
+        self.kind = kind
+        self.workdir = workdir
+        if kind == "sqlite":
+            self.url = "sqlite://"
+        else:
+            variable, default = SERVER_URLS[kind]
+            self.url = url or os.environ.get(variable, default)
+
+    def problem(self) -> str | None:
+        """Why this database cannot be used here, or None."""
+        if self.kind == "sqlite":
+            return None
+        engine = create_engine(self.url, connect_args={"connect_timeout": 3})
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # anything at all means: not usable
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return f"{self.kind} not reachable at {make_url(self.url).host}: {reason}"
+        finally:
+            engine.dispose()
+        return None
+
+    def version(self) -> str:
+        if self.kind == "sqlite":
+            return f"SQLite {sqlite3.sqlite_version}"
+        engine = create_engine(self.url)
+        try:
+            with engine.connect() as conn:
+                return str(conn.execute(text("SELECT version()")).scalar_one()).split(",")[0]
+        finally:
+            engine.dispose()
+
+    @contextlib.contextmanager
+    def portal(self) -> Iterator[Portal]:
+        """A new, empty portal database, dropped on the way out."""
+        name = f"bench_{uuid.uuid4().hex[:10]}"
+        if self.kind == "sqlite":
+            path = self.workdir / f"{name}.db"
+            url = f"sqlite:///{path}"
+            engine = create_engine(url)
+            try:
+                yield Portal(url, engine)
+            finally:
+                engine.dispose()
+                path.unlink(missing_ok=True)
+            return
+        admin = create_engine(self.url)
+        base = make_url(self.url)
+        if self.kind == "postgresql":
+            create, drop = f'CREATE SCHEMA "{name}"', f'DROP SCHEMA "{name}" CASCADE'
+            target = base.update_query_dict({"options": f"-csearch_path={name}"})
+        else:
+            create, drop = f"CREATE DATABASE `{name}`", f"DROP DATABASE `{name}`"
+            target = base.set(database=name)
+        try:
+            with admin.begin() as conn:
+                conn.execute(text(create))
+            engine = create_engine(target)
+            try:
+                yield Portal(target.render_as_string(hide_password=False), engine)
+            finally:
+                engine.dispose()
+                with admin.begin() as conn:
+                    conn.execute(text(drop))
+        finally:
+            admin.dispose()
+
+
+def start_odoo(options: argparse.Namespace) -> OdooDouble:
+    """Odoo 18 (XML-RPC, a password) or 19 (JSON-2, an API key), as --odoo-version says."""
+    if options.odoo_version >= 19:
+        return OdooDouble(version=options.odoo_version, api_key=API_KEY)
+    return OdooDouble(version=options.odoo_version, db="odoo", login="admin", password="admin")
+
+
+@contextlib.contextmanager
+def answer_without_nagle_delay() -> Iterator[None]:
+    """While inside, the Odoo double sends each answer at once, as Odoo does.
+
+    The double's request handler writes an answer's headers and its body separately without
+    TCP_NODELAY, so on Linux the body waits for the client's delayed ACK of the headers:
+    about 40 ms per call over loopback, on top of the simulated latency, which would swamp
+    every figure here (the per-order reference most of all). Real Odoo shows no such stall
+    (11 ms per order, one per call, on the recorded Odoo 18). Python's own knob for request
+    handlers turns Nagle's algorithm off; a no-op once the double does so itself.
+    """
+    handler = getattr(odoo_double, "_Handler", None)
+    if handler is None:
+        yield
+        return
+    saved = handler.__dict__.get("disable_nagle_algorithm")
+    handler.disable_nagle_algorithm = True
+    try:
+        yield
+    finally:
+        if saved is None:
+            del handler.disable_nagle_algorithm
+        else:
+            handler.disable_nagle_algorithm = saved
