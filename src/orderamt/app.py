@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -34,16 +34,12 @@ from orderamt.report import (
     print_runs,
 )
 from orderamt.sync import Reporter, exit_code_for, revert_run, sync_orders
+from orderamt.times import utc_now, window_start
 
 DEFAULT_DAYS = 30
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(LOGGER_NAME)
-
-
-def utc_now() -> datetime:
-    """Naive UTC to the second, as Laravel stores `created_at` and `updated_at`."""
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
 def choose(*, order_id: int | None, all_orders: bool, days: int | None, now: datetime) -> Selection:
@@ -53,7 +49,7 @@ def choose(*, order_id: int | None, all_orders: bool, days: int | None, now: dat
     if all_orders:
         return Everything()
     window = days or DEFAULT_DAYS
-    return Recent(since=now - timedelta(days=window), days=window)
+    return Recent(since=window_start(now, window), days=window)
 
 
 def make_odoo(o: OdooSettings) -> Odoo:
@@ -254,7 +250,7 @@ def check(env_file: Path | None) -> ExitCode:
     # An operator at the keyboard wants the answer now, not after the retries.
     with make_odoo(replace(settings.odoo, retries=0)) as odoo:
         header = check_header(settings)
-        results = run_checks(settings, odoo)
+        results = run_checks(settings, odoo, utc_now())
     print_checks(header, results)
     failures = [r for r in results if r.passed is False]
     return ExitCode(failures[0].exit_code) if failures else ExitCode.OK

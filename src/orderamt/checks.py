@@ -7,6 +7,7 @@ missing driver still lets Odoo, the log file and the lock be checked.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -16,11 +17,16 @@ from orderamt.errors import ExitCode, LockedError, OrderamtError
 from orderamt.lock import describe_lock, run_lock
 from orderamt.models import CheckResult
 from orderamt.odoo import Odoo
-from orderamt.portal import Database, create_portal_engine
+from orderamt.portal import Database, PortalJournal, PortalOrders, create_portal_engine
 from orderamt.portal.schema import check_table
+from orderamt.times import local_naive
 from orderamt.urls import mask_url
 
 NOT_CHECKED = "not checked"
+TABLE = "Portal table and columns"
+TIME_ZONE = "Portal time zone"
+FUTURE_SLACK = timedelta(minutes=5)
+"""Clocks drift; a newest order this far ahead of the zone's clock is no drift."""
 
 
 def _attempt(label: str, action: Callable[[], str]) -> CheckResult:
@@ -55,7 +61,7 @@ def check_odoo(odoo: Odoo) -> Iterator[CheckResult]:
         yield result
 
 
-def check_portal(settings: Settings) -> tuple[list[CheckResult], Engine | None]:
+def check_portal(settings: Settings, now: datetime) -> tuple[list[CheckResult], Engine | None]:
     """The database reached, then its table; the engine, when there is one, for the lock."""
     engine: Engine | None = None
 
@@ -67,7 +73,8 @@ def check_portal(settings: Settings) -> tuple[list[CheckResult], Engine | None]:
 
     reached = _attempt("Portal database reachable", reach)
     if not reached.passed:
-        return [reached, CheckResult("Portal table and columns", None, NOT_CHECKED)], engine
+        not_tried = [CheckResult(label, None, NOT_CHECKED) for label in (TABLE, TIME_ZONE)]
+        return [reached, *not_tried], engine
     assert engine is not None
     db = Database(engine)
 
@@ -76,7 +83,46 @@ def check_portal(settings: Settings) -> tuple[list[CheckResult], Engine | None]:
         columns = ", ".join(f"{name} {kind}" for name, kind in info.columns)
         return f"'{settings.schema.table}': {columns}"
 
-    return [reached, _attempt("Portal table and columns", table)], engine
+    columns = _attempt(TABLE, table)
+    if not columns.passed:
+        return [reached, columns, CheckResult(TIME_ZONE, None, NOT_CHECKED)], engine
+    return [reached, columns, check_time_zone(db, settings, now)], engine
+
+
+def check_time_zone(db: Database, settings: Settings, now: datetime) -> CheckResult:
+    """A newest `created_at` in the future, as the zone's clock reads, means a wrong zone."""
+    schema = settings.schema
+    orders = PortalOrders(db, schema, PortalJournal(db, settings.journal_table))
+    try:
+        newest = orders.newest_created()
+    except OrderamtError as exc:
+        return CheckResult(TIME_ZONE, False, exc.message, int(exc.exit_code))
+    local_now = local_naive(now, schema.zone)
+    if newest is None:
+        return CheckResult(TIME_ZONE, True, f"{schema.timezone} (no orders yet)")
+    ahead = newest - local_now
+    if ahead > FUTURE_SLACK:
+        return CheckResult(
+            TIME_ZONE,
+            True,
+            f"{schema.timezone}: the newest {schema.created} ({newest:%Y-%m-%d %H:%M:%S}) lies "
+            f"{_hours(ahead)} in the future there; is PORTAL_TIMEZONE the portal's own "
+            "(Laravel's config('app.timezone'))?",
+            warning=True,
+        )
+    return CheckResult(
+        TIME_ZONE,
+        True,
+        f"{schema.timezone} (now {local_now:%Y-%m-%d %H:%M:%S} there; newest "
+        f"{schema.created} {newest:%Y-%m-%d %H:%M:%S})",
+    )
+
+
+def _hours(span: timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    if hours >= 1:
+        return f"{hours:.0f} hour{'s' if round(hours) != 1 else ''}"
+    return f"{span.total_seconds() / 60:.0f} minutes"
 
 
 def check_log_file(path: Path) -> CheckResult:
@@ -105,10 +151,10 @@ def check_lock(settings: Settings, engine: Engine | None) -> CheckResult:
     return CheckResult("Lock usable", True, describe)
 
 
-def run_checks(settings: Settings, odoo: Odoo) -> list[CheckResult]:
+def run_checks(settings: Settings, odoo: Odoo, now: datetime) -> list[CheckResult]:
     """Every check, in the order a run needs them; a failed part marks what depends on it."""
     results = list(check_odoo(odoo))
-    portal, engine = check_portal(settings)
+    portal, engine = check_portal(settings, now)
     try:
         results += portal
         results.append(check_log_file(settings.log_file))

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar, get_args
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from orderamt import times
 from orderamt.errors import ConfigError
 from orderamt.urls import mask_url
 
@@ -67,6 +69,13 @@ class PortalSchema:
     created: str = "created_at"
     updated: str | None = "updated_at"
     """None when the table has no column to bump on change."""
+    timezone: str = "UTC"
+    """The IANA zone the portal writes its naive `created_at`/`updated_at` in (Laravel's
+    `config('app.timezone')`)."""
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return times.zone(self.timezone)
 
 
 @dataclass(frozen=True)
@@ -197,6 +206,15 @@ def _check_odoo_url(collector: _Collector, url: str) -> str:
     return url.rstrip("/")
 
 
+def _timezone(collector: _Collector, name: str) -> str:
+    try:
+        times.zone(name)
+    except ValueError as exc:
+        collector.problems.append(f"PORTAL_TIMEZONE: {exc}")
+        return "UTC"
+    return name
+
+
 def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> Settings:
     """Build the settings, or raise one ConfigError naming every missing or bad variable."""
     values = read_environment(environ, env_file)
@@ -230,6 +248,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
         odoo_id=c.identifier("PORTAL_COL_ODOO_ID", defaults.odoo_id),
         created=c.identifier("PORTAL_COL_CREATED", defaults.created),
         updated=updated or None,
+        timezone=_timezone(c, values.get("PORTAL_TIMEZONE", "").strip() or "UTC"),
     )
     batch_size = int(
         c.number("ORDERAMT_BATCH_SIZE", DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE, whole=True)

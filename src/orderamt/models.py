@@ -200,3 +200,5 @@ class CheckResult:
     """None: not tried, because something it needs failed first."""
     detail: str
     exit_code: int = 0
+    warning: bool = False
+    """Passed, but with something an operator should look at (shown with a warning mark)."""

@@ -107,6 +107,7 @@ class ConsoleReport:
     ) -> None:
         self.console = console
         self.selection = selection
+        self.run_id: int | None = None
         self.dry_run = dry_run
         self.reverting = reverting
         self.glyphs = EMOJI if emoji else PLAIN
@@ -155,6 +156,9 @@ class ConsoleReport:
             self._progress = Progress(console=self.console, transient=True)
             self._task = self._progress.add_task("Syncing", total=count)
             self._progress.start()
+
+    def recorded(self, run_id: int) -> None:
+        self.run_id = run_id
 
     def decided(self, decision: Decision) -> None:
         if self._progress is not None and self._task is not None:
@@ -226,10 +230,14 @@ class JsonReport:
     def __init__(self, selection: Selection | None, *, dry_run: bool = False) -> None:
         self.dry_run = dry_run
         self.selection = selection
+        self.run_id: int | None = None
         self.orders: list[dict[str, object]] = []
 
     def found(self, count: int, order: PortalOrder | None) -> None:
         pass
+
+    def recorded(self, run_id: int) -> None:
+        self.run_id = run_id
 
     def decided(self, decision: Decision) -> None:
         order = decision.order
@@ -252,6 +260,7 @@ class JsonReport:
     ) -> dict[str, object]:
         selection = self.selection
         return {
+            "run_id": self.run_id,
             "mode": selection.mode.value if selection else None,
             "dry_run": self.dry_run,
             "days": selection.days if isinstance(selection, Recent) else None,
@@ -362,7 +371,7 @@ def print_runs(runs: Sequence[RunRecord], *, as_json: bool) -> None:
         what = f"revert of run {r.reverts_run}" if r.kind == "revert" else f"sync {r.mode}"
         ended = f"{r.finished_at:%H:%M:%S}" if r.finished_at else "did not finish"
         console.print(
-            f"run {r.id}  {r.started_at:%Y-%m-%d %H:%M:%S} {arrow} {ended}  {what}  "
+            f"run {r.id}  {r.started_at:%Y-%m-%d %H:%M:%S} UTC {arrow} {ended}  {what}  "
             f"found {r.found}: {r.updated} updated, {r.unchanged} unchanged, "
             f"{r.skipped} skipped  exit {r.exit_code}",
             soft_wrap=True,
@@ -380,7 +389,7 @@ def print_order_changes(order_id: int, entries: Sequence[JournalEntry], *, as_js
         console.print(f"No changes to order {order_id} in the journal.")
     for e in entries:
         line = (
-            f"{e.changed_at:%Y-%m-%d %H:%M:%S}  run {e.run_id}  {e.order_number}  "
+            f"{e.changed_at:%Y-%m-%d %H:%M:%S} UTC  run {e.run_id}  {e.order_number}  "
             f"{format_amount(e.old_amount)} {arrow} {format_amount(e.new_amount)}"
         )
         if e.odoo_write_date:
@@ -400,10 +409,17 @@ def print_checks(header: Sequence[str], results: Sequence[CheckResult]) -> None:
     for result in results:
         mark = marks[result.passed][0 if emoji else 1]
         style = {True: "green", False: "red", None: "dim"}[result.passed]
+        if result.warning:
+            mark, style = ("⚠️  " if emoji else "[warn] "), "yellow"
         console.print(Text(f"{mark}{result.label}: {result.detail}", style=style), soft_wrap=True)
     failures = [r for r in results if r.passed is False]
+    warnings = [r for r in results if r.warning]
     console.print("")
-    if not failures:
+    if not failures and warnings:
+        console.print(
+            Text(f"All checks passed; {plural(len(warnings), 'warning')}.", style="bold yellow")
+        )
+    elif not failures:
         console.print(Text("All checks passed.", style="bold green"))
     else:
         console.print(Text(f"{plural(len(failures), 'check')} failed.", style="bold red"))

@@ -84,6 +84,10 @@ class Reporter(Protocol):
 
     def found(self, count: int, order: PortalOrder | None) -> None: ...
 
+    def recorded(self, run_id: int) -> None:
+        """The run now has this id in the journal (for history and revert)."""
+        ...
+
     def decided(self, decision: Decision) -> None: ...
 
 
@@ -97,6 +101,7 @@ class _Run:
     def __init__(
         self,
         journal: JournalStore,
+        reporter: Reporter,
         kind: str,
         mode: str,
         started: datetime,
@@ -105,6 +110,7 @@ class _Run:
         reverts: int | None = None,
     ) -> None:
         self.journal = journal
+        self.reporter = reporter
         self.kind, self.mode, self.started, self.reverts = kind, mode, started, reverts
         self.dry_run = dry_run
         self.id: int | None = None
@@ -112,6 +118,7 @@ class _Run:
     def start(self) -> int | None:
         if self.id is None and not self.dry_run:
             self.id = self.journal.start_run(self.kind, self.mode, self.started, self.reverts)
+            self.reporter.recorded(self.id)
         return self.id
 
     def finish(self, now: datetime, counts: RunCounts, code: int) -> None:
@@ -149,7 +156,7 @@ def sync_orders(
     odoo.login()
     counts = RunCounts(found=orders.count(selection))
     # The run is recorded once Odoo has answered: a run that fails before writes nothing.
-    run = _Run(journal, "sync", selection.mode.value, clock(), dry_run=dry_run)
+    run = _Run(journal, reporter, "sync", selection.mode.value, clock(), dry_run=dry_run)
     reporter.found(counts.found, single)
     log.info(
         "Run started",
@@ -360,7 +367,7 @@ def revert_run(
     entries = journal.changes(run_id=run_id)
     counts = RunCounts(found=len(entries))
     reporter.found(counts.found, None)
-    run = _Run(journal, "revert", "revert", clock(), dry_run=dry_run, reverts=run_id)
+    run = _Run(journal, reporter, "revert", "revert", clock(), dry_run=dry_run, reverts=run_id)
     try:
         for start in range(0, len(entries), batch_size):
             batch = entries[start : start + batch_size]

@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Numeric, String, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
 from orderamt import money
+from orderamt.times import aware_utc, local_naive, naive_utc
 
 LARAVEL_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+UTC_ZONE = ZoneInfo("UTC")
 
 
 class Money(TypeDecorator[Decimal]):
@@ -48,10 +51,20 @@ class Money(TypeDecorator[Decimal]):
 
 
 class LaravelTimestamp(TypeDecorator[datetime]):
-    """A naive UTC timestamp; on SQLite the 'YYYY-MM-DD HH:MM:SS' text Laravel writes."""
+    """The portal's naive wall-clock time in its zone; on SQLite the 'YYYY-MM-DD HH:MM:SS' text
+    Laravel writes.
+
+    An aware datetime bound to it is turned into the zone's naive local time; a naive one (a
+    value read from the portal, put back by a revert) is written as it is. Values read stay
+    naive: they are the portal's own.
+    """
 
     impl = DateTime
     cache_ok = True
+
+    def __init__(self, zone: ZoneInfo = UTC_ZONE) -> None:
+        super().__init__()
+        self.zone = zone
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
@@ -59,7 +72,11 @@ class LaravelTimestamp(TypeDecorator[datetime]):
         return dialect.type_descriptor(DateTime())
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
-        if value is None or dialect.name != "sqlite":
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = local_naive(value, self.zone)
+        if dialect.name != "sqlite":
             return value
         return value.strftime(LARAVEL_TIMESTAMP_FORMAT)
 
@@ -67,6 +84,21 @@ class LaravelTimestamp(TypeDecorator[datetime]):
         if isinstance(value, str):
             return parse_timestamp(value)
         return value  # type: ignore[no-any-return]
+
+
+class UtcTimestamp(TypeDecorator[datetime]):
+    """orderamt's own times: stored as naive UTC, read back as aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        return None if value is None else naive_utc(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if isinstance(value, str):
+            value = parse_timestamp(value)
+        return None if value is None else aware_utc(value)
 
 
 def parse_timestamp(text: str) -> datetime | None:

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 
 from orderamt.models import JournalEntry, RunCounts, RunRecord
-from orderamt.portal.coltypes import Money
+from orderamt.portal.coltypes import Money, UtcTimestamp
 from orderamt.portal.engine import Database
 
 DEFAULT_JOURNAL_TABLE = "orderamt_journal"
@@ -52,8 +52,8 @@ class JournalTables:
             Column("kind", String(16), nullable=False),
             Column("mode", String(16), nullable=False),
             Column("reverts_run", BigInteger(), nullable=True),
-            Column("started_at", DateTime(), nullable=False),
-            Column("finished_at", DateTime(), nullable=True),
+            Column("started_at", UtcTimestamp(), nullable=False),
+            Column("finished_at", UtcTimestamp(), nullable=True),
             Column("found", Integer(), nullable=True),
             Column("updated", Integer(), nullable=True),
             Column("unchanged", Integer(), nullable=True),
@@ -71,7 +71,7 @@ class JournalTables:
             Column("old_amount", Money(20, 4), nullable=True),
             Column("new_amount", Money(20, 4), nullable=True),
             Column("odoo_write_date", String(32), nullable=True),
-            Column("changed_at", DateTime(), nullable=False),
+            Column("changed_at", UtcTimestamp(), nullable=False),
             Column("old_updated_at", DateTime(), nullable=True),
             Column("conflict", Boolean(), nullable=False, default=False),
         )

@@ -18,7 +18,7 @@ from orderamt.models import (
     Recent,
     Selection,
 )
-from orderamt.portal.coltypes import LaravelTimestamp, Money
+from orderamt.portal.coltypes import LaravelTimestamp, Money, parse_timestamp
 from orderamt.portal.engine import Database
 from orderamt.portal.journal import PortalJournal
 from orderamt.portal.schema import TableInfo, check_table
@@ -41,10 +41,10 @@ class PortalOrders:
             column(s.number),
             column(s.amount, Money()),
             column(s.odoo_id),
-            column(s.created, LaravelTimestamp()),
+            column(s.created, LaravelTimestamp(s.zone)),
         ]
         if s.updated:
-            columns.append(column(s.updated, LaravelTimestamp()))
+            columns.append(column(s.updated, LaravelTimestamp(s.zone)))
         self.table: TableClause = table(s.table, *columns)
         self._by_amount, self._while_null = self._update_statements()
 
@@ -102,6 +102,15 @@ class PortalOrders:
         if s.updated:
             columns.append(c[s.updated])
         return select(*columns).select_from(self.table)
+
+    def newest_created(self) -> datetime | None:
+        """The latest `created_at` in the table, as stored (the portal's wall-clock time)."""
+        created = self.table.c[self.schema.created]
+        with self.db.doing("reading the newest order"), self.db.engine.connect() as conn:
+            value = conn.execute(select(func.max(created))).scalar()
+        if isinstance(value, str):  # SQLite's max() of text comes back untyped
+            return parse_timestamp(value)
+        return value if isinstance(value, datetime) else None
 
     def get(self, order_id: int) -> PortalOrder | None:
         """One order by its portal id, whatever its Odoo id holds."""

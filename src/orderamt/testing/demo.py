@@ -12,6 +12,7 @@ from sqlalchemy import create_engine
 from orderamt.config import OdooSettings, PortalSchema, Secret, Settings
 from orderamt.testing.odoo_double import OdooDouble
 from orderamt.testing.portal import create_orders_table, insert_orders
+from orderamt.times import naive_utc
 
 DEMO_ORDERS = [
     ("AFINET-SO-699C2E7046573", 41, "S00041", 950.00),
@@ -36,8 +37,8 @@ def demo_setup(folder: Path, now: datetime) -> Iterator[tuple[Settings, str]]:
                 "order_number": number,
                 "total_amount": PORTAL_AMOUNT,
                 "odoo_order_id": odoo_id,
-                "created_at": now - timedelta(days=2, hours=i),
-                "updated_at": now - timedelta(days=2, hours=i),
+                "created_at": naive_utc(now) - timedelta(days=2, hours=i),
+                "updated_at": naive_utc(now) - timedelta(days=2, hours=i),
             }
             for i, (number, odoo_id, _, _) in enumerate(DEMO_ORDERS)
         ],
