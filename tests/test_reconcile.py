@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orderamt.models import Action, OdooTotal, PortalOrder, Reason
+from orderamt.models import Action, Contest, Hold, LastWrite, OdooTotal, PortalOrder, Reason
 from orderamt.reconcile import has_odoo_id, parse_odoo_id, reconcile
 
 
@@ -145,23 +145,80 @@ def test_second_run_changes_nothing(portal: Decimal | None, odoo_amount: object)
 
 
 @pytest.mark.parametrize(
-    ("portal", "last_written", "conflict"),
+    ("portal", "wrote", "odoo_said", "contest"),
     [
-        ("857.87", "857.87", False),
-        ("857.8700", "857.87", False),
-        ("857.8749", "857.87", True),
-        ("900.00", "857.87", True),
+        ("857.87", "857.87", "857.87", None),
+        ("857.8700", "857.87", "857.87", None),
+        ("857.8749", "857.87", "900.00", Contest.CONFLICT),
+        ("900.00", "857.87", "857.87", Contest.CONFLICT),
+        ("900.00", "857.87", None, Contest.CONFLICT),
+        ("900.00", "950.00", "950.00", Contest.DRIFT),
+        ("950.0049", "950.00", "950.00", Contest.DRIFT),
     ],
 )
-def test_conflict_is_a_portal_change_since_orderamt_wrote(
-    portal: str, last_written: str, conflict: bool
+def test_a_portal_edit_is_a_conflict_or_a_drift(
+    portal: str, wrote: str, odoo_said: str | None, contest: Contest | None
 ) -> None:
-    """A portal amount that differs from what orderamt wrote, by even a sub-cent, is a change."""
-    decision = reconcile(order(portal), odoo(950.0), last_written=Decimal(last_written))
+    """The portal changed since orderamt wrote, by as little as a sub-cent: with Odoo changed
+    too (950.00 now) that is a conflict; with Odoo still saying what was written, a drift.
+    Odoo's amount is written either way, unless conflicts are skipped."""
+    last = LastWrite(Decimal(wrote), None if odoo_said is None else Decimal(odoo_said))
+    decision = reconcile(order(portal), odoo(950.0), last=last)
     assert decision.action is Action.UPDATE
-    assert decision.conflict is conflict
-    assert decision.last_written == (Decimal(last_written) if conflict else None)
-    skipped = reconcile(
-        order(portal), odoo(950.0), last_written=Decimal(last_written), skip_conflicts=True
-    )
-    assert skipped.action is (Action.SKIP if conflict else Action.UPDATE)
+    assert decision.contest is contest
+    assert decision.last_written == (Decimal(wrote) if contest else None)
+    skipped = reconcile(order(portal), odoo(950.0), last=last, skip_conflicts=True)
+    if contest is None:
+        assert skipped.action is Action.UPDATE
+    else:
+        assert skipped.action is Action.SKIP
+        assert (
+            skipped.reason
+            is {Contest.CONFLICT: Reason.CONFLICT, Contest.DRIFT: Reason.DRIFT}[contest]
+        )
+
+
+def test_a_hold_keeps_the_reverted_amount_out_until_odoo_changes() -> None:
+    """While Odoo says the reverted amount at the same write_date the order is held; a new
+    amount or a new write_date ends the hold."""
+    hold = Hold(1, Decimal("950.00"), "2026-11-24 18:15:57", reverted_run=1)
+    held = reconcile(order("857.87"), odoo(950.0), hold=hold)
+    assert (held.action, held.reason, held.hold) == (Action.UNCHANGED, Reason.HELD, hold)
+    repriced = reconcile(order("857.87"), odoo(960.0), hold=hold)
+    assert (repriced.action, repriced.new_amount) == (Action.UPDATE, Decimal("960.00"))
+    assert repriced.hold == hold  # to be released with the write
+    rewritten = OdooTotal(42, "S00042", 950.0, "sale", "USD", "2026-11-25 08:00:00")
+    assert reconcile(order("857.87"), rewritten, hold=hold).action is Action.UPDATE
+
+
+@pytest.mark.parametrize(
+    ("portal_currency", "odoo_currency", "amount", "action", "new"),
+    [
+        ("USD", "USD", 950.0, Action.UPDATE, "950.00"),
+        ("USD", "EUR", 950.0, Action.SKIP, None),
+        (None, "EUR", 950.0, Action.UPDATE, "950.00"),
+        ("JPY", "JPY", 1234.5, Action.UPDATE, "1235"),
+        ("KWD", "KWD", 12.3456, Action.UPDATE, "12.346"),
+        ("USD", None, 950.0, Action.SKIP, None),
+    ],
+)
+def test_currency_decides_what_is_written_and_how_it_is_rounded(
+    portal_currency: str | None,
+    odoo_currency: str | None,
+    amount: float,
+    action: Action,
+    new: str | None,
+) -> None:
+    """An order in another currency than the portal's is never written; an amount is rounded
+    to its currency's own decimals (JPY none, KWD three)."""
+    p = PortalOrder(1, "X", Decimal("1"), 42, currency=portal_currency)
+    total = OdooTotal(42, "S00042", amount, "sale", odoo_currency, "2026-11-24 18:15:57")
+    decision = reconcile(p, total)
+    assert decision.action is action
+    assert decision.new_amount == (Decimal(new) if new else None)
+    if action is Action.SKIP:
+        assert (decision.reason, decision.currency, decision.odoo_currency) == (
+            Reason.CURRENCY,
+            portal_currency,
+            odoo_currency,
+        )

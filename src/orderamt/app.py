@@ -31,6 +31,7 @@ from orderamt.report import (
     make_console,
     print_checks,
     print_order_changes,
+    print_released,
     print_runs,
 )
 from orderamt.sync import Reporter, exit_code_for, revert_run, sync_orders
@@ -235,12 +236,29 @@ def history(env_file: Path | None, *, order_id: int | None, limit: int, as_json:
         orders.db.ping()
         if order_id is not None:
             entries = journal.changes(order_id=order_id, limit=limit)
+            holds = journal.holds_of(order_id)
         else:
             runs = journal.runs(limit)
     if order_id is not None:
-        print_order_changes(order_id, entries, as_json=as_json)
+        print_order_changes(order_id, entries, holds, as_json=as_json)
     else:
         print_runs(runs, as_json=as_json)
+    return ExitCode.OK
+
+
+def release(env_file: Path | None, order_id: int, *, clock: Clock = utc_now) -> ExitCode:
+    """`orderamt release ORDER_ID`: end a revert's hold, so the next sync takes Odoo's amount."""
+    settings = _settings(env_file)
+    setup_logging(settings.log_file)
+    try:
+        with _portal(settings) as (engine, orders, journal), run_lock(settings, engine):
+            orders.db.ping()
+            released = journal.release(order_id, clock())
+    finally:
+        close_logging()
+    print_released(order_id, released)
+    if released:
+        log.info("Hold released by hand", extra={"context": {"order_id": order_id}})
     return ExitCode.OK
 
 

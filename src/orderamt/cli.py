@@ -25,6 +25,7 @@ E = ExitCode
 RUN_CODES = (E.OK, E.PARTIAL, E.USAGE, E.ODOO, E.PORTAL, E.LOCKED, E.INTERRUPTED, E.TERMINATED)
 REVERT_CODES = (E.OK, E.PARTIAL, E.USAGE, E.PORTAL, E.LOCKED, E.INTERRUPTED, E.TERMINATED)
 HISTORY_CODES = (E.OK, E.USAGE, E.PORTAL)
+RELEASE_CODES = (E.OK, E.USAGE, E.PORTAL, E.LOCKED)
 CHECK_CODES = (E.OK, E.USAGE, E.ODOO, E.PORTAL)
 DEMO_CODES = (E.OK, E.ODOO, E.PORTAL, E.INTERRUPTED)
 
@@ -179,10 +180,12 @@ def sync(
 @click.option("--dry-run", is_flag=True, help="Show what would be put back; write nothing.")
 @env_file_option
 def revert(run_id: int, dry_run: bool, env_file: Path | None) -> None:
-    """Put back the amounts one run changed, where the rows still hold what it wrote.
+    """Put back the amounts one run changed, where nothing changed the rows since.
 
-    A row changed since that run is reported and left alone. The revert is itself a
-    journaled run, so it can be reverted too. RUN_ID comes from `orderamt history`.
+    A row changed since that run (in the portal, or by a later run) is reported and left
+    alone. Each order put back is held: the sync leaves it until Odoo changes it (see
+    `orderamt release`). The revert is itself a journaled run, so it can be reverted too;
+    a run reverted before is left alone. RUN_ID comes from `orderamt history`.
     """
     from orderamt import app
 
@@ -205,6 +208,21 @@ def history(order_id: int | None, limit: int, as_json: bool, env_file: Path | No
     from orderamt import app
 
     _exit(lambda: app.history(env_file, order_id=order_id, limit=limit, as_json=as_json))
+
+
+@cli.command(epilog=exit_codes_help(RELEASE_CODES, ok="the hold, if any, was released"))
+@click.argument("order_id", type=PositiveInt())
+@env_file_option
+def release(order_id: int, env_file: Path | None) -> None:
+    """Let the sync take Odoo's amount again for an order a revert holds.
+
+    After `orderamt revert`, each order put back is held: the sync does not write the same
+    Odoo amount at the same write_date again, until Odoo changes it or this releases it.
+    `orderamt history --order-id ORDER_ID` shows the hold.
+    """
+    from orderamt import app
+
+    _exit(lambda: app.release(env_file, order_id))
 
 
 @cli.command(epilog=exit_codes_help(CHECK_CODES, ok="every check passed"))

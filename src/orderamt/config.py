@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError
 
 from orderamt import times
 from orderamt.errors import ConfigError
+from orderamt.money import is_currency_code
 from orderamt.urls import mask_url
 
 DEFAULT_BATCH_SIZE = 1000
@@ -69,6 +70,10 @@ class PortalSchema:
     created: str = "created_at"
     updated: str | None = "updated_at"
     """None when the table has no column to bump on change."""
+    currency: str | None = None
+    """PORTAL_CURRENCY: the one currency of the amount column, where the portal has one."""
+    currency_column: str | None = None
+    """PORTAL_COL_CURRENCY: the column that holds each order's currency, where it keeps one."""
     timezone: str = "UTC"
     """The IANA zone the portal writes its naive `created_at`/`updated_at` in (Laravel's
     `config('app.timezone')`)."""
@@ -206,6 +211,17 @@ def _check_odoo_url(collector: _Collector, url: str) -> str:
     return url.rstrip("/")
 
 
+def _currency(collector: _Collector, code: str) -> str | None:
+    if not code:
+        return None
+    if not is_currency_code(code.upper()):
+        collector.problems.append(
+            f"PORTAL_CURRENCY must be an ISO 4217 code such as USD, got {code!r}"
+        )
+        return None
+    return code.upper()
+
+
 def _timezone(collector: _Collector, name: str) -> str:
     try:
         times.zone(name)
@@ -248,8 +264,12 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
         odoo_id=c.identifier("PORTAL_COL_ODOO_ID", defaults.odoo_id),
         created=c.identifier("PORTAL_COL_CREATED", defaults.created),
         updated=updated or None,
+        currency=_currency(c, values.get("PORTAL_CURRENCY", "").strip()),
+        currency_column=values.get("PORTAL_COL_CURRENCY", "").strip() or None,
         timezone=_timezone(c, values.get("PORTAL_TIMEZONE", "").strip() or "UTC"),
     )
+    if schema.currency and schema.currency_column:
+        c.problems.append("set PORTAL_CURRENCY or PORTAL_COL_CURRENCY, not both")
     batch_size = int(
         c.number("ORDERAMT_BATCH_SIZE", DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE, whole=True)
     )

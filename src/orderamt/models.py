@@ -21,6 +21,8 @@ class PortalOrder:
     """The Odoo id column exactly as stored: an int, a string such as '  42 ', or junk."""
     updated_at: datetime | None = None
     """As read, where the table has the column: what a revert puts back."""
+    currency: str | None = None
+    """The currency of `amount` where the portal says (PORTAL_CURRENCY, PORTAL_COL_CURRENCY)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,45 @@ class Reason(Enum):
     """A revert found the row no longer holding what the reverted run wrote."""
     CONFLICT = "conflict"
     """Changed in the portal since orderamt last wrote it, and changed in Odoo too."""
+    DRIFT = "drift"
+    """Changed in the portal since orderamt last wrote it, while Odoo did not change."""
+    HELD = "held"
+    """A revert put the portal's amount back; Odoo still says what was reverted."""
+    CURRENCY = "currency"
+    """Odoo's order is in another currency than the portal's amount."""
+
+
+class Contest(Enum):
+    """How the portal's amount came to differ from what orderamt last wrote to it."""
+
+    CONFLICT = "conflict"
+    """Both sides changed since orderamt wrote."""
+    DRIFT = "drift"
+    """The portal changed; Odoo still says what orderamt wrote."""
+
+
+@dataclass(frozen=True, slots=True)
+class LastWrite:
+    """What the journal knows of an order: what orderamt last wrote to it, and what Odoo
+    said the last time a sync wrote it (a revert writes an amount Odoo did not say)."""
+
+    amount: Decimal | None
+    odoo_amount: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A reverted change kept from coming back: while Odoo still says `amount` at
+    `odoo_write_date`, the sync leaves the order alone."""
+
+    order_id: int
+    amount: Decimal | None
+    odoo_write_date: str | None
+    reverted_run: int
+    revert_run: int | None = None
+    held_at: datetime | None = None
+    released_at: datetime | None = None
+    released_why: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,14 +118,20 @@ class Decision:
     largest: Decimal | None = None
     """For TOO_LARGE: the largest amount the portal's column holds."""
     last_written: Decimal | None = None
-    """For a conflict: what orderamt last wrote to the order, which the portal changed since."""
+    """For a contest: what orderamt last wrote to the order, which the portal changed since."""
+    contest: Contest | None = None
+    """The portal changed the amount since orderamt wrote it: with Odoo (a conflict), or alone."""
     write_date: str | None = None
-    """Odoo's write_date of the sale order, for the journal."""
+    """Odoo's write_date of the sale order, for the journal and for holds."""
+    hold: Hold | None = None
+    """HELD: the hold that keeps the order; an update: the stale hold it releases."""
+    odoo_currency: str | None = None
+    """CURRENCY: Odoo's currency, which the portal's (`currency`) is not."""
 
     @property
     def conflict(self) -> bool:
-        """Both systems changed the amount since orderamt last wrote it."""
-        return self.last_written is not None
+        """The portal's own edit is overwritten (or, skipped, kept): a conflict or a drift."""
+        return self.contest is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +146,10 @@ class Change:
     restore_updated_at: bool = False
     """A revert puts `updated_at` back to `updated_at` below instead of bumping it to now."""
     updated_at: datetime | None = None
+    place_hold: Hold | None = None
+    """A revert: the hold to place once this is written."""
+    release_hold: str | None = None
+    """Why the order's hold ends once this is written (Odoo changed; its revert undone)."""
 
 
 class Mode(Enum):

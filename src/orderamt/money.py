@@ -22,6 +22,28 @@ NOT_A_NUMBER = Decimal("NaN")
 CURRENCY_SYMBOLS = {"USD": "$"}
 DEFAULT_CURRENCY = "USD"
 
+MINOR_UNITS = {
+    **dict.fromkeys(
+        ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
+         "VND", "VUV", "XAF", "XOF", "XPF"),
+        0,
+    ),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+    **dict.fromkeys(("CLF", "UYW"), 4),
+}  # fmt: skip
+"""ISO 4217 minor units where they are not 2 (JPY has none, KWD three), as Odoo's own
+res.currency rounds them."""
+
+
+def currency_decimals(code: str | None) -> int:
+    """How many decimals an amount in this currency has (2 when unknown)."""
+    return MINOR_UNITS.get((code or "").upper(), DEFAULT_DECIMALS)
+
+
+def is_currency_code(code: str) -> bool:
+    """Three ASCII capital letters, as ISO 4217 writes a currency."""
+    return len(code) == 3 and code.isascii() and code.isalpha() and code.isupper()
+
 
 def from_stored(value: object) -> Decimal | None:
     """A value as a database returned it, exactly: None stays None, junk becomes NaN.
@@ -87,9 +109,9 @@ def format_amount(amount: Decimal | None, currency: str | None = None) -> str:
         return "(empty)"
     if not amount.is_finite():
         return "(not a number)"
-    places = max(DEFAULT_DECIMALS, -amount.normalize().as_tuple().exponent)  # type: ignore[operator]
-    text = f"{amount:,.{places}f}"
     code = currency or DEFAULT_CURRENCY
+    places = max(currency_decimals(code), -amount.normalize().as_tuple().exponent)  # type: ignore[operator]
+    text = f"{amount:,.{places}f}"
     symbol = CURRENCY_SYMBOLS.get(code)
     return f"{symbol}{text}" if symbol else f"{text} {code}"
 

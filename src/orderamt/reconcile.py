@@ -9,7 +9,16 @@ from dataclasses import replace
 from decimal import Decimal
 
 from orderamt import money
-from orderamt.models import Action, Decision, OdooTotal, PortalOrder, Reason
+from orderamt.models import (
+    Action,
+    Contest,
+    Decision,
+    Hold,
+    LastWrite,
+    OdooTotal,
+    PortalOrder,
+    Reason,
+)
 
 ODOO_MAX_ID = 2**31 - 1
 """Odoo ids are PostgreSQL integers, and XML-RPC cannot carry a larger int anyway."""
@@ -46,17 +55,21 @@ def reconcile(
     odoo: OdooTotal | None,
     *,
     max_amount: Decimal | None = None,
-    decimals: int = money.DEFAULT_DECIMALS,
-    last_written: Decimal | None = None,
+    last: LastWrite | None = None,
+    hold: Hold | None = None,
     skip_conflicts: bool = False,
 ) -> Decision:
     """Decide whether the portal takes Odoo's amount for this order.
 
     `odoo` is None when Odoo has no sale order with the portal's id. `max_amount` is the
     largest value the portal column can hold; a larger amount is skipped, never truncated.
-    `last_written` is what orderamt last wrote to the order: a portal amount that differs from
-    it was changed in the portal since, and with Odoo's amount differing too, that is a
-    conflict. Odoo wins (the sync is one-way) unless `skip_conflicts`.
+    `order.currency`, when the portal says, is the currency of its amount: an Odoo order in
+    another is skipped, never written. Odoo's amount is rounded to its currency's decimals.
+    `last` is what the journal knows: a portal amount that differs from what orderamt last
+    wrote was changed in the portal since; with Odoo changed too that is a conflict, with
+    Odoo unchanged a drift. Odoo wins either way (the sync is one-way) unless
+    `skip_conflicts`. `hold` is a revert's hold: while Odoo still says the reverted amount at
+    the same write_date, the order is left alone.
     """
     if order.amount is not None and not money.is_number(order.amount):
         return Decision(order, Action.SKIP, reason=Reason.BAD_PORTAL_AMOUNT)
@@ -74,21 +87,40 @@ def reconcile(
         currency=odoo.currency,
         write_date=odoo.write_date,
     )
-    amount = money.from_odoo(odoo.amount_total, decimals)
+    if order.currency is not None and odoo.currency != order.currency:
+        return replace(
+            seen, reason=Reason.CURRENCY, currency=order.currency, odoo_currency=odoo.currency
+        )
+    amount = money.from_odoo(odoo.amount_total, money.currency_decimals(odoo.currency))
     if amount is None:
         return replace(seen, reason=Reason.BAD_ODOO_AMOUNT, bad_value=repr(odoo.amount_total))
     if amount == 0:
         return replace(seen, action=Action.UNCHANGED, reason=Reason.ZERO_IN_ODOO)
+    if hold is not None and held(hold, amount, odoo.write_date):
+        return replace(seen, action=Action.UNCHANGED, reason=Reason.HELD, hold=hold)
     if money.same(order.amount, amount):
         return replace(seen, action=Action.UNCHANGED, reason=Reason.SAME_AMOUNT)
     if max_amount is not None and amount > max_amount:
         return replace(seen, new_amount=amount, reason=Reason.TOO_LARGE, largest=max_amount)
-    conflict = last_written is not None and not money.same(order.amount, last_written)
-    if conflict and skip_conflicts:
-        return replace(seen, new_amount=amount, reason=Reason.CONFLICT, last_written=last_written)
-    return replace(
-        seen,
-        action=Action.UPDATE,
-        new_amount=amount,
-        last_written=last_written if conflict else None,
-    )
+    contest = _contest(order, amount, last)
+    if contest is not None:
+        assert last is not None
+        contested = replace(seen, new_amount=amount, last_written=last.amount, contest=contest)
+        if skip_conflicts:
+            reason = Reason.CONFLICT if contest is Contest.CONFLICT else Reason.DRIFT
+            return replace(contested, reason=reason)
+        return replace(contested, action=Action.UPDATE, hold=hold)
+    return replace(seen, action=Action.UPDATE, new_amount=amount, hold=hold)
+
+
+def held(hold: Hold, amount: Decimal, write_date: str | None) -> bool:
+    """Odoo still says what the revert took back: the same amount at the same write_date."""
+    return money.same(hold.amount, amount) and hold.odoo_write_date == write_date
+
+
+def _contest(order: PortalOrder, amount: Decimal, last: LastWrite | None) -> Contest | None:
+    """Whether the portal changed the amount since orderamt wrote it, and whether Odoo did."""
+    if last is None or money.same(order.amount, last.amount):
+        return None
+    odoo_unchanged = last.odoo_amount is not None and money.same(amount, last.odoo_amount)
+    return Contest.DRIFT if odoo_unchanged else Contest.CONFLICT

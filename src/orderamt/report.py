@@ -21,7 +21,9 @@ from orderamt import money
 from orderamt.models import (
     Action,
     CheckResult,
+    Contest,
     Decision,
+    Hold,
     JournalEntry,
     OneOrder,
     PortalOrder,
@@ -108,6 +110,7 @@ class ConsoleReport:
         self.console = console
         self.selection = selection
         self.run_id: int | None = None
+        self._said_all = False
         self.dry_run = dry_run
         self.reverting = reverting
         self.glyphs = EMOJI if emoji else PLAIN
@@ -160,6 +163,13 @@ class ConsoleReport:
     def recorded(self, run_id: int) -> None:
         self.run_id = run_id
 
+    def already_reverted(self, run_id: int, by: RunRecord) -> None:
+        self._said_all = True
+        self._line(
+            f"Run {run_id} was already reverted by run {by.id} "
+            f"({by.started_at:%Y-%m-%d %H:%M:%S} UTC); nothing was written."
+        )
+
     def decided(self, decision: Decision) -> None:
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task)
@@ -175,10 +185,15 @@ class ConsoleReport:
             new = format_amount(decision.new_amount, cur)
             would = "would update " if self.dry_run else ""
             text = f"  {g.updated}{name}: {would}{portal} {g.arrow} {new}"
-            if decision.conflict:
-                wrote = format_amount(decision.last_written, cur)
+            wrote = format_amount(decision.last_written, cur)
+            if decision.contest is Contest.CONFLICT:
                 text += (
                     f" (conflict: changed in the portal since orderamt wrote {wrote}; Odoo wins)"
+                )
+            elif decision.contest is Contest.DRIFT:
+                text += (
+                    f" (the portal drifted: changed there since orderamt wrote {wrote}, while "
+                    "Odoo did not change; Odoo's amount is put back)"
                 )
             self._line(text, "yellow" if decision.conflict else "green")
         elif reason is Reason.ZERO_IN_ODOO:
@@ -188,6 +203,13 @@ class ConsoleReport:
             )
         elif reason is Reason.SAME_AMOUNT:
             self._line(f"  {g.skipped}{name}: No change ({portal})")
+        elif reason is Reason.HELD and decision.hold is not None:
+            held = format_amount(decision.hold.amount, cur)
+            self._line(
+                f"  {g.skipped}{name}: Held by the revert of run {decision.hold.reverted_run} "
+                f"(Odoo still says {held}; keeping portal amount: {portal}; "
+                f"release with: orderamt release {order.id})"
+            )
         else:
             self._line(f"  {g.warning}{name}: {skip_reason(decision)}", "yellow")
 
@@ -198,7 +220,7 @@ class ConsoleReport:
 
     def finished(self, counts: RunCounts) -> None:
         self.stop_progress()
-        if self.quiet and not counts.updated and not counts.skipped:
+        if self._said_all or (self.quiet and not counts.updated and not counts.skipped):
             return
         updated = "would be updated" if self.dry_run else "updated"
         parts = [f"{counts.updated} {updated}", f"{counts.unchanged} unchanged"]
@@ -231,6 +253,7 @@ class JsonReport:
         self.dry_run = dry_run
         self.selection = selection
         self.run_id: int | None = None
+        self.already: int | None = None
         self.orders: list[dict[str, object]] = []
 
     def found(self, count: int, order: PortalOrder | None) -> None:
@@ -238,6 +261,9 @@ class JsonReport:
 
     def recorded(self, run_id: int) -> None:
         self.run_id = run_id
+
+    def already_reverted(self, run_id: int, by: RunRecord) -> None:
+        self.already = by.id
 
     def decided(self, decision: Decision) -> None:
         order = decision.order
@@ -252,6 +278,10 @@ class JsonReport:
                 "new_amount": money.plain(decision.new_amount),
                 "detail": _detail(decision),
                 "conflict": decision.conflict,
+                "contest": decision.contest.value if decision.contest else None,
+                "held_by_revert_of": decision.hold.reverted_run
+                if decision.reason is Reason.HELD and decision.hold
+                else None,
             }
         )
 
@@ -262,6 +292,7 @@ class JsonReport:
         return {
             "run_id": self.run_id,
             "mode": selection.mode.value if selection else None,
+            "already_reverted_by": self.already,
             "dry_run": self.dry_run,
             "days": selection.days if isinstance(selection, Recent) else None,
             "found": counts.found if counts else None,
@@ -325,6 +356,18 @@ def skip_reason(decision: Decision) -> str:
             f"Conflict: changed in the portal since orderamt wrote {wrote}, and Odoo now says "
             f"{new} ({keeping}; --on-conflict skip)"
         )
+    if reason is Reason.DRIFT:
+        wrote = format_amount(decision.last_written, decision.currency)
+        return (
+            f"Changed in the portal since orderamt wrote {wrote}, while Odoo still says so: "
+            f"the portal drifted from Odoo ({keeping}; --on-conflict skip)"
+        )
+    if reason is Reason.CURRENCY:
+        return (
+            f"Odoo's order is in {decision.odoo_currency or 'no currency'}, the portal's amount "
+            f"in {decision.currency}: not written (keeping portal amount: "
+            f"{format_amount(order.amount, decision.currency)})"
+        )
     return "Skipped"
 
 
@@ -378,10 +421,35 @@ def print_runs(runs: Sequence[RunRecord], *, as_json: bool) -> None:
         )
 
 
-def print_order_changes(order_id: int, entries: Sequence[JournalEntry], *, as_json: bool) -> None:
-    """`orderamt history --order-id`: every change orderamt made to one order, oldest first."""
+def hold_json(h: Hold) -> dict[str, Any]:
+    return {name: _jsonable(value) for name, value in asdict(h).items()}
+
+
+def _hold_line(h: Hold) -> str:
+    line = (
+        f"{h.held_at:%Y-%m-%d %H:%M:%S} UTC  run {h.revert_run}  held by the revert of run "
+        f"{h.reverted_run}: Odoo's {format_amount(h.amount)}"
+    )
+    if h.odoo_write_date:
+        line += f" (write_date {h.odoo_write_date})"
+    if h.released_at is not None:
+        return f"{line} was held until {h.released_at:%Y-%m-%d %H:%M:%S} UTC ({h.released_why})"
+    return f"{line} is not written again until Odoo changes it (orderamt release {h.order_id})"
+
+
+def print_order_changes(
+    order_id: int, entries: Sequence[JournalEntry], holds: Sequence[Hold], *, as_json: bool
+) -> None:
+    """`orderamt history --order-id`: every change orderamt made to one order, oldest first,
+    and the holds reverts placed on it."""
     if as_json:
-        print_json({"order_id": order_id, "changes": [entry_json(e) for e in entries]})
+        print_json(
+            {
+                "order_id": order_id,
+                "changes": [entry_json(e) for e in entries],
+                "holds": [hold_json(h) for h in holds],
+            }
+        )
         return
     console, emoji = make_console()
     arrow = "→" if emoji else "->"
@@ -397,6 +465,21 @@ def print_order_changes(order_id: int, entries: Sequence[JournalEntry], *, as_js
         if e.conflict:
             line += "  conflict"
         console.print(line, soft_wrap=True)
+    for h in holds:
+        console.print(_hold_line(h), soft_wrap=True)
+
+
+def print_released(order_id: int, released: Sequence[Hold]) -> None:
+    """`orderamt release`: what was released, or that there was nothing to release."""
+    console, _ = make_console()
+    if not released:
+        console.print(f"Order {order_id} has no hold; nothing to release.")
+    for h in released:
+        console.print(
+            f"Released order {order_id} from the hold of the revert of run {h.reverted_run}: "
+            "the next sync takes Odoo's amount.",
+            soft_wrap=True,
+        )
 
 
 def print_checks(header: Sequence[str], results: Sequence[CheckResult]) -> None:

@@ -17,8 +17,11 @@ from orderamt.errors import ExitCode, UsageError, exit_code_of
 from orderamt.models import (
     Action,
     Change,
+    Contest,
     Decision,
+    Hold,
     JournalEntry,
+    LastWrite,
     OdooTotal,
     OneOrder,
     PortalOrder,
@@ -58,7 +61,13 @@ class OrderStore(Protocol):
 class JournalStore(Protocol):
     """What orderamt did before: its runs and the changes it made (the journal meets this)."""
 
-    def last_written(self, order_ids: Sequence[int]) -> dict[int, Decimal | None]: ...
+    def last_written(self, order_ids: Sequence[int]) -> dict[int, LastWrite]: ...
+
+    def holds(self, order_ids: Sequence[int]) -> dict[int, Hold]: ...
+
+    def touched_after(self, run_id: int, order_ids: Sequence[int]) -> set[int]: ...
+
+    def revert_of(self, run_id: int) -> RunRecord | None: ...
 
     def start_run(self, kind: str, mode: str, now: datetime, reverts: int | None = None) -> int: ...
 
@@ -86,6 +95,10 @@ class Reporter(Protocol):
 
     def recorded(self, run_id: int) -> None:
         """The run now has this id in the journal (for history and revert)."""
+        ...
+
+    def already_reverted(self, run_id: int, by: RunRecord) -> None:
+        """A revert found its run reverted before, and does nothing."""
         ...
 
     def decided(self, decision: Decision) -> None: ...
@@ -165,13 +178,15 @@ def sync_orders(
     )  # fmt: skip
     try:
         for batch, totals in _with_totals(orders.batches(selection, batch_size), odoo):
-            written = journal.last_written([o.id for o in batch])
+            ids = [o.id for o in batch]
+            last, holds = journal.last_written(ids), journal.holds(ids)
             decisions = [
                 reconcile(
                     order,
                     _lookup(totals, order),
                     max_amount=limits.max_amount,
-                    last_written=written.get(order.id),
+                    last=last.get(order.id),
+                    hold=holds.get(order.id),
                     skip_conflicts=skip_conflicts,
                 )
                 for order in batch
@@ -280,6 +295,7 @@ def _write(
             odoo_id=str(d.odoo_id),
             write_date=d.write_date,
             conflict=d.conflict,
+            release_hold="Odoo changed" if d.hold is not None else None,
         )
         for d in decisions
         if d.action is Action.UPDATE
@@ -296,7 +312,7 @@ def _lookup(totals: dict[int, OdooTotal], order: PortalOrder) -> OdooTotal | Non
 def _confirm(decision: Decision, written: set[int]) -> Decision:
     """An update the database did not take was raced by a portal change: report it as such."""
     if decision.action is not Action.UPDATE:
-        if decision.reason is Reason.CONFLICT:
+        if decision.conflict:
             _log_conflict(decision, "skipped")
         return decision
     order = decision.order
@@ -332,7 +348,9 @@ def _confirm(decision: Decision, written: set[int]) -> Decision:
 def _log_conflict(decision: Decision, outcome: str) -> None:
     order = decision.order
     log.warning(
-        "Conflict: amount changed in the portal and in Odoo",
+        "Conflict: amount changed in the portal and in Odoo"
+        if decision.contest is Contest.CONFLICT
+        else "Drift: amount changed in the portal while Odoo did not change",
         extra={
             "context": {
                 "order_id": order.id,
@@ -356,14 +374,22 @@ def revert_run(
     reporter: Reporter,
     dry_run: bool = False,
 ) -> RunCounts:
-    """Put back the old amounts of one run, only where a row still holds what that run wrote.
+    """Put back the old amounts of one run, only where nothing changed the row since.
 
-    Read and written in batches like a sync, each batch its own transaction; the revert is a
-    journaled run itself, recorded once the rows are read, so it can be reverted in turn.
+    A row is unchanged since only while it holds exactly what the run wrote and no later run
+    wrote to it. Each reverted change is held: the sync does not write the same Odoo amount
+    at the same write_date again (reverting a revert releases those holds). Read and written
+    in batches like a sync, each batch its own transaction; the revert is a journaled run,
+    recorded once the rows are read. A run reverted before is left alone.
     """
     orders.check()
-    if journal.run(run_id) is None:
+    reverted = journal.run(run_id)
+    if reverted is None:
         raise UsageError(f"run {run_id} is not in the journal (see: orderamt history)")
+    done = journal.revert_of(run_id)
+    if done is not None:
+        reporter.already_reverted(run_id, done)
+        return RunCounts()
     entries = journal.changes(run_id=run_id)
     counts = RunCounts(found=len(entries))
     reporter.found(counts.found, None)
@@ -371,10 +397,14 @@ def revert_run(
     try:
         for start in range(0, len(entries), batch_size):
             batch = entries[start : start + batch_size]
-            current = orders.get_many([e.order_id for e in batch])
-            decisions = [_revert_decision(entry, current.get(entry.order_id)) for entry in batch]
+            ids = [e.order_id for e in batch]
+            current, later = orders.get_many(ids), journal.touched_after(run_id, ids)
+            decisions = [
+                _revert_decision(entry, current.get(entry.order_id), entry.order_id in later)
+                for entry in batch
+            ]
             if not dry_run:
-                decisions = _revert_writes(orders, decisions, batch, clock(), run.start())
+                decisions = _revert_writes(orders, decisions, batch, reverted, clock(), run.start())
             for decision in decisions:
                 counts.add(decision)
                 reporter.decided(decision)
@@ -387,8 +417,8 @@ def revert_run(
     return counts
 
 
-def _revert_decision(entry: JournalEntry, order: PortalOrder | None) -> Decision:
-    """Put the old amount back where the row still holds exactly what the run wrote."""
+def _revert_decision(entry: JournalEntry, order: PortalOrder | None, later: bool) -> Decision:
+    """Put the old amount back where the row still holds what the run wrote, untouched since."""
     now_holds = order.amount if order is not None else None
     subject = PortalOrder(
         entry.order_id,
@@ -397,7 +427,7 @@ def _revert_decision(entry: JournalEntry, order: PortalOrder | None) -> Decision
         entry.odoo_id,
         order.updated_at if order is not None else None,
     )
-    if order is not None and money.same(order.amount, entry.new_amount):
+    if order is not None and not later and money.same(order.amount, entry.new_amount):
         return Decision(subject, Action.UPDATE, new_amount=entry.old_amount)
     return Decision(subject, Action.SKIP, reason=Reason.CHANGED_SINCE)
 
@@ -406,22 +436,31 @@ def _revert_writes(
     orders: OrderStore,
     decisions: list[Decision],
     entries: list[JournalEntry],
+    reverted: RunRecord,
     now: datetime,
     revert_id: int | None,
 ) -> list[Decision]:
     """Write the old amounts (and updated_at) back; a row changed meanwhile is left alone."""
-    restore = {e.order_id: e.old_updated_at for e in entries}
-    changes = [
-        Change(
-            d.order,
-            d.new_amount,
-            odoo_id=None if d.order.odoo_ref is None else str(d.order.odoo_ref),
-            restore_updated_at=True,
-            updated_at=restore[d.order.id],
+    by_order = {e.order_id: e for e in entries}
+    changes = []
+    for d in decisions:
+        if d.action is not Action.UPDATE:
+            continue
+        entry = by_order[d.order.id]
+        hold = None
+        if reverted.kind == "sync":
+            hold = Hold(d.order.id, entry.new_amount, entry.odoo_write_date, reverted.id)
+        changes.append(
+            Change(
+                d.order,
+                d.new_amount,
+                odoo_id=None if d.order.odoo_ref is None else str(d.order.odoo_ref),
+                restore_updated_at=True,
+                updated_at=entry.old_updated_at,
+                place_hold=hold,
+                release_hold="its revert undone" if reverted.kind == "revert" else None,
+            )
         )
-        for d in decisions
-        if d.action is Action.UPDATE
-    ]
     written = orders.apply(changes, now, revert_id)
     return [
         d

@@ -6,11 +6,11 @@ disagree; each run is recorded with its mode, times, counts and exit code.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -28,10 +28,12 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import mysql
 
-from orderamt.models import JournalEntry, RunCounts, RunRecord
+from orderamt.models import Hold, JournalEntry, LastWrite, RunCounts, RunRecord
 from orderamt.portal.coltypes import Money, UtcTimestamp
 from orderamt.portal.engine import Database
+from orderamt.portal.schema import TableFit
 
 DEFAULT_JOURNAL_TABLE = "orderamt_journal"
 
@@ -41,9 +43,25 @@ def _big_id() -> Any:
 
 
 class JournalTables:
-    """The two tables, named after ORDERAMT_JOURNAL_TABLE (and `<name>_runs`), and their SQL."""
+    """The tables, named after ORDERAMT_JOURNAL_TABLE (and `<name>_runs`, `<name>_holds`),
+    and their SQL.
 
-    def __init__(self, name: str = DEFAULT_JOURNAL_TABLE) -> None:
+    On MySQL and MariaDB they are created like the orders table (`fit`): its character set
+    and collation, so joining on the order number works, and an unsigned order id where its
+    id is unsigned (Laravel's `$table->id()`), so a foreign key can be added.
+    """
+
+    def __init__(self, name: str = DEFAULT_JOURNAL_TABLE, fit: TableFit | None = None) -> None:
+        self.name = name
+        fit = fit or TableFit()
+        order_id: Any = BigInteger()
+        if fit.id_unsigned:
+            order_id = order_id.with_variant(mysql.BIGINT(unsigned=True), "mysql", "mariadb")
+        options: dict[str, Any] = {
+            f"mysql_{key}": value
+            for key, value in (("charset", fit.charset), ("collate", fit.collation))
+            if value
+        }
         self.metadata = MetaData()
         self.runs = Table(
             f"{name}_runs",
@@ -59,13 +77,14 @@ class JournalTables:
             Column("unchanged", Integer(), nullable=True),
             Column("skipped", Integer(), nullable=True),
             Column("exit_code", Integer(), nullable=True),
+            **options,
         )
         self.changes = Table(
             name,
             self.metadata,
             Column("id", _big_id(), primary_key=True, autoincrement=True),
             Column("run_id", BigInteger(), nullable=False, index=True),
-            Column("order_id", BigInteger(), nullable=False, index=True),
+            Column("order_id", order_id, nullable=False, index=True),
             Column("odoo_id", String(64), nullable=True),
             Column("order_number", String(255), nullable=False),
             Column("old_amount", Money(20, 4), nullable=True),
@@ -74,13 +93,29 @@ class JournalTables:
             Column("changed_at", UtcTimestamp(), nullable=False),
             Column("old_updated_at", DateTime(), nullable=True),
             Column("conflict", Boolean(), nullable=False, default=False),
+            **options,
+        )
+        self.holds = Table(
+            f"{name}_holds",
+            self.metadata,
+            Column("id", _big_id(), primary_key=True, autoincrement=True),
+            Column("order_id", order_id, nullable=False, index=True),
+            Column("amount", Money(20, 4), nullable=True),
+            Column("odoo_write_date", String(32), nullable=True),
+            Column("reverted_run", BigInteger(), nullable=False),
+            Column("revert_run", BigInteger(), nullable=False),
+            Column("held_at", UtcTimestamp(), nullable=False),
+            Column("released_at", UtcTimestamp(), nullable=True),
+            Column("released_why", String(32), nullable=True),
+            **options,
         )
 
     def exists(self, conn: Connection) -> bool:
         return bool(inspect(conn).has_table(self.changes.name))
 
     def create(self, conn: Connection) -> None:
-        """Create both tables on first use (never in a dry run)."""
+        """Create the tables on first use (never in a dry run); a journal from before holds
+        existed gains that table, its history untouched."""
         self.metadata.create_all(conn, checkfirst=True)
 
     def start_run(
@@ -106,8 +141,9 @@ class JournalTables:
         if entries:
             conn.execute(insert(self.changes), [asdict(e) for e in entries])
 
-    def last_written(self, conn: Connection, order_ids: Iterable[int]) -> dict[int, Decimal | None]:
-        """What orderamt last wrote to each of these orders, where it ever wrote."""
+    def last_written(self, conn: Connection, order_ids: Iterable[int]) -> dict[int, LastWrite]:
+        """What orderamt last wrote to each of these orders, where it ever wrote, and what
+        Odoo said the last time a sync (not a revert) wrote it."""
         ids = list(order_ids)
         if not ids:
             return {}
@@ -116,7 +152,94 @@ class JournalTables:
             select(func.max(c.id)).where(c.order_id.in_(ids)).group_by(c.order_id).scalar_subquery()
         )
         rows = conn.execute(select(c.order_id, c.new_amount).where(c.id.in_(latest)))
+        odoo_said = self._sync_amounts(conn, ids)
+        return {
+            int(order_id): LastWrite(amount, odoo_said.get(int(order_id)))
+            for order_id, amount in rows
+        }
+
+    def _sync_amounts(self, conn: Connection, ids: list[int]) -> dict[int, Decimal | None]:
+        c, r = self.changes.c, self.runs.c
+        from_sync = (
+            select(func.max(c.id))
+            .join_from(self.changes, self.runs, r.id == c.run_id)
+            .where(c.order_id.in_(ids), r.kind == "sync")
+            .group_by(c.order_id)
+            .scalar_subquery()
+        )
+        rows = conn.execute(select(c.order_id, c.new_amount).where(c.id.in_(from_sync)))
         return {int(order_id): amount for order_id, amount in rows}
+
+    def touched_after(self, conn: Connection, run_id: int, order_ids: Iterable[int]) -> set[int]:
+        """Which of these orders a run later than `run_id` wrote to."""
+        c = self.changes.c
+        ids = list(order_ids)
+        if not ids:
+            return set()
+        rows = conn.execute(
+            select(c.order_id).where(c.order_id.in_(ids), c.run_id > run_id).distinct()
+        )
+        return {int(order_id) for (order_id,) in rows}
+
+    def revert_of(self, conn: Connection, run_id: int) -> RunRecord | None:
+        """The revert that completed for this run, if one did (exit 0 or 1)."""
+        r = self.runs.c
+        row = conn.execute(
+            select(self.runs)
+            .where(r.kind == "revert", r.reverts_run == run_id, r.exit_code.in_((0, 1)))
+            .order_by(r.id)
+            .limit(1)
+        ).first()
+        return RunRecord(**row._mapping) if row is not None else None
+
+    def place_holds(self, conn: Connection, holds: Sequence[Hold]) -> None:
+        if holds:
+            conn.execute(
+                insert(self.holds),
+                [
+                    {
+                        "order_id": h.order_id,
+                        "amount": h.amount,
+                        "odoo_write_date": h.odoo_write_date,
+                        "reverted_run": h.reverted_run,
+                        "revert_run": h.revert_run,
+                        "held_at": h.held_at,
+                    }
+                    for h in holds
+                ],
+            )
+
+    def release_holds(
+        self, conn: Connection, order_ids: Iterable[int], now: datetime, why: str
+    ) -> list[Hold]:
+        """Release the active holds of these orders; returns what was released."""
+        ids = list(order_ids)
+        if not ids:
+            return []
+        released = self.active_holds(conn, ids)
+        h = self.holds.c
+        conn.execute(
+            update(self.holds)
+            .where(h.order_id.in_(ids), h.released_at.is_(None))
+            .values(released_at=now, released_why=why)
+        )
+        return list(released.values())
+
+    def all_holds(self, conn: Connection, order_id: int) -> list[Hold]:
+        h = self.holds.c
+        rows = conn.execute(select(self.holds).where(h.order_id == order_id).order_by(h.id))
+        return [_hold(row._mapping) for row in rows]
+
+    def active_holds(self, conn: Connection, order_ids: Iterable[int]) -> dict[int, Hold]:
+        """The hold in force on each of these orders, the latest where there are several."""
+        ids = list(order_ids)
+        if not ids:
+            return {}
+        h = self.holds.c
+        rows = conn.execute(
+            select(self.holds).where(h.order_id.in_(ids), h.released_at.is_(None)).order_by(h.id)
+        )
+        return {int(row.order_id): _hold(row._mapping) for row in rows}
 
     def recent_runs(self, conn: Connection, limit: int) -> list[RunRecord]:
         r = self.runs.c
@@ -150,6 +273,19 @@ class JournalTables:
         return [_entry(row._mapping) for row in conn.execute(stmt.order_by(c.id))]
 
 
+def _hold(row: Any) -> Hold:
+    return Hold(
+        order_id=int(row["order_id"]),
+        amount=row["amount"],
+        odoo_write_date=row["odoo_write_date"],
+        reverted_run=int(row["reverted_run"]),
+        revert_run=int(row["revert_run"]),
+        held_at=row["held_at"],
+        released_at=row["released_at"],
+        released_why=row["released_why"],
+    )
+
+
 def _entry(row: Any) -> JournalEntry:
     return JournalEntry(
         run_id=int(row["run_id"]),
@@ -165,32 +301,89 @@ def _entry(row: Any) -> JournalEntry:
     )
 
 
+T = TypeVar("T")
+
+
 class PortalJournal:
-    """The journal as the sync sees it: runs recorded, entries read back, in the portal."""
+    """The journal as the sync sees it: runs recorded, entries and holds read back.
+
+    Before the first run there are no tables: every read answers "nothing yet" instead.
+    """
 
     def __init__(self, db: Database, name: str = DEFAULT_JOURNAL_TABLE) -> None:
         self.db = db
         self.tables = JournalTables(name)
-        self._known: bool | None = None
+        self._found: set[str] | None = None
+
+    def _has(self, table: Table) -> bool:
+        if self._found is None:
+            with self.db.doing("looking for the journal"), self.db.engine.connect() as conn:
+                names = inspect(conn).get_table_names()
+            wanted = {t.name for t in self.tables.metadata.sorted_tables}
+            self._found = {n for n in names if n in wanted}
+        return table.name in self._found
 
     def exists(self) -> bool:
-        if self._known is None:
-            with self.db.doing("looking for the journal"), self.db.engine.connect() as conn:
-                self._known = self.tables.exists(conn)
-        return self._known
+        return self._has(self.tables.changes)
 
-    def last_written(self, order_ids: Sequence[int]) -> dict[int, Decimal | None]:
+    def _read(self, table: Table, what: str, nothing: T, read: Callable[[Connection], T]) -> T:
+        if not self._has(table):
+            return nothing
+        with self.db.doing(what), self.db.engine.connect() as conn:
+            return read(conn)
+
+    def last_written(self, order_ids: Sequence[int]) -> dict[int, LastWrite]:
         """What orderamt last wrote to each order, per the journal (empty before the first)."""
-        if not order_ids or not self.exists():
-            return {}
-        with self.db.doing("reading the journal"), self.db.engine.connect() as conn:
-            return self.tables.last_written(conn, order_ids)
+        return self._read(
+            self.tables.changes,
+            "reading the journal",
+            {},
+            lambda conn: self.tables.last_written(conn, order_ids),
+        )
+
+    def holds(self, order_ids: Sequence[int]) -> dict[int, Hold]:
+        """The revert holds in force on these orders."""
+        return self._read(
+            self.tables.holds,
+            "reading the journal's holds",
+            {},
+            lambda conn: self.tables.active_holds(conn, order_ids),
+        )
+
+    def touched_after(self, run_id: int, order_ids: Sequence[int]) -> set[int]:
+        """Which of these orders a later run wrote to."""
+        return self._read(
+            self.tables.changes,
+            "reading the journal",
+            set(),
+            lambda conn: self.tables.touched_after(conn, run_id, order_ids),
+        )
+
+    def revert_of(self, run_id: int) -> RunRecord | None:
+        """The completed revert of this run, if there is one."""
+        return self._read(
+            self.tables.runs,
+            "reading the journal's runs",
+            None,
+            lambda conn: self.tables.revert_of(conn, run_id),
+        )
+
+    def release(self, order_id: int, now: datetime) -> list[Hold]:
+        """An operator lets the sync take Odoo's amount for this order again."""
+        if not self._has(self.tables.holds):
+            return []
+        with self.db.doing("releasing the hold"), self.db.engine.begin() as conn:
+            return self.tables.release_holds(conn, [order_id], now, "released by hand")
+
+    def fit(self, fit: TableFit) -> None:
+        """Create the tables like the orders table, when they are created."""
+        self.tables = JournalTables(self.tables.name, fit)
 
     def start_run(self, kind: str, mode: str, now: datetime, reverts: int | None = None) -> int:
         """Record a run (creating the journal's tables on first use); returns its id."""
         with self.db.doing("recording the run in the journal"), self.db.engine.begin() as conn:
             self.tables.create(conn)
-            self._known = True
+            self._found = {t.name for t in self.tables.metadata.sorted_tables}
             return self.tables.start_run(conn, kind, mode, now, reverts)
 
     def finish_run(self, run_id: int, now: datetime, counts: RunCounts, code: int) -> None:
@@ -204,21 +397,36 @@ class PortalJournal:
             self.tables.finish_run(conn, run_id, now, values, code)
 
     def runs(self, limit: int) -> list[RunRecord]:
-        if not self.exists():
-            return []
-        with self.db.doing("reading the journal's runs"), self.db.engine.connect() as conn:
-            return self.tables.recent_runs(conn, limit)
+        return self._read(
+            self.tables.runs,
+            "reading the journal's runs",
+            [],
+            lambda conn: self.tables.recent_runs(conn, limit),
+        )
 
     def run(self, run_id: int) -> RunRecord | None:
-        if not self.exists():
-            return None
-        with self.db.doing("reading the journal's runs"), self.db.engine.connect() as conn:
-            return self.tables.get_run(conn, run_id)
+        return self._read(
+            self.tables.runs,
+            "reading the journal's runs",
+            None,
+            lambda conn: self.tables.get_run(conn, run_id),
+        )
 
     def changes(
         self, *, run_id: int | None = None, order_id: int | None = None, limit: int | None = None
     ) -> list[JournalEntry]:
-        if not self.exists():
-            return []
-        with self.db.doing("reading the journal"), self.db.engine.connect() as conn:
-            return self.tables.entries(conn, run_id=run_id, order_id=order_id, limit=limit)
+        return self._read(
+            self.tables.changes,
+            "reading the journal",
+            [],
+            lambda conn: self.tables.entries(conn, run_id=run_id, order_id=order_id, limit=limit),
+        )
+
+    def holds_of(self, order_id: int) -> list[Hold]:
+        """Every hold ever placed on this order, in force or released, oldest first."""
+        return self._read(
+            self.tables.holds,
+            "reading the journal's holds",
+            [],
+            lambda conn: self.tables.all_holds(conn, order_id),
+        )

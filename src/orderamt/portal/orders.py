@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, TableClause, bindparam, column, func, select, table, update
+from sqlalchemy import (
+    ColumnElement,
+    TableClause,
+    bindparam,
+    column,
+    func,
+    null,
+    select,
+    table,
+    update,
+)
 
 from orderamt.config import PortalSchema
 from orderamt.models import (
     Change,
     Everything,
+    Hold,
     JournalEntry,
     OneOrder,
     PortalOrder,
@@ -45,6 +57,8 @@ class PortalOrders:
         ]
         if s.updated:
             columns.append(column(s.updated, LaravelTimestamp(s.zone)))
+        if s.currency_column:
+            columns.append(column(s.currency_column))
         self.table: TableClause = table(s.table, *columns)
         self._by_amount, self._while_null = self._update_statements()
 
@@ -70,6 +84,7 @@ class PortalOrders:
     def check(self) -> TableInfo:
         """Reflect the live table (see `check_table`); remembered for the run."""
         self._info = check_table(self.db, self.schema)
+        self.journal.fit(self._info.fit)
         return self._info
 
     @property
@@ -98,9 +113,9 @@ class PortalOrders:
     def _select(self) -> Any:
         c = self.table.c
         s = self.schema
-        columns = [c[s.id], c[s.number], c[s.amount], c[s.odoo_id]]
-        if s.updated:
-            columns.append(c[s.updated])
+        columns: list[Any] = [c[s.id], c[s.number], c[s.amount], c[s.odoo_id]]
+        columns.append(c[s.updated] if s.updated else null())
+        columns.append(c[s.currency_column] if s.currency_column else null())
         return select(*columns).select_from(self.table)
 
     def newest_created(self) -> datetime | None:
@@ -124,7 +139,7 @@ class PortalOrders:
         what = f"reading order {order_ids[0]}" if len(order_ids) == 1 else "reading orders"
         with self.db.doing(what), self.db.engine.connect() as conn:
             rows = conn.execute(stmt).all()
-        return {order.id: order for order in map(_to_order, rows)}
+        return {order.id: order for order in map(self._to_order, rows)}
 
     def batches(self, selection: Selection, size: int) -> Iterator[list[PortalOrder]]:
         """The selected orders by ascending id, `size` at a time, each batch its own query.
@@ -140,22 +155,36 @@ class PortalOrders:
                 rows = conn.execute(stmt).all()
             if not rows:
                 return
-            yield [_to_order(row) for row in rows]
+            yield [self._to_order(row) for row in rows]
             if len(rows) < size:
                 return
             last = rows[-1][0]
+
+    def _to_order(self, row: Any) -> PortalOrder:
+        order_id, number, amount, odoo_ref, updated, currency = row
+        return PortalOrder(
+            id=int(order_id),
+            number="" if number is None else str(number),
+            amount=amount,
+            odoo_ref=odoo_ref,
+            updated_at=updated,
+            currency=_currency(currency) if self.schema.currency_column else self.schema.currency,
+        )
 
     def apply(self, changes: Sequence[Change], now: datetime, run_id: int | None) -> set[int]:
         """Write new amounts and their journal entries in one transaction; returns ids written.
 
         A row is written only while it still holds the amount that was read, so a change the
         portal made meanwhile is never overwritten. With `run_id`, each write is journaled in
-        the same transaction, so the journal and the orders always agree.
+        the same transaction, so the journal and the orders always agree, and so are the
+        holds a revert places and a sync releases.
         """
         if not changes:
             return set()
         written: set[int] = set()
         entries: list[JournalEntry] = []
+        holds: list[Hold] = []
+        released: dict[str, list[int]] = {}
         with self.db.doing("writing a batch (rolled back)"), self.db.engine.begin() as conn:
             for change in changes:
                 order = change.order
@@ -171,6 +200,10 @@ class PortalOrders:
                 if result.rowcount != 1:
                     continue
                 written.add(order.id)
+                if change.place_hold is not None:
+                    holds.append(replace(change.place_hold, revert_run=run_id, held_at=now))
+                if change.release_hold:
+                    released.setdefault(change.release_hold, []).append(order.id)
                 if run_id is not None:
                     entries.append(
                         JournalEntry(
@@ -187,15 +220,14 @@ class PortalOrders:
                         )
                     )
             self.journal.tables.record(conn, entries)
+            if run_id is not None:
+                self.journal.tables.place_holds(conn, holds)
+                for why, ids in released.items():
+                    self.journal.tables.release_holds(conn, ids, now, why)
         return written
 
 
-def _to_order(row: Any) -> PortalOrder:
-    order_id, number, amount, odoo_ref, *updated = row
-    return PortalOrder(
-        id=int(order_id),
-        number="" if number is None else str(number),
-        amount=amount,
-        odoo_ref=odoo_ref,
-        updated_at=updated[0] if updated else None,
-    )
+def _currency(stored: object) -> str | None:
+    """The portal's currency column as an ISO code; empty means "not said"."""
+    text = "" if stored is None else str(stored).strip().upper()
+    return text or None

@@ -16,6 +16,15 @@ from orderamt.portal.engine import Database
 
 
 @dataclass(frozen=True)
+class TableFit:
+    """What tables created beside the orders table copy of it (MySQL and MariaDB only)."""
+
+    charset: str | None = None
+    collation: str | None = None
+    id_unsigned: bool = False
+
+
+@dataclass(frozen=True)
 class TableInfo:
     """What reflection learned about the orders table."""
 
@@ -24,6 +33,7 @@ class TableInfo:
     odoo_id_is_text: bool
     columns: tuple[tuple[str, str], ...] = ()
     """The configured columns as found, with their SQL types, for `orderamt check`."""
+    fit: TableFit = TableFit()
 
 
 def check_table(db: Database, schema: PortalSchema) -> TableInfo:
@@ -48,6 +58,8 @@ def check_table(db: Database, schema: PortalSchema) -> TableInfo:
     }
     if s.updated:
         wanted["PORTAL_COL_UPDATED"] = s.updated
+    if s.currency_column:
+        wanted["PORTAL_COL_CURRENCY"] = s.currency_column
     lowered = {name.lower(): name for name in found}
     missing = [f"'{col}' ({var})" for var, col in wanted.items() if col.lower() not in lowered]
     if missing:
@@ -57,7 +69,17 @@ def check_table(db: Database, schema: PortalSchema) -> TableInfo:
         )
     amount_type = found[lowered[s.amount.lower()]]
     odoo_type = found[lowered[s.odoo_id.lower()]]
+    fit = TableFit()
+    if db.engine.dialect.name in ("mysql", "mariadb"):
+        with db.reaching():
+            options = inspect(db.engine).get_table_options(s.table)
+        fit = TableFit(
+            charset=options.get("mysql_default charset"),
+            collation=options.get("mysql_collate"),
+            id_unsigned=bool(getattr(found[lowered[s.id.lower()]], "unsigned", False)),
+        )
     return TableInfo(
+        fit=fit,
         max_amount=_max_amount(amount_type, s),
         odoo_id_is_text=isinstance(odoo_type, String),
         columns=tuple(
@@ -76,10 +98,12 @@ def _max_amount(amount_type: Any, schema: PortalSchema) -> Decimal | None:
             f"{amount_type}, not a DECIMAL or NUMERIC column that can hold an amount"
         )
     precision, scale = amount_type.precision, amount_type.scale
-    if scale is not None and scale < 2:
+    needed = money.currency_decimals(schema.currency) if schema.currency else 2
+    if scale is not None and scale < needed:
+        what = f"{schema.currency}'s {needed} decimals" if schema.currency else "cents"
         raise PortalError(
             f"column '{schema.amount}' (PORTAL_COL_AMOUNT) of table '{schema.table}' is "
-            f"{amount_type}, which cannot hold cents"
+            f"{amount_type}, which cannot hold {what}"
         )
     if precision is None or scale is None:
         return None

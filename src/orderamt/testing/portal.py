@@ -60,6 +60,9 @@ def create_orders_table(
         Column("odoo_order_id", _ODOO_ID_TYPES[odoo_id_type], nullable=True),
         Column("created_at", DateTime(), nullable=True),
         Column("updated_at", DateTime(), nullable=True),
+        # Laravel's config/database.php for MySQL and MariaDB, not the server's default.
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_unicode_ci",
     )
     orders.create(engine)
 
