@@ -12,17 +12,23 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from orderamt.checks import check_header, run_checks
-from orderamt.config import OdooSettings, OnConflict, Settings, load_settings
+from orderamt.config import (
+    DEFAULT_CHANGED_MARGIN,
+    OdooSettings,
+    OnConflict,
+    Settings,
+    load_settings,
+)
 from orderamt.errors import ExitCode, OrderamtError, exit_code_of
 from orderamt.lock import run_lock
 from orderamt.logs import LOGGER_NAME, close_logging, setup_logging
-from orderamt.models import Everything, OneOrder, Recent, RunCounts, Selection
+from orderamt.models import Changed, Everything, OneOrder, Recent, RunCounts, Selection
 from orderamt.odoo import Odoo, RetryPolicy
 from orderamt.portal import PortalJournal, PortalOrders, create_portal_engine, open_portal
 from orderamt.report import (
@@ -34,7 +40,7 @@ from orderamt.report import (
     print_released,
     print_runs,
 )
-from orderamt.sync import Reporter, exit_code_for, revert_run, sync_orders
+from orderamt.sync import Reporter, exit_code_for, revert_run, sync_changed, sync_orders
 from orderamt.times import utc_now, window_start
 
 DEFAULT_DAYS = 30
@@ -43,8 +49,18 @@ Clock = Callable[[], datetime]
 log = logging.getLogger(LOGGER_NAME)
 
 
-def choose(*, order_id: int | None, all_orders: bool, days: int | None, now: datetime) -> Selection:
-    """The selection the options name (cli has made sure at most one is given)."""
+def choose(
+    *,
+    order_id: int | None,
+    all_orders: bool,
+    days: int | None,
+    now: datetime,
+    changed: bool = False,
+    margin: float = DEFAULT_CHANGED_MARGIN,
+) -> Selection:
+    """The selection the options name (cli has made sure they go together)."""
+    if changed:
+        return Changed(days=days or DEFAULT_DAYS, margin=timedelta(seconds=margin))
     if order_id is not None:
         return OneOrder(order_id)
     if all_orders:
@@ -170,12 +186,21 @@ def sync(
     as_json: bool = False,
     dry_run: bool = False,
     on_conflict: OnConflict | None = None,
+    changed: bool = False,
     clock: Clock = utc_now,
 ) -> ExitCode:
     """`orderamt sync`."""
-    selection = choose(order_id=order_id, all_orders=all_orders, days=days, now=clock())
+    json_report = JsonReport(None, dry_run=dry_run) if as_json else None
+    settings = _settings(env_file, json_report)
+    selection = choose(
+        order_id=order_id,
+        all_orders=all_orders,
+        days=days,
+        now=clock(),
+        changed=changed,
+        margin=settings.changed_margin,
+    )
     report = _report(selection, quiet=quiet, as_json=as_json, dry_run=dry_run)
-    settings = _settings(env_file, report if isinstance(report, JsonReport) else None)
     if on_conflict:
         settings = replace(settings, on_conflict=on_conflict)
     return run_sync(settings, selection, report=report, dry_run=dry_run, clock=clock)
@@ -193,6 +218,18 @@ def run_sync(
 
     def body(orders: PortalOrders, journal: PortalJournal, reporter: Reporter) -> RunCounts:
         with make_odoo(settings.odoo) as odoo:
+            if isinstance(selection, Changed):
+                return sync_changed(
+                    orders,
+                    journal,
+                    odoo,
+                    selection,
+                    batch_size=settings.batch_size,
+                    clock=clock,
+                    reporter=reporter,
+                    dry_run=dry_run,
+                    skip_conflicts=settings.on_conflict == "skip",
+                )
             return sync_orders(
                 orders,
                 journal,

@@ -118,6 +118,12 @@ def env_file_option(command: F) -> F:
 
 @cli.command(epilog=exit_codes_help(RUN_CODES))
 @click.option("--all", "all_orders", is_flag=True, help="Every order with an Odoo id (backfill).")
+@click.option(
+    "--changed",
+    is_flag=True,
+    help="Only what Odoo changed since the last --changed run (a cheap catch-up poll; "
+    "the first covers --days).",
+)
 @click.option("--order-id", type=PositiveInt(), help="Only this order, by its portal id.")
 @click.option(
     "--days",
@@ -140,6 +146,7 @@ def env_file_option(command: F) -> F:
 @env_file_option
 def sync(
     all_orders: bool,
+    changed: bool,
     order_id: int | None,
     days: int | None,
     quiet: bool,
@@ -154,8 +161,12 @@ def sync(
     is updated when Odoo's total is above 0.00 and differs; while Odoo shows 0.00
     (no lines yet) the portal amount is kept.
     """
-    chosen = [name for name, on in (("--all", all_orders), ("--order-id", order_id)) if on]
-    if days is not None and chosen:
+    chosen = [
+        name
+        for name, on in (("--all", all_orders), ("--order-id", order_id), ("--changed", changed))
+        if on
+    ]
+    if days is not None and chosen and chosen != ["--changed"]:
         chosen.append("--days")
     if len(chosen) > 1:
         raise click.UsageError(f"{' and '.join(chosen)} cannot be used together")
@@ -171,6 +182,7 @@ def sync(
             as_json=as_json,
             dry_run=dry_run,
             on_conflict=on_conflict,
+            changed=changed,
         )
     )
 

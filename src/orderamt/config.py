@@ -33,6 +33,8 @@ LockKind = Literal["file", "database"]
 OnConflict = Literal["odoo", "skip"]
 """odoo (Odoo wins, the conflict is flagged) or skip (leave such orders alone)."""
 DEFAULT_ENV_FILE = Path(".env")
+DEFAULT_CHANGED_MARGIN = 300.0
+"""Five minutes: longer than an Odoo transaction runs (its limit_time_real is 120 s)."""
 
 
 class Secret:
@@ -85,7 +87,8 @@ class PortalSchema:
 
 @dataclass(frozen=True)
 class OdooSettings:
-    url: str
+    url: str = field(repr=False)
+    """May carry user:password@; shown only through mask_url (see __repr__)."""
     db: str
     username: str
     password: Secret = field(repr=False)
@@ -94,6 +97,12 @@ class OdooSettings:
     retries: int = DEFAULT_RETRIES
     retry_wait: float = DEFAULT_RETRY_WAIT
     retry_max_time: float = DEFAULT_RETRY_MAX_TIME
+
+    def __repr__(self) -> str:
+        return (
+            f"OdooSettings(url={mask_url(self.url)!r}, db={self.db!r}, "
+            f"username={self.username!r}, protocol={self.protocol!r})"
+        )
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,8 @@ class Settings:
     """None: one per portal table beside the log file."""
     journal_table: str = "orderamt_journal"
     on_conflict: OnConflict = "odoo"
+    changed_margin: float = DEFAULT_CHANGED_MARGIN
+    """Seconds a catch-up poll reads back before its checkpoint (late Odoo commits)."""
 
     @property
     def database_url_for_display(self) -> str:
@@ -285,6 +296,9 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
     lock_file = Path(lock_file_raw).expanduser() if lock_file_raw else None
     journal_table = c.identifier("ORDERAMT_JOURNAL_TABLE", "orderamt_journal")
     on_conflict = c.choice("ORDERAMT_ON_CONFLICT", get_args(OnConflict))
+    changed_margin = c.number(
+        "ORDERAMT_CHANGED_MARGIN", DEFAULT_CHANGED_MARGIN, 0, 86_400, whole=False
+    )
     if c.problems:
         raise ConfigError("configuration: " + "; ".join(c.problems) + " (see .env.example)")
     return Settings(
@@ -307,4 +321,5 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
         lock_file=lock_file,
         journal_table=journal_table,
         on_conflict=on_conflict,
+        changed_margin=changed_margin,
     )

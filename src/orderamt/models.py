@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import ClassVar, TypeAlias
@@ -156,6 +156,8 @@ class Mode(Enum):
     RECENT = "recent"
     ALL = "all"
     ONE = "one"
+    CHANGED = "changed"
+    WEBHOOK = "webhook"
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +184,37 @@ class OneOrder:
     order_id: int
 
 
-Selection: TypeAlias = "Recent | Everything | OneOrder"
+@dataclass(frozen=True, slots=True)
+class Changed:
+    """The orders Odoo changed since the checkpoint (less a margin), or, before the first,
+    in the last `days` days (a catch-up poll)."""
+
+    mode: ClassVar[Mode] = Mode.CHANGED
+    days: int
+    margin: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class OdooOrders:
+    """The portal orders of these Odoo sale orders (a webhook batch)."""
+
+    mode: ClassVar[Mode] = Mode.WEBHOOK
+    odoo_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """How far the catch-up poll has read Odoo: the newest (write_date, id) it synced."""
+
+    write_date: str
+    """Odoo's naive UTC 'YYYY-MM-DD HH:MM:SS', whole seconds."""
+    odoo_id: int
+
+    def key(self) -> tuple[str, int]:
+        return (self.write_date, self.odoo_id)
+
+
+Selection: TypeAlias = "Recent | Everything | OneOrder | Changed | OdooOrders"
 """Which portal orders a run looks at; each kind carries exactly what it needs."""
 
 

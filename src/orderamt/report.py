@@ -20,6 +20,8 @@ from rich.text import Text
 from orderamt import money
 from orderamt.models import (
     Action,
+    Changed,
+    Checkpoint,
     CheckResult,
     Contest,
     Decision,
@@ -163,6 +165,20 @@ class ConsoleReport:
     def recorded(self, run_id: int) -> None:
         self.run_id = run_id
 
+    def polling(self, since: str, checkpoint: Checkpoint | None) -> None:
+        if self.quiet:
+            return
+        if checkpoint is None:
+            days = self.selection.days if isinstance(self.selection, Changed) else 0
+            text = f"Orders changed in Odoo since {since} UTC (no checkpoint yet: last {days} days)"
+        else:
+            text = (
+                f"Orders changed in Odoo since {since} UTC (the checkpoint, "
+                f"{checkpoint.write_date}, less the margin)"
+            )
+        self._line(text)
+        self._line("")
+
     def already_reverted(self, run_id: int, by: RunRecord) -> None:
         self._said_all = True
         self._line(
@@ -236,9 +252,10 @@ class ConsoleReport:
             self._line(f"{self.glyphs.done}Dry run complete: nothing was written.", "bold green")
         elif counts.skipped:
             needing = plural(counts.skipped, "order")
+            verb = "needs" if counts.skipped == 1 else "need"
             what = "Revert" if self.reverting is not None else "Sync"
             self._line(
-                f"{self.glyphs.attention}{what} complete; {needing} need a look (see above)",
+                f"{self.glyphs.attention}{what} complete; {needing} {verb} a look (see above)",
                 "bold yellow",
             )
         else:
@@ -254,6 +271,7 @@ class JsonReport:
         self.selection = selection
         self.run_id: int | None = None
         self.already: int | None = None
+        self.since: str | None = None
         self.orders: list[dict[str, object]] = []
 
     def found(self, count: int, order: PortalOrder | None) -> None:
@@ -264,6 +282,9 @@ class JsonReport:
 
     def already_reverted(self, run_id: int, by: RunRecord) -> None:
         self.already = by.id
+
+    def polling(self, since: str, checkpoint: Checkpoint | None) -> None:
+        self.since = since
 
     def decided(self, decision: Decision) -> None:
         order = decision.order
@@ -293,8 +314,9 @@ class JsonReport:
             "run_id": self.run_id,
             "mode": selection.mode.value if selection else None,
             "already_reverted_by": self.already,
+            "changed_since": self.since,
             "dry_run": self.dry_run,
-            "days": selection.days if isinstance(selection, Recent) else None,
+            "days": selection.days if isinstance(selection, (Recent, Changed)) else None,
             "found": counts.found if counts else None,
             "updated": counts.updated if counts else 0,
             "unchanged": counts.unchanged if counts else 0,
@@ -413,10 +435,15 @@ def print_runs(runs: Sequence[RunRecord], *, as_json: bool) -> None:
     for r in runs:
         what = f"revert of run {r.reverts_run}" if r.kind == "revert" else f"sync {r.mode}"
         ended = f"{r.finished_at:%H:%M:%S}" if r.finished_at else "did not finish"
+        if r.finished_at is None or r.found is None:
+            tally = "no counts (stopped before it finished)"
+        else:
+            tally = (
+                f"found {r.found}: {r.updated} updated, {r.unchanged} unchanged, "
+                f"{r.skipped} skipped  exit {r.exit_code}"
+            )
         console.print(
-            f"run {r.id}  {r.started_at:%Y-%m-%d %H:%M:%S} UTC {arrow} {ended}  {what}  "
-            f"found {r.found}: {r.updated} updated, {r.unchanged} unchanged, "
-            f"{r.skipped} skipped  exit {r.exit_code}",
+            f"run {r.id}  {r.started_at:%Y-%m-%d %H:%M:%S} UTC {arrow} {ended}  {what}  {tally}",
             soft_wrap=True,
         )
 

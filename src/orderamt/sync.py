@@ -17,11 +17,14 @@ from orderamt.errors import ExitCode, UsageError, exit_code_of
 from orderamt.models import (
     Action,
     Change,
+    Changed,
+    Checkpoint,
     Contest,
     Decision,
     Hold,
     JournalEntry,
     LastWrite,
+    OdooOrders,
     OdooTotal,
     OneOrder,
     PortalOrder,
@@ -31,6 +34,7 @@ from orderamt.models import (
     Selection,
 )
 from orderamt.reconcile import has_odoo_id, parse_odoo_id, reconcile
+from orderamt.times import EPOCH, odoo_time, parse_odoo_time, window_start
 
 log = logging.getLogger("orderamt")
 
@@ -53,8 +57,17 @@ class OrderStore(Protocol):
 
     def batches(self, selection: Selection, size: int) -> Iterator[list[PortalOrder]]: ...
 
-    def apply(self, changes: Sequence[Change], now: datetime, run_id: int | None) -> set[int]:
-        """Write compare-and-set; with `run_id`, journal each write in the same transaction."""
+    def by_odoo_ids(self, odoo_ids: Sequence[int]) -> dict[int, list[PortalOrder]]: ...
+
+    def apply(
+        self,
+        changes: Sequence[Change],
+        now: datetime,
+        run_id: int | None,
+        checkpoint: Checkpoint | None = None,
+    ) -> set[int]:
+        """Write compare-and-set; with `run_id`, journal each write in the same transaction;
+        with `checkpoint`, move the catch-up poll's checkpoint in it too."""
         ...
 
 
@@ -68,6 +81,8 @@ class JournalStore(Protocol):
     def touched_after(self, run_id: int, order_ids: Sequence[int]) -> set[int]: ...
 
     def revert_of(self, run_id: int) -> RunRecord | None: ...
+
+    def checkpoint(self) -> Checkpoint | None: ...
 
     def start_run(self, kind: str, mode: str, now: datetime, reverts: int | None = None) -> int: ...
 
@@ -88,6 +103,14 @@ class TotalsSource(Protocol):
     def fetch_totals(self, ids: Sequence[int]) -> dict[int, OdooTotal]: ...
 
 
+class ChangesSource(TotalsSource, Protocol):
+    """Odoo, asked what changed (each Odoo adapter meets this)."""
+
+    def changed_since(
+        self, since: str, after: tuple[str, int] | None, limit: int
+    ) -> list[OdooTotal]: ...
+
+
 class Reporter(Protocol):
     """Who is told about the run as it goes (the console and JSON reports meet this)."""
 
@@ -99,6 +122,10 @@ class Reporter(Protocol):
 
     def already_reverted(self, run_id: int, by: RunRecord) -> None:
         """A revert found its run reverted before, and does nothing."""
+        ...
+
+    def polling(self, since: str, checkpoint: Checkpoint | None) -> None:
+        """A catch-up poll reads the orders Odoo wrote since `since` (Odoo's UTC)."""
         ...
 
     def decided(self, decision: Decision) -> None: ...
@@ -178,19 +205,8 @@ def sync_orders(
     )  # fmt: skip
     try:
         for batch, totals in _with_totals(orders.batches(selection, batch_size), odoo):
-            ids = [o.id for o in batch]
-            last, holds = journal.last_written(ids), journal.holds(ids)
-            decisions = [
-                reconcile(
-                    order,
-                    _lookup(totals, order),
-                    max_amount=limits.max_amount,
-                    last=last.get(order.id),
-                    hold=holds.get(order.id),
-                    skip_conflicts=skip_conflicts,
-                )
-                for order in batch
-            ]
+            pairs = [(order, _lookup(totals, order)) for order in batch]
+            decisions = _decide(journal, pairs, limits.max_amount, skip_conflicts)
             if not dry_run:
                 decisions = _write(orders, decisions, clock(), run.start())
             for decision in decisions:
@@ -202,6 +218,144 @@ def sync_orders(
     run.start()
     run.finish(clock(), counts, int(exit_code_for(counts)))
     log.info("Run finished", extra={"context": {"run": run.id, **_tally(selection, counts)}})
+    return counts
+
+
+def _decide(
+    journal: JournalStore,
+    pairs: Sequence[tuple[PortalOrder, OdooTotal | None]],
+    max_amount: Decimal | None,
+    skip_conflicts: bool,
+) -> list[Decision]:
+    """The rule for each order; the journal is read only for the orders that would change
+    (what orderamt last wrote, and a revert's hold), so a batch in line with Odoo costs no
+    journal query."""
+    first = [reconcile(order, odoo, max_amount=max_amount) for order, odoo in pairs]
+    moving = [d.order.id for d in first if d.action is Action.UPDATE]
+    if not moving:
+        return first
+    last, holds = journal.last_written(moving), journal.holds(moving)
+    return [
+        reconcile(
+            order,
+            odoo,
+            max_amount=max_amount,
+            last=last.get(order.id),
+            hold=holds.get(order.id),
+            skip_conflicts=skip_conflicts,
+        )
+        if decided.action is Action.UPDATE
+        else decided
+        for (order, odoo), decided in zip(pairs, first, strict=True)
+    ]
+
+
+def sync_changed(
+    orders: OrderStore,
+    journal: JournalStore,
+    odoo: ChangesSource,
+    selection: Changed,
+    *,
+    batch_size: int,
+    clock: Callable[[], datetime],
+    reporter: Reporter,
+    dry_run: bool = False,
+    skip_conflicts: bool = False,
+) -> RunCounts:
+    """The catch-up poll: the orders Odoo wrote since the checkpoint, in (write_date, id)
+    order, a batch at a time, each batch written with its journal entries and the moved
+    checkpoint in one transaction.
+
+    Each poll reads back over `selection.margin` before the checkpoint: Odoo stamps
+    write_date when its transaction starts, so a slow one can commit after a later one was
+    read; reading it again costs nothing when nothing changed. Before the first checkpoint,
+    the last `selection.days` days. Odoo orders the portal does not have are passed over. A
+    poll that changed nothing and found nothing wrong records no run.
+    """
+    limits = orders.check()
+    checkpoint = journal.checkpoint()
+    odoo.login()
+    now = clock()
+    if checkpoint is None:
+        since = odoo_time(window_start(now, selection.days))
+    else:
+        since = odoo_time(parse_odoo_time(checkpoint.write_date) - selection.margin)
+    reporter.polling(since, checkpoint)
+    counts = RunCounts()
+    run = _Run(journal, reporter, "sync", selection.mode.value, now, dry_run=dry_run)
+    newest = checkpoint
+    after: tuple[str, int] | None = None
+    try:
+        while True:
+            page = odoo.changed_since(since, after, batch_size)
+            if not page:
+                break
+            portal = orders.by_odoo_ids([total.id for total in page])
+            pairs = [(order, total) for total in page for order in portal.get(total.id, [])]
+            counts.found += len(pairs)
+            decisions = _decide(journal, pairs, limits.max_amount, skip_conflicts)
+            reached = _cursor(page)
+            moved = reached if newest is None or reached.key() > newest.key() else None
+            if not dry_run:
+                writing = any(d.action is not Action.UNCHANGED for d in decisions)
+                run_id = run.start() if writing else run.id
+                decisions = _write(orders, decisions, clock(), run_id, moved)
+            newest = moved or newest
+            for decision in decisions:
+                counts.add(decision)
+                reporter.decided(decision)
+            after = reached.key()
+            if len(page) < batch_size:
+                break
+    except BaseException as exc:
+        run.finish(clock(), counts, int(exit_code_of(exc)))
+        raise
+    run.finish(clock(), counts, int(exit_code_for(counts)))
+    log.info(
+        "Catch-up poll finished",
+        extra={"context": {"run": run.id, "since": since, **_tally(selection, counts)}},
+    )
+    return counts
+
+
+def _cursor(page: Sequence[OdooTotal]) -> Checkpoint:
+    """Where a page of changed orders ends: its last (write_date, id)."""
+    last = page[-1]
+    return Checkpoint(last.write_date or EPOCH, last.id)
+
+
+def sync_odoo_orders(
+    orders: OrderStore,
+    journal: JournalStore,
+    odoo: TotalsSource,
+    selection: OdooOrders,
+    *,
+    clock: Callable[[], datetime],
+    reporter: Reporter,
+    skip_conflicts: bool = False,
+) -> RunCounts:
+    """A webhook batch: the portal orders of these Odoo ids, read from Odoo (never from the
+    webhook's payload, which can be stale or forged) and synced as `sync --order-id` would,
+    in one batch and one journaled run."""
+    limits = orders.check()
+    portal = orders.by_odoo_ids(selection.odoo_ids)
+    pairs_of = [order for ids in portal.values() for order in ids]
+    counts = RunCounts(found=len(pairs_of))
+    if not pairs_of:
+        return counts
+    totals = odoo.fetch_totals(sorted(portal))
+    run = _Run(journal, reporter, "sync", selection.mode.value, clock(), dry_run=False)
+    try:
+        pairs = [(order, _lookup(totals, order)) for order in pairs_of]
+        decisions = _decide(journal, pairs, limits.max_amount, skip_conflicts)
+        decisions = _write(orders, decisions, clock(), run.start())
+        for decision in decisions:
+            counts.add(decision)
+            reporter.decided(decision)
+    except BaseException as exc:
+        run.finish(clock(), counts, int(exit_code_of(exc)))
+        raise
+    run.finish(clock(), counts, int(exit_code_for(counts)))
     return counts
 
 
@@ -286,7 +440,11 @@ def _with_totals(
 
 
 def _write(
-    orders: OrderStore, decisions: list[Decision], now: datetime, run_id: int | None
+    orders: OrderStore,
+    decisions: list[Decision],
+    now: datetime,
+    run_id: int | None,
+    checkpoint: Checkpoint | None = None,
 ) -> list[Decision]:
     changes = [
         Change(
@@ -300,7 +458,7 @@ def _write(
         for d in decisions
         if d.action is Action.UPDATE
     ]
-    written = orders.apply(changes, now, run_id)
+    written = orders.apply(changes, now, run_id, checkpoint)
     return [_confirm(decision, written) for decision in decisions]
 
 

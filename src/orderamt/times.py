@@ -55,3 +55,17 @@ def window_start(now: datetime, days: int) -> datetime:
     """The instant `days` days before `now`: exact elapsed time, so a daylight-saving change
     inside the window neither skips nor doubles an hour's orders."""
     return now - timedelta(days=days)
+
+
+ODOO_FORMAT = "%Y-%m-%d %H:%M:%S"
+EPOCH = "1970-01-01 00:00:00"
+
+
+def odoo_time(instant: datetime) -> str:
+    """An instant as Odoo writes a datetime: naive UTC, whole seconds."""
+    return naive_utc(instant).strftime(ODOO_FORMAT)
+
+
+def parse_odoo_time(text: str) -> datetime:
+    """Odoo's 'YYYY-MM-DD HH:MM:SS' (UTC) as an aware instant."""
+    return datetime.strptime(text[:19], ODOO_FORMAT).replace(tzinfo=UTC)

@@ -40,6 +40,10 @@ class OdooClient(Protocol):
 
     def fetch_totals(self, ids: Sequence[int]) -> dict[int, OdooTotal]: ...
 
+    def changed_since(
+        self, since: str, after: tuple[str, int] | None, limit: int
+    ) -> list[OdooTotal]: ...
+
     def close(self) -> None: ...
 
 
@@ -118,6 +122,16 @@ class Odoo:
             self.login()
         assert self.client is not None
         return self.client.fetch_totals(ids)
+
+    def changed_since(
+        self, since: str, after: tuple[str, int] | None, limit: int
+    ) -> list[OdooTotal]:
+        """Sale orders written at or after `since` (past the cursor `after`), in
+        (write_date, id) order, at most `limit` of them."""
+        if self.client is None:
+            self.login()
+        assert self.client is not None
+        return self.client.changed_since(since, after, limit)
 
     def close(self) -> None:
         if self.client is not None:

@@ -14,7 +14,14 @@ from orderamt.odoo.net import (
     is_json,
     parse_json,
 )
-from orderamt.odoo.records import FIELDS, parse_records, summary
+from orderamt.odoo.records import (
+    CHANGED_ORDER,
+    FIELDS,
+    changed_domain,
+    parse_record_list,
+    parse_records,
+    summary,
+)
 from orderamt.odoo.retry import NO_RETRIES, RetryPolicy, with_retries
 from orderamt.urls import mask_url
 
@@ -109,3 +116,18 @@ class Json2Odoo:
         body = {"domain": [["id", "in", list(ids)]], "fields": FIELDS}
         answer = self._post("sale.order", "search_read", body, "search_read on sale.order")
         return parse_records(answer, set(ids))
+
+    def changed_since(
+        self, since: str, after: tuple[str, int] | None, limit: int
+    ) -> list[OdooTotal]:
+        """Orders written at or after `since` (past `after`), oldest write first, at most
+        `limit` of them."""
+        body = {
+            "domain": [list(leaf) if isinstance(leaf, tuple) else leaf
+                       for leaf in changed_domain(since, after)],
+            "fields": FIELDS,
+            "order": CHANGED_ORDER,
+            "limit": limit,
+        }  # fmt: skip
+        answer = self._post("sale.order", "search_read", body, "search_read of changed sale orders")
+        return parse_record_list(answer)

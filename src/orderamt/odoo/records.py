@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 from orderamt.errors import OdooError
 from orderamt.models import OdooTotal
@@ -16,11 +17,16 @@ def parse_records(answer: object, asked: Collection[int]) -> dict[int, OdooTotal
     Ids Odoo does not know are simply absent, as Odoo leaves them out. A record's amount is
     passed on as sent, for the rule to judge; a record without a usable id is unusable.
     """
+    return {total.id: total for total in parse_record_list(answer) if total.id in asked}
+
+
+def parse_record_list(answer: object) -> list[OdooTotal]:
+    """Odoo's search_read answer as totals, in the order Odoo sent them."""
     if not isinstance(answer, list):
         raise OdooError(
             f"Odoo answered search_read with {type(answer).__name__}, not a list of records"
         )
-    totals: dict[int, OdooTotal] = {}
+    totals: list[OdooTotal] = []
     for record in answer:
         if not isinstance(record, dict):
             raise OdooError(
@@ -32,17 +38,38 @@ def parse_records(answer: object, asked: Collection[int]) -> dict[int, OdooTotal
             raise OdooError(
                 f"Odoo answered search_read with a record without an id: {str(record)[:80]!r}"
             )
-        if record_id not in asked:
-            continue
-        totals[record_id] = OdooTotal(
-            id=record_id,
-            name=_text(record.get("name")) or "",
-            amount_total=record.get("amount_total"),
-            state=_text(record.get("state")) or "",
-            currency=_many2one_name(record.get("currency_id")),
-            write_date=_text(record.get("write_date")),
+        totals.append(
+            OdooTotal(
+                id=record_id,
+                name=_text(record.get("name")) or "",
+                amount_total=record.get("amount_total"),
+                state=_text(record.get("state")) or "",
+                currency=_many2one_name(record.get("currency_id")),
+                write_date=_text(record.get("write_date")),
+            )
         )
     return totals
+
+
+CHANGED_ORDER = "write_date asc, id asc"
+
+
+def changed_domain(since: str, after: tuple[str, int] | None) -> list[Any]:
+    """Sale orders written at or after `since`, past the keyset cursor `after` when given.
+
+    write_date has whole seconds and many orders share one, so the cursor is the pair
+    (write_date, id), never write_date alone.
+    """
+    if after is None:
+        return [("write_date", ">=", since)]
+    write_date, odoo_id = after
+    return [
+        "|",
+        ("write_date", ">", write_date),
+        "&",
+        ("write_date", "=", write_date),
+        ("id", ">", odoo_id),
+    ]
 
 
 def _text(value: object) -> str | None:

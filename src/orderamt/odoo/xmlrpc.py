@@ -11,7 +11,14 @@ from xml.parsers.expat import ExpatError
 from orderamt.errors import OdooError
 from orderamt.models import OdooTotal
 from orderamt.odoo.net import connection_error, http_status_error
-from orderamt.odoo.records import FIELDS, parse_records, summary
+from orderamt.odoo.records import (
+    CHANGED_ORDER,
+    FIELDS,
+    changed_domain,
+    parse_record_list,
+    parse_records,
+    summary,
+)
 from orderamt.odoo.retry import NO_RETRIES, RetryPolicy, with_retries
 from orderamt.urls import mask_url
 
@@ -167,3 +174,25 @@ class XmlRpcOdoo:
             ),
         )
         return parse_records(answer, set(ids))
+
+    def changed_since(
+        self, since: str, after: tuple[str, int] | None, limit: int
+    ) -> list[OdooTotal]:
+        """Orders written at or after `since` (past `after`), oldest write first, at most
+        `limit` of them."""
+        if self._uid is None:
+            self.login()
+        uid = self._uid
+        answer = self._call(
+            "search_read of changed sale orders",
+            lambda: self._proxy("object").execute_kw(
+                self.db,
+                uid,
+                self._password,
+                "sale.order",
+                "search_read",
+                [changed_domain(since, after)],
+                {"fields": FIELDS, "order": CHANGED_ORDER, "limit": limit},
+            ),
+        )
+        return parse_record_list(answer)

@@ -18,6 +18,8 @@ from orderamt.urls import mask_url
 CONNECT_TIMEOUT_SECONDS = 10
 
 DRIVER_EXTRAS = {"psycopg": "postgres", "psycopg2": "postgres", "pymysql": "mysql"}
+KNOWN_SPELLINGS = {"postgres": "postgresql+psycopg", "pgsql": "postgresql+psycopg"}
+"""Spellings other tools accept (Heroku's postgres://, Laravel's pgsql) and SQLAlchemy not."""
 
 
 def create_portal_engine(url: str) -> Engine:
@@ -37,7 +39,15 @@ def create_portal_engine(url: str) -> Engine:
     try:
         return create_engine(parsed, connect_args=connect_args)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
-        driver = parsed.get_driver_name()
+        backend, _, driver = parsed.drivername.partition("+")
+        if isinstance(exc, NoSuchModuleError) and not driver:
+            known = KNOWN_SPELLINGS.get(backend)
+            hint = f" (did you mean {known}://...?)" if known else ""
+            raise ConfigError(
+                f"PORTAL_DATABASE_URL: '{backend}' is not a database kind SQLAlchemy knows"
+                f"{hint}; use sqlite:///, postgresql+psycopg:// or mysql+pymysql://"
+            ) from None
+        driver = driver or backend
         extra = DRIVER_EXTRAS.get(driver)
         hint = f"; install it with: pip install 'orderamt[{extra}]'" if extra else ""
         raise ConfigError(

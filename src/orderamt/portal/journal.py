@@ -30,12 +30,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import mysql
 
-from orderamt.models import Hold, JournalEntry, LastWrite, RunCounts, RunRecord
+from orderamt.models import Checkpoint, Hold, JournalEntry, LastWrite, RunCounts, RunRecord
 from orderamt.portal.coltypes import Money, UtcTimestamp
 from orderamt.portal.engine import Database
 from orderamt.portal.schema import TableFit
 
 DEFAULT_JOURNAL_TABLE = "orderamt_journal"
+CHECKPOINT = "changed"
+"""The state row of the catch-up poll's checkpoint."""
 
 
 def _big_id() -> Any:
@@ -109,6 +111,33 @@ class JournalTables:
             Column("released_why", String(32), nullable=True),
             **options,
         )
+
+        self.state = Table(
+            f"{name}_state",
+            self.metadata,
+            Column("name", String(32), primary_key=True),
+            Column("write_date", String(32), nullable=False),
+            Column("odoo_id", BigInteger(), nullable=False),
+            Column("moved_at", UtcTimestamp(), nullable=False),
+            **options,
+        )
+
+    def checkpoint(self, conn: Connection) -> Checkpoint | None:
+        s = self.state.c
+        row = conn.execute(select(s.write_date, s.odoo_id).where(s.name == CHECKPOINT)).first()
+        return Checkpoint(row.write_date, int(row.odoo_id)) if row is not None else None
+
+    def save_checkpoint(self, conn: Connection, checkpoint: Checkpoint, now: datetime) -> None:
+        """Move the checkpoint (insert it the first time), in the caller's transaction."""
+        s = self.state.c
+        values = {
+            "write_date": checkpoint.write_date,
+            "odoo_id": checkpoint.odoo_id,
+            "moved_at": now,
+        }
+        moved = conn.execute(update(self.state).where(s.name == CHECKPOINT).values(**values))
+        if moved.rowcount == 0:
+            conn.execute(insert(self.state).values(name=CHECKPOINT, **values))
 
     def exists(self, conn: Connection) -> bool:
         return bool(inspect(conn).has_table(self.changes.name))
@@ -421,6 +450,23 @@ class PortalJournal:
             [],
             lambda conn: self.tables.entries(conn, run_id=run_id, order_id=order_id, limit=limit),
         )
+
+    def checkpoint(self) -> Checkpoint | None:
+        """How far the catch-up poll has read Odoo; None before its first run."""
+        return self._read(self.tables.state, "reading the checkpoint", None, self.tables.checkpoint)
+
+    def ensure_tables(self) -> None:
+        """Create whichever of the journal's tables are missing (never in a dry run)."""
+        if all(self._has(t) for t in self.tables.metadata.sorted_tables):
+            return
+        with self.db.doing("creating the journal"), self.db.engine.begin() as conn:
+            self.tables.create(conn)
+        self._found = {t.name for t in self.tables.metadata.sorted_tables}
+
+    def know_tables(self, names: Iterable[str]) -> None:
+        """The tables the schema check saw, so the journal need not look again."""
+        wanted = {t.name for t in self.tables.metadata.sorted_tables}
+        self._found = {n for n in names if n in wanted}
 
     def holds_of(self, order_id: int) -> list[Hold]:
         """Every hold ever placed on this order, in force or released, oldest first."""

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from orderamt.config import PortalSchema
 from orderamt.models import (
     Change,
+    Checkpoint,
     Everything,
     Hold,
     JournalEntry,
@@ -34,6 +35,7 @@ from orderamt.portal.coltypes import LaravelTimestamp, Money, parse_timestamp
 from orderamt.portal.engine import Database
 from orderamt.portal.journal import PortalJournal
 from orderamt.portal.schema import TableInfo, check_table
+from orderamt.reconcile import parse_odoo_id
 
 
 class PortalOrders:
@@ -47,7 +49,10 @@ class PortalOrders:
         self.schema = schema
         self.journal = journal
         self._info: TableInfo | None = None
-        s = schema
+        self._build(schema)
+
+    def _build(self, schema: PortalSchema) -> None:
+        self.schema = s = schema
         columns: list[Any] = [
             column(s.id),
             column(s.number),
@@ -84,7 +89,10 @@ class PortalOrders:
     def check(self) -> TableInfo:
         """Reflect the live table (see `check_table`); remembered for the run."""
         self._info = check_table(self.db, self.schema)
+        if self._info.schema is not None and self._info.schema != self.schema:
+            self._build(self._info.schema)  # the table's own spelling of each column
         self.journal.fit(self._info.fit)
+        self.journal.know_tables(self._info.tables)
         return self._info
 
     @property
@@ -171,16 +179,45 @@ class PortalOrders:
             currency=_currency(currency) if self.schema.currency_column else self.schema.currency,
         )
 
-    def apply(self, changes: Sequence[Change], now: datetime, run_id: int | None) -> set[int]:
+    def by_odoo_ids(self, odoo_ids: Sequence[int]) -> dict[int, list[PortalOrder]]:
+        """The portal orders that point at these Odoo sale orders, in one query."""
+        if not odoo_ids:
+            return {}
+        column_ = self.table.c[self.schema.odoo_id]
+        wanted = sorted(set(odoo_ids))
+        if self.info.odoo_id_is_text:
+            where = func.trim(column_).in_([str(i) for i in wanted])
+        else:
+            where = column_.in_(wanted)
+        stmt = self._select().where(where).order_by(self.table.c[self.schema.id])
+        with self.db.doing("reading orders"), self.db.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        found: dict[int, list[PortalOrder]] = {}
+        for order in map(self._to_order, rows):
+            odoo_id = parse_odoo_id(order.odoo_ref)
+            if odoo_id is not None:
+                found.setdefault(odoo_id, []).append(order)
+        return found
+
+    def apply(
+        self,
+        changes: Sequence[Change],
+        now: datetime,
+        run_id: int | None,
+        checkpoint: Checkpoint | None = None,
+    ) -> set[int]:
         """Write new amounts and their journal entries in one transaction; returns ids written.
 
         A row is written only while it still holds the amount that was read, so a change the
         portal made meanwhile is never overwritten. With `run_id`, each write is journaled in
         the same transaction, so the journal and the orders always agree, and so are the
-        holds a revert places and a sync releases.
+        holds a revert places and a sync releases. With `checkpoint`, the catch-up poll's
+        checkpoint moves in that transaction too: a crash never skips or repeats a batch.
         """
-        if not changes:
+        if not changes and checkpoint is None:
             return set()
+        if checkpoint is not None:
+            self.journal.ensure_tables()
         written: set[int] = set()
         entries: list[JournalEntry] = []
         holds: list[Hold] = []
@@ -220,6 +257,8 @@ class PortalOrders:
                         )
                     )
             self.journal.tables.record(conn, entries)
+            if checkpoint is not None:
+                self.journal.tables.save_checkpoint(conn, checkpoint, now)
             if run_id is not None:
                 self.journal.tables.place_holds(conn, holds)
                 for why, ids in released.items():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +34,11 @@ class TableInfo:
     columns: tuple[tuple[str, str], ...] = ()
     """The configured columns as found, with their SQL types, for `orderamt check`."""
     fit: TableFit = TableFit()
+    tables: tuple[str, ...] = ()
+    """Every table of the database (or schema), so orderamt's own need no second look."""
+    schema: PortalSchema | None = None
+    """The configured schema with each column spelled as the table spells it
+    (`Total_Amount` configured, `total_amount` found)."""
 
 
 def check_table(db: Database, schema: PortalSchema) -> TableInfo:
@@ -41,7 +46,9 @@ def check_table(db: Database, schema: PortalSchema) -> TableInfo:
     s = schema
     try:
         with db.reaching():
-            found = {c["name"]: c["type"] for c in inspect(db.engine).get_columns(s.table)}
+            inspector = inspect(db.engine)
+            found = {c["name"]: c["type"] for c in inspector.get_columns(s.table)}
+            tables = tuple(inspector.get_table_names())
     except PortalError as exc:
         if isinstance(exc.__cause__, NoSuchTableError):
             raise PortalError(
@@ -78,8 +85,21 @@ def check_table(db: Database, schema: PortalSchema) -> TableInfo:
             collation=options.get("mysql_collate"),
             id_unsigned=bool(getattr(found[lowered[s.id.lower()]], "unsigned", False)),
         )
+    actual = {var: lowered[col.lower()] for var, col in wanted.items()}
+    resolved = replace(
+        s,
+        id=actual["PORTAL_COL_ID"],
+        number=actual["PORTAL_COL_NUMBER"],
+        amount=actual["PORTAL_COL_AMOUNT"],
+        odoo_id=actual["PORTAL_COL_ODOO_ID"],
+        created=actual["PORTAL_COL_CREATED"],
+        updated=actual.get("PORTAL_COL_UPDATED"),
+        currency_column=actual.get("PORTAL_COL_CURRENCY"),
+    )
     return TableInfo(
+        schema=resolved,
         fit=fit,
+        tables=tables,
         max_amount=_max_amount(amount_type, s),
         odoo_id_is_text=isinstance(odoo_type, String),
         columns=tuple(

@@ -15,6 +15,8 @@ ways a production Odoo and its proxy fail (`fail`), and count what it was asked 
 from __future__ import annotations
 
 import contextlib
+import http.client
+import json
 import socket
 import socketserver
 import struct
@@ -24,9 +26,11 @@ import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from orderamt.testing import _json2, _xmlrpc
 from orderamt.testing._http import (
@@ -46,6 +50,9 @@ from orderamt.testing._odoo import (
     access_error,
     injected_fault,
 )
+
+WEBHOOK_AGENT = "python-requests/2.31.0"
+"""The User-Agent Odoo's webhooks arrive with (odoo-recordings/odoo1*-webhooks.jsonl)."""
 
 FailMode = Literal["http", "hang", "reset", "html", "fault", "access"]
 FAIL_MODES: tuple[str, ...] = ("http", "hang", "reset", "html", "fault", "access")
@@ -217,6 +224,56 @@ class OdooDouble:
     def orders(self) -> dict[int, dict[str, Any]]:
         """The sale orders by id, as Odoo field names; a test may change them at any time."""
         return self._odoo.orders
+
+    def change(self, id: int, **fields: Any) -> dict[str, Any]:
+        """Staff save the order in Odoo: set `fields` and move `write_date` to now, in UTC
+        with whole seconds, as Odoo stamps it (the start of the saving transaction).
+
+        `write_date=...` among `fields` stamps that time instead (a late commit)."""
+        order = self._odoo.orders[id]
+        stamp = fields.pop("write_date", None) or datetime.now(timezone.utc).strftime(
+            "%Y-%m-%d %H:%M:%S"
+        )
+        order.update(fields)
+        order["write_date"] = stamp
+        return order
+
+    def webhook_payload(self, id: int, *, stale: bool = False) -> dict[str, Any]:
+        """What Odoo's "Send Webhook Notification" posts for this order, as recorded:
+        many2one fields as bare ids and `write_date` with microseconds. `stale` gives the
+        `write_date` from before the save, as Odoo sends after a line-only change."""
+        order = self._odoo.orders[id]
+        currency = order.get("currency_id")
+        write_date = "2026-11-24 18:15:57" if stale else str(order.get("write_date"))
+        return {
+            "_action": "Send Webhook Notification(#352)",
+            "_id": id,
+            "_model": "sale.order",
+            "amount_total": order.get("amount_total"),
+            "currency_id": currency[0] if isinstance(currency, (list, tuple)) else currency,
+            "id": id,
+            "name": order.get("name"),
+            "state": order.get("state"),
+            "write_date": f"{write_date}.365950",
+        }
+
+    def send_webhook(self, url: str, payload: Mapping[str, Any] | bytes) -> tuple[int, bytes]:
+        """POST a webhook the way Odoo does (python-requests, JSON, 1 s timeout on 18.0;
+        never retried): returns the receiver's status and body."""
+        body = payload if isinstance(payload, bytes) else json.dumps(dict(payload)).encode()
+        parts = urlsplit(url)
+        connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=5)
+        try:
+            connection.request(
+                "POST",
+                parts.path + (f"?{parts.query}" if parts.query else ""),
+                body=body,
+                headers={"Content-Type": "application/json", "User-Agent": WEBHOOK_AGENT},
+            )
+            answer = connection.getresponse()
+            return answer.status, answer.read()
+        finally:
+            connection.close()
 
     # -- knobs --
 

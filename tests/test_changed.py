@@ -1,0 +1,199 @@
+"""`sync --changed`: the catch-up poll reads what Odoo changed since its checkpoint."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine, event, inspect, text
+
+from orderamt.testing import OdooDouble
+from tests.conftest import Orderamt, PortalDb
+from tests.test_operation import start
+
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+RECENT = NOW.replace(tzinfo=None) - timedelta(days=2)
+
+
+def stamp(seconds_ago: float) -> str:
+    return (NOW - timedelta(seconds=seconds_ago)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def fill(portal: PortalDb, odoo: OdooDouble, count: int, write_date: str) -> None:
+    """`count` portal orders at 1.00; Odoo has them at 10.00, 20.00, ... written at one time."""
+    portal.insert(
+        *(
+            {"order_number": f"SO-{i}", "total_amount": Decimal("1.00"), "odoo_order_id": i,
+             "created_at": RECENT, "updated_at": RECENT}
+            for i in range(1, count + 1)
+        )
+    )  # fmt: skip
+    odoo.add_orders(
+        {"id": i, "amount_total": 10.0 * i, "write_date": write_date} for i in range(1, count + 1)
+    )
+
+
+def journal_orders(portal: PortalDb) -> list[int]:
+    with portal.engine.connect() as conn:
+        rows = conn.execute(text("SELECT order_id FROM orderamt_journal ORDER BY id"))
+        return [int(r[0]) for r in rows]
+
+
+def checkpoint(portal: PortalDb) -> tuple[str, int] | None:
+    with portal.engine.connect() as conn:
+        if not inspect(conn).has_table("orderamt_journal_state"):
+            return None
+        row = conn.execute(
+            text("SELECT write_date, odoo_id FROM orderamt_journal_state WHERE name = 'changed'")
+        ).first()
+    return (str(row[0]), int(row[1])) if row is not None else None
+
+
+def test_a_change_in_odoo_reaches_the_portal(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """The first poll covers the window and sets the checkpoint; the next takes only what
+    Odoo changed since, by write_date, and passes over Odoo orders the portal lacks."""
+    fill(portal, odoo, 3, stamp(3600))
+    odoo.add_order(id=99, amount_total=5.0, write_date=stamp(3600))  # not in the portal
+    first = orderamt("sync", "--changed")
+    assert first.exit_code == 0, first.stderr
+    assert "Synced: 3 (3 updated, 0 unchanged)" in first.lines
+    assert checkpoint(portal) == (stamp(3600), 99)
+    odoo.change(2, amount_total=25.0)
+    second = orderamt("sync", "--changed")
+    assert "  ✅ SO-2: $20.00 → $25.00" in second.lines
+    # The margin reads the checkpoint's own second again: unchanged, nothing written.
+    assert "Synced: 3 (1 updated, 2 unchanged)" in second.lines
+    assert portal.amounts() == {"SO-1": Decimal("10.00"), "SO-2": Decimal("25.00"),
+                                "SO-3": Decimal("30.00")}  # fmt: skip
+    assert journal_orders(portal) == [1, 2, 3, 2]
+    assert checkpoint(portal) == (odoo.orders[2]["write_date"], 2)
+
+
+def test_orders_sharing_one_second_are_read_whole(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """Seven orders written in the same second, read two at a time: the (write_date, id)
+    cursor takes each exactly once."""
+    fill(portal, odoo, 7, stamp(60))
+    run = orderamt("sync", "--changed", ORDERAMT_BATCH_SIZE="2")
+    assert run.exit_code == 0
+    assert "Synced: 7 (7 updated, 0 unchanged)" in run.lines
+    assert sorted(journal_orders(portal)) == [1, 2, 3, 4, 5, 6, 7]
+    assert odoo.calls["search_read"] == 4
+
+
+def test_a_late_commit_inside_the_margin_is_caught(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """Odoo stamps write_date when its transaction starts: an order that commits after a
+    later one was polled carries an older write_date, and the margin reads it back."""
+    fill(portal, odoo, 2, stamp(600))
+    orderamt("sync", "--changed")
+    odoo.change(1, amount_total=11.0)  # now: the checkpoint moves here
+    assert "  ✅ SO-1: $10.00 → $11.00" in orderamt("sync", "--changed").lines
+    odoo.change(2, amount_total=22.0, write_date=stamp(90))  # began 90 s ago, committed now
+    late = orderamt("sync", "--changed")
+    assert "  ✅ SO-2: $20.00 → $22.00" in late.lines
+    beyond = orderamt("sync", "--changed", ORDERAMT_CHANGED_MARGIN="30")
+    assert beyond.exit_code == 0
+    odoo.change(2, amount_total=23.0, write_date=stamp(90))
+    missed = orderamt("sync", "--changed", ORDERAMT_CHANGED_MARGIN="30")
+    assert not any("SO-2" in line for line in missed.lines)
+
+
+def count_statements(engine_class: type[Engine]) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine_class, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine_class, "before_cursor_execute", note)
+
+
+@pytest.fixture
+def statements() -> Iterator[list[str]]:
+    """Every SQL statement any engine in this process sends, while the test runs."""
+    yield from count_statements(Engine)
+
+
+def test_a_quiet_poll_is_cheap_and_silent(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt, statements: list[str]
+) -> None:
+    """Nothing changed: at most three Odoo calls and two portal statements beyond the
+    schema check, no output with --quiet, no run recorded."""
+    fill(portal, odoo, 3, stamp(86_400))
+    assert orderamt("sync", "--changed").exit_code == 0
+    runs_before = orderamt("history", "--json").stdout
+    odoo.reset_calls()
+    statements.clear()
+    quiet = orderamt("sync", "--changed", "--quiet")
+    assert quiet.exit_code == 0
+    assert quiet.stdout == ""
+    assert sum(odoo.calls.values()) <= 3
+    beyond_schema = [
+        s for s in statements
+        if not s.lstrip().upper().startswith(("PRAGMA", "SHOW", "SELECT @@"))
+        and "information_schema" not in s.lower() and "pg_catalog" not in s.lower()
+        and "sqlite_master" not in s.lower() and "sqlite_temp_master" not in s.lower()
+    ]  # fmt: skip
+    assert 1 <= len(beyond_schema) <= 2, beyond_schema
+    assert orderamt("history", "--json").stdout == runs_before
+
+
+def test_killed_mid_poll_neither_skips_nor_repeats(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """kill -9 while Odoo is asked for the second page: the first page's writes and its
+    checkpoint are committed together, and the next poll finishes the rest, journaling
+    each order once."""
+    fill(portal, odoo, 4, stamp(120))
+    reached, release = threading.Event(), threading.Event()
+
+    def hold(method: str) -> None:
+        if method == "search_read" and odoo.calls["search_read"] >= 2:
+            reached.set()
+            release.wait(30)
+
+    odoo.on_call = hold
+    process = start(orderamt, "sync", "--changed", ORDERAMT_BATCH_SIZE="2")
+    try:
+        assert reached.wait(30)
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=30)
+    finally:
+        release.set()
+    odoo.on_call = None
+    assert journal_orders(portal) == [1, 2]
+    assert checkpoint(portal) == (stamp(120), 2)
+    assert orderamt("sync", "--changed", ORDERAMT_BATCH_SIZE="2").exit_code == 0
+    assert journal_orders(portal) == [1, 2, 3, 4]
+    assert portal.amounts() == {f"SO-{i}": Decimal(f"{10 * i}.00") for i in range(1, 5)}
+
+
+def test_changed_goes_with_days_only(orderamt_sqlite: Orderamt) -> None:
+    """--changed takes --days (its first window) but not --all or --order-id."""
+    run = orderamt_sqlite("sync", "--changed", "--all")
+    assert run.exit_code == 2
+    assert "--all and --changed cannot be used together" in run.stderr
+
+
+def test_a_dry_run_poll_moves_nothing(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """--changed --dry-run reports what would change and neither writes nor moves the
+    checkpoint."""
+    fill(portal, odoo, 2, stamp(60))
+    run = orderamt("sync", "--changed", "--dry-run")
+    assert "Would sync: 2 (2 would be updated, 0 unchanged)" in run.lines
+    assert portal.amounts() == {"SO-1": Decimal("1.00"), "SO-2": Decimal("1.00")}
+    assert checkpoint(portal) is None
