@@ -25,10 +25,18 @@ from orderamt.config import (
     Settings,
     load_settings,
 )
-from orderamt.errors import ExitCode, OrderamtError, exit_code_of
+from orderamt.errors import ConfigError, ExitCode, LockedError, OrderamtError, exit_code_of
 from orderamt.lock import run_lock
 from orderamt.logs import LOGGER_NAME, close_logging, setup_logging
-from orderamt.models import Changed, Everything, OneOrder, Recent, RunCounts, Selection
+from orderamt.models import (
+    Changed,
+    Everything,
+    OdooOrders,
+    OneOrder,
+    Recent,
+    RunCounts,
+    Selection,
+)
 from orderamt.odoo import Odoo, RetryPolicy
 from orderamt.portal import PortalJournal, PortalOrders, create_portal_engine, open_portal
 from orderamt.report import (
@@ -40,7 +48,14 @@ from orderamt.report import (
     print_released,
     print_runs,
 )
-from orderamt.sync import Reporter, exit_code_for, revert_run, sync_changed, sync_orders
+from orderamt.sync import (
+    Reporter,
+    exit_code_for,
+    revert_run,
+    sync_changed,
+    sync_odoo_orders,
+    sync_orders,
+)
 from orderamt.times import utc_now, window_start
 
 DEFAULT_DAYS = 30
@@ -296,6 +311,111 @@ def release(env_file: Path | None, order_id: int, *, clock: Clock = utc_now) -> 
     print_released(order_id, released)
     if released:
         log.info("Hold released by hand", extra={"context": {"order_id": order_id}})
+    return ExitCode.OK
+
+
+def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
+    """`orderamt listen`: serve Odoo's webhooks and poll for what they missed, until stopped.
+
+    waitress serves HTTP (a production server, pure Python, on Linux and Windows); one worker
+    thread does every sync, so webhook batches and polls never overlap in this process, and
+    the run lock keeps them from overlapping with a cron sync or another listener.
+    """
+    import signal
+
+    from waitress.server import create_server
+
+    from orderamt.listen import (
+        MAX_BODY,
+        MIN_SECRET,
+        PATH_PREFIX,
+        Health,
+        Pending,
+        WebhookApp,
+        Worker,
+    )
+
+    settings = _settings(env_file)
+    options = settings.listen
+    secret = options.secret.reveal()
+    if len(secret) < MIN_SECRET or not all(
+        ch.isascii() and (ch.isalnum() or ch in "-_") for ch in secret
+    ):
+        raise ConfigError(
+            f"ORDERAMT_WEBHOOK_SECRET must be at least {MIN_SECRET} letters, digits, '-' or '_' "
+            "(it is the only thing that keeps strangers from posting): generate one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    setup_logging(settings.log_file)
+    pending, health = Pending(), Health(options.poll_interval)
+    stopped_by: list[str] = []
+    with _portal(settings) as (engine, orders, journal), make_odoo(settings.odoo) as odoo:
+        skip = settings.on_conflict == "skip"
+        margin = timedelta(seconds=settings.changed_margin)
+
+        def quiet_report(selection: Selection) -> ConsoleReport:
+            report = _report(selection, quiet=True, as_json=False, dry_run=False)
+            assert isinstance(report, ConsoleReport)
+            return report
+
+        def poll() -> None:
+            selection = Changed(days=DEFAULT_DAYS, margin=margin)
+            report = quiet_report(selection)
+            try:
+                with run_lock(settings, engine):
+                    counts = sync_changed(orders, journal, odoo, selection,
+                                          batch_size=settings.batch_size, clock=utc_now,
+                                          reporter=report, skip_conflicts=skip)  # fmt: skip
+            except LockedError:
+                return  # another listener or a cron sync is at it; the next poll is ours
+            report.finished(counts)
+
+        def sync_ids(ids: tuple[int, ...]) -> None:
+            selection = OdooOrders(ids)
+            report = quiet_report(selection)
+            with run_lock(settings, engine):
+                counts = sync_odoo_orders(orders, journal, odoo, selection, clock=utc_now,
+                                          reporter=report, skip_conflicts=skip)  # fmt: skip
+            report.finished(counts)
+
+        def stop(signum: int, frame: object) -> None:
+            stopped_by.append(signal.Signals(signum).name)
+            raise SystemExit  # waitress's loop ends on it, and returns
+
+        app = WebhookApp(secret, pending, health)
+        server = create_server(
+            app,
+            host=options.host,
+            port=options.port,
+            threads=2,
+            ident="orderamt",
+            max_request_body_size=MAX_BODY,
+            channel_timeout=30,
+            expose_tracebacks=False,
+        )
+        worker = Worker(pending, health, sync_ids=sync_ids, poll=poll, delay=options.delay,
+                        interval=options.poll_interval, clock=utc_now)  # fmt: skip
+        port = getattr(server, "effective_port", options.port)  # the one bound (0: any free)
+        where = f"http://{options.host}:{port}"
+        log.info("Listener started", extra={"context": {"listen": where}})
+        echo(
+            f"Listening on {where}: Odoo posts to {where}{PATH_PREFIX}<ORDERAMT_WEBHOOK_SECRET>; "
+            f"catch-up poll every {options.poll_interval:g} s; health at {where}/healthz"
+        )
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            worker.start()
+            server.run()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            server.close()
+            # The batch in flight finishes (or, past Odoo's timeout, is rolled back when the
+            # process ends) and its run is recorded.
+            worker.stop(timeout=settings.odoo.timeout + 10)
+    log.info("Listener stopped", extra={"context": {"signal": ",".join(stopped_by)}})
+    close_logging()
+    echo(f"Listener stopped ({', '.join(stopped_by) or 'ended'}).")
     return ExitCode.OK
 
 

@@ -26,6 +26,7 @@ RUN_CODES = (E.OK, E.PARTIAL, E.USAGE, E.ODOO, E.PORTAL, E.LOCKED, E.INTERRUPTED
 REVERT_CODES = (E.OK, E.PARTIAL, E.USAGE, E.PORTAL, E.LOCKED, E.INTERRUPTED, E.TERMINATED)
 HISTORY_CODES = (E.OK, E.USAGE, E.PORTAL)
 RELEASE_CODES = (E.OK, E.USAGE, E.PORTAL, E.LOCKED)
+LISTEN_CODES = (E.OK, E.USAGE, E.PORTAL)
 CHECK_CODES = (E.OK, E.USAGE, E.ODOO, E.PORTAL)
 DEMO_CODES = (E.OK, E.ODOO, E.PORTAL, E.INTERRUPTED)
 
@@ -248,6 +249,25 @@ def check(env_file: Path | None) -> None:
     from orderamt import app
 
     _exit(lambda: app.check(env_file))
+
+
+@cli.command(epilog=exit_codes_help(LISTEN_CODES, ok="stopped by SIGTERM or Ctrl-C"))
+@env_file_option
+def listen(env_file: Path | None) -> None:
+    """Keep the portal current within seconds: serve Odoo's webhooks, poll for the rest.
+
+    Serves ORDERAMT_LISTEN (default 127.0.0.1:8765) at /orderamt/<ORDERAMT_WEBHOOK_SECRET>,
+    the URL to give Odoo's "Send Webhook Notification" automation rule. Each webhook only
+    names an order: its amount is read from Odoo and synced as `sync --order-id` would,
+    a second (ORDERAMT_WEBHOOK_DELAY) after the first of a burst. Odoo never retries a
+    webhook, so the catch-up poll (`sync --changed`) runs at start and every
+    ORDERAMT_POLL_INTERVAL seconds (60). GET /healthz answers 200, or 503 while Odoo or the
+    portal has been failing for longer than the poll interval. SIGTERM or Ctrl-C stops it
+    after the batch in flight.
+    """
+    from orderamt import app
+
+    _exit(lambda: app.listen(env_file, click.echo))
 
 
 @cli.command(epilog=exit_codes_help(DEMO_CODES))

@@ -106,6 +106,18 @@ class OdooSettings:
 
 
 @dataclass(frozen=True)
+class ListenSettings:
+    """`orderamt listen`: where it serves, the secret in its path, its delay and poll."""
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+    secret: Secret = field(default_factory=lambda: Secret(""), repr=False)
+    delay: float = 1.0
+    """Seconds to gather webhooks (and let Odoo 18, which posts before its commit, commit)."""
+    poll_interval: float = 60.0
+
+
+@dataclass(frozen=True)
 class Settings:
     odoo: OdooSettings
     database_url: Secret = field(repr=False)
@@ -119,6 +131,7 @@ class Settings:
     on_conflict: OnConflict = "odoo"
     changed_margin: float = DEFAULT_CHANGED_MARGIN
     """Seconds a catch-up poll reads back before its checkpoint (late Odoo commits)."""
+    listen: ListenSettings = field(default_factory=ListenSettings)
 
     @property
     def database_url_for_display(self) -> str:
@@ -233,6 +246,25 @@ def _currency(collector: _Collector, code: str) -> str | None:
     return code.upper()
 
 
+def _listen(c: _Collector, values: Mapping[str, str]) -> ListenSettings:
+    defaults = ListenSettings()
+    where = values.get("ORDERAMT_LISTEN", "").strip() or f"{defaults.host}:{defaults.port}"
+    host, colon, port_text = where.rpartition(":")
+    host = host.strip("[]")
+    if not colon or not host or not port_text.isdigit() or not 0 <= int(port_text) < 65536:
+        c.problems.append(f"ORDERAMT_LISTEN must be HOST:PORT (e.g. 127.0.0.1:8765), got {where!r}")
+        host, port_text = defaults.host, str(defaults.port)
+    return ListenSettings(
+        host=host,
+        port=int(port_text),
+        secret=Secret(values.get("ORDERAMT_WEBHOOK_SECRET", "").strip()),
+        delay=c.number("ORDERAMT_WEBHOOK_DELAY", defaults.delay, 0, 60, whole=False),
+        poll_interval=c.number(
+            "ORDERAMT_POLL_INTERVAL", defaults.poll_interval, 1, 86_400, whole=False
+        ),
+    )
+
+
 def _timezone(collector: _Collector, name: str) -> str:
     try:
         times.zone(name)
@@ -299,6 +331,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
     changed_margin = c.number(
         "ORDERAMT_CHANGED_MARGIN", DEFAULT_CHANGED_MARGIN, 0, 86_400, whole=False
     )
+    listen = _listen(c, values)
     if c.problems:
         raise ConfigError("configuration: " + "; ".join(c.problems) + " (see .env.example)")
     return Settings(
@@ -322,4 +355,5 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
         journal_table=journal_table,
         on_conflict=on_conflict,
         changed_margin=changed_margin,
+        listen=listen,
     )

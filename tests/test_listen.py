@@ -1,0 +1,264 @@
+"""`orderamt listen`: a real listener process, Odoo's webhooks over real HTTP, the poll."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import inspect, text
+
+from orderamt.testing import OdooDouble
+from tests.conftest import Orderamt, PortalDb
+from tests.test_operation import start
+
+SECRET = "x8Qw-2kLp_7Zr4Tn9Vb3Hc6Jm1Yd5Fg0Su"
+RECENT = datetime.now().replace(microsecond=0) - timedelta(days=1)
+
+
+class Listener:
+    """A running `orderamt listen` and what it printed."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        found = re.search(r"Listening on http://127\.0\.0\.1:(\d+)", first)
+        assert found, first + (process.stderr.read() if process.stderr else "")
+        self.port = int(found.group(1))
+        self.hook = f"http://127.0.0.1:{self.port}/orderamt/{SECRET}"
+
+    def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            connection.request(method, path, body=body or None)
+            answer = connection.getresponse()
+            return answer.status, answer.read()
+        finally:
+            connection.close()
+
+    def health(self) -> tuple[int, dict[str, object]]:
+        status, body = self.request("GET", "/healthz")
+        return status, json.loads(body)
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> tuple[str, str]:
+        self.process.send_signal(sig)
+        out, err = self.process.communicate(timeout=60)
+        return out, err
+
+
+@pytest.fixture
+def listen(orderamt: Orderamt) -> Iterator[Callable[..., Listener]]:
+    """Starts `orderamt listen` on a free port with a 0.2 s delay; stops what it started."""
+    started: list[subprocess.Popen[str]] = []
+
+    def launch(**env: str) -> Listener:
+        settings = {"ORDERAMT_LISTEN": "127.0.0.1:0", "ORDERAMT_WEBHOOK_SECRET": SECRET,
+                    "ORDERAMT_WEBHOOK_DELAY": "0.2", **env}  # fmt: skip
+        process = start(orderamt, "listen", **settings)
+        started.append(process)
+        return Listener(process)
+
+    yield launch
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=30)
+
+
+def fill(portal: PortalDb, odoo: OdooDouble, count: int = 2) -> None:
+    portal.insert(
+        *(
+            {"order_number": f"SO-{i}", "total_amount": Decimal("1.00"), "odoo_order_id": i,
+             "created_at": RECENT, "updated_at": RECENT}
+            for i in range(1, count + 1)
+        )
+    )  # fmt: skip
+    odoo.add_orders({"id": i, "amount_total": 1.0} for i in range(1, count + 1))
+
+
+def wait_for(condition: Callable[[], bool], what: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"never happened: {what}")
+
+
+def journal(portal: PortalDb) -> list[tuple[int, Decimal]]:
+    with portal.engine.connect() as conn:
+        if not inspect(conn).has_table("orderamt_journal"):
+            return []
+        rows = conn.execute(text("SELECT order_id, new_amount FROM orderamt_journal ORDER BY id"))
+        return [(int(r[0]), Decimal(str(r[1]))) for r in rows]
+
+
+def test_a_webhook_brings_odoo_s_amount_not_the_payload_s(
+    portal: PortalDb, odoo: OdooDouble, listen: Callable[..., Listener]
+) -> None:
+    """Staff reprice order 2 in Odoo and Odoo posts: the portal takes Odoo's amount within
+    seconds; the payload's forged amount is never used."""
+    fill(portal, odoo)
+    listener = listen()
+    wait_for(lambda: listener.health()[1]["last_poll"] is not None, "the first poll")
+    odoo.change(2, amount_total=25.0)
+    forged = {**odoo.webhook_payload(2, stale=True), "amount_total": 1_000_000.0}
+    assert odoo.send_webhook(listener.hook, forged) == (202, b'{"queued": 2}')
+    wait_for(lambda: portal.amounts()["SO-2"] == Decimal("25.00"), "the portal takes 25.00")
+    assert journal(portal) == [(2, Decimal("25.00"))]
+    out, err = listener.stop()
+    assert listener.process.returncode == 0, err
+    assert "  ✅ SO-2: $1.00 → $25.00" in out.splitlines()
+    assert out.splitlines()[-1] == "Listener stopped (SIGTERM)."
+
+
+def test_a_change_made_while_it_was_down_arrives_by_the_poll(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt, listen: Callable[..., Listener]
+) -> None:
+    """Odoo never retries a webhook: a change made before the listener started (its webhook
+    lost) reaches the portal by the poll it runs at start."""
+    fill(portal, odoo)
+    assert orderamt("sync", "--changed").exit_code == 0  # the checkpoint
+    odoo.change(1, amount_total=11.0)
+    listener = listen()
+    wait_for(lambda: portal.amounts()["SO-1"] == Decimal("11.00"), "the poll catches up")
+    listener.stop()
+
+
+def test_bad_requests_get_an_answer_and_nothing_else(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt, listen: Callable[..., Listener]
+) -> None:
+    """A wrong secret is 404 like any unknown path, not JSON 400, too large 413, another
+    model or no id 422; nothing is synced and the secret is never logged."""
+    fill(portal, odoo)
+    listener = listen()
+    wait_for(lambda: listener.health()[1]["last_poll"] is not None, "the first poll")
+    odoo.reset_calls()
+    good = json.dumps(odoo.webhook_payload(1)).encode()
+    assert listener.request("POST", "/orderamt/" + "y" * len(SECRET), good)[0] == 404
+    assert listener.request("POST", "/orderamt/", good)[0] == 404
+    assert listener.request("POST", "/", good)[0] == 404
+    hook = f"/orderamt/{SECRET}"
+    assert listener.request("GET", hook)[0] == 405
+    assert listener.request("POST", hook, b"{not json")[0] == 400
+    assert listener.request("POST", hook, b"x" * (65 * 1024))[0] == 413
+    assert listener.request("POST", hook, b'{"_model": "res.partner", "_id": 1}')[0] == 422
+    assert listener.request("POST", hook, b'{"_model": "sale.order"}')[0] == 422
+    assert listener.request("POST", hook, b'{"_model": "sale.order", "_id": "1"}')[0] == 422
+    time.sleep(0.6)  # longer than the delay: a batch would have asked Odoo by now
+    assert odoo.calls.get("search_read", 0) == 0
+    listener.stop()
+    assert SECRET not in orderamt.log_file.read_text(encoding="utf-8")
+
+
+def test_a_flood_of_webhooks_is_one_sync_per_order(
+    portal: PortalDb, odoo: OdooDouble, listen: Callable[..., Listener]
+) -> None:
+    """Two hundred webhooks for two orders in a burst: each order is synced once and journaled
+    once."""
+    fill(portal, odoo)
+    listener = listen(ORDERAMT_WEBHOOK_DELAY="1")
+    wait_for(lambda: listener.health()[1]["last_poll"] is not None, "the first poll")
+    odoo.change(1, amount_total=10.0)
+    odoo.change(2, amount_total=20.0)
+    payloads = [odoo.webhook_payload(1 + i % 2) for i in range(200)]
+    statuses = [odoo.send_webhook(listener.hook, p)[0] for p in payloads]
+    assert set(statuses) == {202}
+    wait_for(lambda: len(journal(portal)) == 2, "both orders journaled")
+    time.sleep(1.5)
+    assert sorted(journal(portal)) == [(1, Decimal("10.00")), (2, Decimal("20.00"))]
+    listener.stop()
+
+
+def test_health_says_when_odoo_has_been_failing(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt, listen: Callable[..., Listener]
+) -> None:
+    """/healthz is 200 with the last poll and the queue; 503 once Odoo has failed for longer
+    than the poll interval; the outage is logged once, and the listener catches up after."""
+    fill(portal, odoo)
+    listener = listen(ORDERAMT_POLL_INTERVAL="1", ODOO_RETRIES="0")
+    wait_for(lambda: listener.health()[1]["last_poll"] is not None, "the first poll")
+    status, document = listener.health()
+    assert status == 200
+    assert document["status"] == "ok" and document["queue"] == 0
+    odoo.fail("http", status=502)
+    odoo.change(1, amount_total=12.0)
+    wait_for(lambda: listener.health()[0] == 503, "503 after the poll interval")
+    assert listener.health()[1]["status"] == "failing"
+    odoo.clear_failures()
+    wait_for(lambda: portal.amounts()["SO-1"] == Decimal("12.00"), "the catch-up after")
+    wait_for(lambda: listener.health()[0] == 200, "healthy again")
+    listener.stop()
+    log = orderamt.log_file.read_text(encoding="utf-8")
+    assert log.count("Listener: Odoo or the portal is failing") == 1
+    assert log.count("Listener: Odoo and the portal answer again") == 1
+
+
+def test_sigterm_mid_batch_finishes_it_and_records_the_run(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt, listen: Callable[..., Listener]
+) -> None:
+    """SIGTERM while a webhook batch waits on Odoo: no new request is taken, the batch
+    finishes, its run is in the journal, and the listener exits 0."""
+    fill(portal, odoo)
+    listener = listen()
+    wait_for(lambda: listener.health()[1]["last_poll"] is not None, "the first poll")
+    reached, release = threading.Event(), threading.Event()
+
+    def hold(method: str) -> None:
+        if method == "search_read":
+            reached.set()
+            release.wait(30)
+
+    odoo.change(1, amount_total=15.0)
+    odoo.on_call = hold
+    assert odoo.send_webhook(listener.hook, odoo.webhook_payload(1))[0] == 202
+    assert reached.wait(30)
+    listener.process.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    with pytest.raises(OSError):
+        listener.request("GET", "/healthz")
+    release.set()
+    _, err = listener.process.communicate(timeout=60)
+    odoo.on_call = None
+    assert listener.process.returncode == 0, err
+    assert portal.amounts()["SO-1"] == Decimal("15.00")
+    runs = json.loads(orderamt("history", "--json").stdout)["runs"]
+    assert [(r["mode"], r["updated"], r["exit_code"]) for r in runs] == [("webhook", 1, 0)]
+
+
+def test_two_listeners_journal_a_change_once(
+    portal: PortalDb, odoo: OdooDouble, listen: Callable[..., Listener]
+) -> None:
+    """Two listeners on one portal both get the webhook: the change is written and journaled
+    once, and neither reports a problem."""
+    fill(portal, odoo)
+    first, second = listen(), listen()
+    for listener in (first, second):
+        wait_for(lambda listener=listener: listener.health()[1]["last_poll"] is not None, "poll")
+    odoo.change(2, amount_total=22.0)
+    payload = odoo.webhook_payload(2)
+    assert odoo.send_webhook(first.hook, payload)[0] == 202
+    assert odoo.send_webhook(second.hook, payload)[0] == 202
+    wait_for(lambda: portal.amounts()["SO-2"] == Decimal("22.00"), "the change arrives")
+    time.sleep(1.5)
+    assert journal(portal) == [(2, Decimal("22.00"))]
+    for listener in (first, second):
+        out, _ = listener.stop()
+        assert "need a look" not in out
+
+
+def test_a_short_secret_is_refused_at_start(orderamt_sqlite: Orderamt) -> None:
+    """A secret under 32 characters would be guessable: the listener does not start."""
+    run = orderamt_sqlite("listen", ORDERAMT_WEBHOOK_SECRET="too-short")
+    assert run.exit_code == 2
+    assert run.stderr.startswith("orderamt: ORDERAMT_WEBHOOK_SECRET must be at least 32 ")
+    assert "too-short" not in run.stderr
