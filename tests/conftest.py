@@ -15,9 +15,13 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+import orderamt as orderamt_package
 from orderamt.cli import cli
 from orderamt.testing import OdooDouble
 from orderamt.testing.portal import OdooIdType, create_orders_table, insert_orders, read_orders
+
+PACKAGE_ROOT = Path(orderamt_package.__file__).resolve().parent.parent
+"""Where the orderamt under test is imported from (src/ in a checkout)."""
 
 POSTGRES_URL = os.environ.get(
     "ORDERAMT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -25,13 +29,32 @@ POSTGRES_URL = os.environ.get(
 MYSQL_URL = os.environ.get("ORDERAMT_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
 REQUIRE_SERVICES = os.environ.get("ORDERAMT_REQUIRE_SERVICES") == "1"
 
-SETTING_NAMES = [
-    "ODOO_URL", "ODOO_DB", "ODOO_USERNAME", "ODOO_PASSWORD", "ODOO_TIMEOUT",
-    "PORTAL_DATABASE_URL", "PORTAL_ORDERS_TABLE", "PORTAL_COL_ID", "PORTAL_COL_NUMBER",
-    "PORTAL_COL_AMOUNT", "PORTAL_COL_ODOO_ID", "PORTAL_COL_CREATED", "PORTAL_COL_UPDATED",
-    "ORDERAMT_LOG_FILE", "ORDERAMT_BATCH_SIZE", "ODOO_PROTOCOL", "ODOO_RETRIES",
-    "ODOO_RETRY_WAIT", "ODOO_RETRY_MAX_TIME",
-]  # fmt: skip
+TEST_SETTINGS = (
+    "ORDERAMT_TEST_POSTGRES_URL",
+    "ORDERAMT_TEST_MYSQL_URL",
+    "ORDERAMT_REQUIRE_SERVICES",
+)
+TEST_CONFIGURATION = {name: os.environ[name] for name in TEST_SETTINGS if name in os.environ}
+"""The suite's own settings from the calling shell, as read above: the tool reads none of them."""
+
+SETTING_PREFIXES = ("ORDERAMT_", "ODOO_", "PORTAL_")
+"""Every setting of the tool starts so; each test sets the ones it means."""
+
+OUTPUT_VARIABLES = frozenset(
+    [
+        # The terminal, its colours and its size, as rich and Click read them.
+        "TERM", "COLORTERM", "NO_COLOR", "FORCE_COLOR", "CLICOLOR", "CLICOLOR_FORCE",
+        "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS", "LINES", "JUPYTER_COLUMNS",
+        "JUPYTER_LINES",
+        # The locale (with every LC_*), by which the report picks emoji or plain text.
+        "LANG", "LANGUAGE",
+        # How a child Python encodes its output.
+        "PYTHONIOENCODING", "PYTHONUTF8",
+        # Click's shell completion for `orderamt`, which would answer instead of running.
+        "_ORDERAMT_COMPLETE",
+    ]
+)  # fmt: skip
+"""What makes the output depend on the calling shell: unset, unless a test sets it."""
 
 _server_problems: dict[str, str | None] = {}
 
@@ -173,12 +196,50 @@ def odoo(protocol: str) -> Iterator[OdooDouble]:
         yield double
 
 
+def _from_the_shell(name: str) -> bool:
+    """Whether a variable of the calling shell could change what the tool does or prints."""
+    return name.startswith(SETTING_PREFIXES) or name.startswith("LC_") or name in OUTPUT_VARIABLES
+
+
+def _clean(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset what the shell could set, but keep the suite's own configuration.
+
+    The benchmark's tests read the servers' URLs and ORDERAMT_REQUIRE_SERVICES while they run.
+    """
+    for name in [name for name in os.environ if _from_the_shell(name)]:
+        monkeypatch.delenv(name)
+    for name, value in TEST_CONFIGURATION.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def clean_session_environment() -> Iterator[None]:
+    """The same cleaning, before any fixture that outlives a test (a module's) reads it."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _clean(monkeypatch)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No setting leaks in from the developer's shell or a stray .env file."""
-    for name in SETTING_NAMES:
-        monkeypatch.delenv(name, raising=False)
+    """No setting, terminal or locale leaks in from the developer's shell or a stray .env file.
+
+    Cleaned again for each test, in case an earlier one changed os.environ itself.
+    """
+    _clean(monkeypatch)
     monkeypatch.chdir(tmp_path)
+
+
+def child_environment(**variables: str) -> dict[str, str]:
+    """The whole environment for a Python child process: `variables`, and only what it needs.
+
+    Nothing else comes from the calling shell but PATH (and SYSTEMROOT, which Windows needs);
+    the child imports the same orderamt as this process, however that was installed.
+    """
+    env = {"PATH": os.environ.get("PATH", os.defpath), "PYTHONPATH": str(PACKAGE_ROOT)}
+    if "SYSTEMROOT" in os.environ:
+        env["SYSTEMROOT"] = os.environ["SYSTEMROOT"]
+    return {**env, **variables}
 
 
 @dataclass

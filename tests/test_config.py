@@ -85,7 +85,8 @@ def test_every_missing_variable_is_named_in_one_message() -> None:
     """An empty environment names all five required variables at once, pointing at the example."""
     assert problems({"HOME": "/home/orderamt"}) == (
         "configuration: ODOO_URL is not set; ODOO_DB is not set; ODOO_USERNAME is not set; "
-        "ODOO_PASSWORD is not set; PORTAL_DATABASE_URL is not set (see .env.example)"
+        f"ODOO_PASSWORD is not set; PORTAL_DATABASE_URL is not set (no .env in {Path.cwd()}; "
+        "see .env.example)"
     )
 
 
@@ -94,7 +95,7 @@ def test_blank_values_count_as_missing() -> None:
     message = problems(env(ODOO_URL="  ", ODOO_DB="", ODOO_USERNAME=" \t "))
     assert message == (
         "configuration: ODOO_URL is not set; ODOO_DB is not set; ODOO_USERNAME is not set "
-        "(see .env.example)"
+        f"(no .env in {Path.cwd()}; see .env.example)"
     )
 
 
@@ -356,7 +357,26 @@ def test_env_file_is_read_and_the_real_environment_wins(tmp_path: Path) -> None:
     assert settings.odoo.db == "envdb"
     assert settings.odoo.timeout == 7.0
     assert settings.batch_size == 200
-    assert settings.database_url.reveal() == "sqlite:///portal.db"
+    # A relative SQLite path in the file is the file's neighbour, wherever orderamt runs.
+    assert settings.database_url.reveal() == f"sqlite:///{tmp_path.resolve() / 'portal.db'}"
+
+
+def test_a_typo_in_env_is_named_with_the_nearest_setting(tmp_path: Path) -> None:
+    """ODOO_TIMOUT and ORDERAMT_BATCHSIZE in .env are warned about, each with the nearest
+    known name; other variables in the file are nobody's business."""
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "ODOO_TIMOUT=5\nORDERAMT_BATCHSIZE=10\nPORTAL_SOMETHING_ELSE_ENTIRELY=1\nAPP_KEY=x\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(env(), env_file)
+    assert settings.warnings == (
+        f"{env_file}: unknown setting ODOO_TIMOUT (did you mean ODOO_TIMEOUT?); ignored",
+        f"{env_file}: unknown setting ORDERAMT_BATCHSIZE (did you mean ORDERAMT_BATCH_SIZE?); "
+        "ignored",
+        f"{env_file}: unknown setting PORTAL_SOMETHING_ELSE_ENTIRELY; ignored",
+    )
+    assert settings.odoo.timeout == 60.0
 
 
 def test_dot_env_in_the_current_directory_is_read(in_empty_directory: Path) -> None:

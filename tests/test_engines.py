@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from orderamt.testing import OdooDouble
-from tests.conftest import Orderamt, PortalDb
+from tests.conftest import Orderamt, PortalDb, child_environment
 
 CREATED = datetime.now().replace(microsecond=0) - timedelta(days=1)
 
@@ -142,7 +142,10 @@ def test_odoo_id_column_types(
 def test_identifiers_are_quoted(portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt) -> None:
     """Table and column names that are SQL keywords or mixed case work: they are quoted."""
     quote = "`" if portal.kind == "mariadb" else '"'
-    q = lambda name: f"{quote}{name}{quote}"  # noqa: E731
+
+    def q(name: str) -> str:
+        return f"{quote}{name}{quote}"
+
     with portal.engine.begin() as conn:
         conn.execute(
             text(
@@ -175,11 +178,9 @@ def test_missing_driver_names_the_extra(orderamt_sqlite: Orderamt) -> None:
     env = {k: v for k, v in orderamt_sqlite.env.items() if v}
     env["PORTAL_DATABASE_URL"] = "postgresql+psycopg://portal@127.0.0.1/portal"
     blocked = "import sys; sys.modules['psycopg'] = None; from orderamt.cli import main; main()"
-    import os
-
     proc = subprocess.run(
         [sys.executable, "-c", blocked, "sync"],
-        env={**os.environ, **env},
+        env=child_environment(**env),
         capture_output=True,
         text=True,
         check=False,

@@ -72,22 +72,27 @@ def test_odoo_failures_exit_3(
     env: dict[str, str],
     fragments: list[str],
 ) -> None:
-    """A refused login, unknown database, proxy page, hang, reset or refusal: exit 3, no write."""
-    before = filled.snapshot()
-    if setup == "http502":
-        odoo.fail("http", status=502)
-    elif setup in ("html", "hang", "reset"):
-        odoo.fail(setup)
-    elif setup == "html-late":
-        odoo.fail("html", on="search_read")
-    elif setup == "refused":
-        env = {"ODOO_URL": "http://127.0.0.1:9"}
+    """A refused login, unknown database, proxy page, hang, reset or refusal: exit 3, no order
+    written; the run is in the journal with exit 3 and the same line."""
+    before = filled.rows()  # the orders; the run itself is recorded
+    match setup:
+        case "http502":
+            odoo.fail("http", status=502)
+        case "html" | "hang" | "reset":
+            odoo.fail(setup)
+        case "html-late":
+            odoo.fail("html", on="search_read")
+        case "refused":
+            env = {"ODOO_URL": "http://127.0.0.1:9"}
     run = orderamt("sync", **env)
     if fragments == ["<refused>"]:
         fragments = REFUSED[orderamt.protocol]
     fragments = [NOT_RPC[orderamt.protocol] if f == "<not rpc>" else f for f in fragments]
     assert_one_line_failure(run, 3, *fragments)
-    assert filled.snapshot() == before
+    assert filled.rows() == before
+    with filled.engine.connect() as conn:
+        recorded = conn.execute(text("SELECT exit_code, error FROM orderamt_journal_runs")).all()
+    assert [(code, f"orderamt: {error}") for code, error in recorded] == [(3, run.stderr.strip())]
 
 
 @pytest.mark.parametrize("protocol", ["xmlrpc"])
@@ -103,7 +108,7 @@ def test_fault_on_search_read_exits_3(
     filled: PortalDb, odoo: OdooDouble, orderamt: Orderamt
 ) -> None:
     """An Odoo fault while reading shows its last line only, exit 3, nothing written."""
-    before = filled.snapshot()
+    before = filled.rows()  # the orders; the run itself is recorded
     odoo.fail(
         "fault",
         on="search_read",
@@ -113,7 +118,7 @@ def test_fault_on_search_read_exits_3(
     assert_one_line_failure(run, 3, "Odoo answered search_read on sale.order with an error: ")
     assert run.stderr.rstrip().endswith("boom")
     assert "File x" not in run.stderr
-    assert filled.snapshot() == before
+    assert filled.rows() == before
 
 
 def test_secrets_never_shown(filled: PortalDb, odoo: OdooDouble, orderamt: Orderamt) -> None:
@@ -194,7 +199,8 @@ def test_missing_sqlite_file_is_not_created(tmp_path: Path, orderamt_sqlite: Ord
 def test_missing_table_and_column_exit_4(
     filled: PortalDb, odoo: OdooDouble, orderamt: Orderamt
 ) -> None:
-    """A wrong table or column name is named with its variable, before Odoo is asked anything."""
+    """A wrong table or column name is named with its variable, before Odoo is asked anything,
+    and nothing at all is written (the schema check comes before the run's record)."""
     before = filled.snapshot()
     run = orderamt("sync", PORTAL_ORDERS_TABLE="sales")
     assert_one_line_failure(run, 4, "table 'sales' does not exist", "PORTAL_ORDERS_TABLE")

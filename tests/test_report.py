@@ -824,6 +824,9 @@ def test_history_as_json(capsys: pytest.CaptureFixture[str]) -> None:
                 "unchanged": 7,
                 "skipped": 1,
                 "exit_code": 1,
+                "error": None,
+                "host": None,
+                "pid": None,
             },
             {
                 "id": 4,
@@ -837,6 +840,9 @@ def test_history_as_json(capsys: pytest.CaptureFixture[str]) -> None:
                 "unchanged": None,
                 "skipped": None,
                 "exit_code": None,
+                "error": None,
+                "host": None,
+                "pid": None,
             },
         ]
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import subprocess
 import sys
@@ -31,9 +30,11 @@ def install_dir(tmp_path: Path, orderamt: Orderamt) -> Path:
     return home
 
 
-def bare_environment() -> dict[str, str]:
-    """What cron gives a job: little more than HOME and PATH."""
-    return {"HOME": os.environ.get("HOME", "/root"), "PATH": "/usr/bin:/bin", "SHELL": "/bin/sh"}
+def bare_environment(tmp_path: Path) -> dict[str, str]:
+    """What cron gives a job: little more than HOME and PATH (and nothing from this shell)."""
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    return {"HOME": str(home), "PATH": "/usr/bin:/bin", "SHELL": "/bin/sh"}
 
 
 def one_changed_order(portal: PortalDb) -> None:
@@ -58,13 +59,14 @@ def test_crontab_line_runs(
     fields = entries[0].split(None, 5)
     assert fields[:5] == ["0", "*", "*", "*", "*"]
     command = fields[5].replace("/opt/orderamt", str(home))
+    cron = bare_environment(tmp_path)
     run = subprocess.run(
-        ["sh", "-c", command], env=bare_environment(), capture_output=True, text=True, check=False
+        ["sh", "-c", command], env=cron, capture_output=True, text=True, check=False
     )
     assert run.returncode == 0, run.stderr
     assert sqlite_portal.amounts() == {"A": Decimal("5.00")}
     quiet = subprocess.run(
-        ["sh", "-c", command], env=bare_environment(), capture_output=True, text=True, check=False
+        ["sh", "-c", command], env=cron, capture_output=True, text=True, check=False
     )
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
 
@@ -84,8 +86,9 @@ def test_systemd_service_runs(
     assert unit["Type"] == "oneshot"
     command = shlex.split(unit["ExecStart"].replace("/opt/orderamt", str(home)))
     workdir = unit["WorkingDirectory"].replace("/opt/orderamt", str(home))
+    bare = bare_environment(tmp_path)
     run = subprocess.run(
-        command, cwd=workdir, env=bare_environment(), capture_output=True, text=True, check=False
+        command, cwd=workdir, env=bare, capture_output=True, text=True, check=False
     )
     assert run.returncode == 0, run.stderr
     assert sqlite_portal.amounts() == {"A": Decimal("5.00")}

@@ -30,7 +30,9 @@ SCENARIO_LINES = [
 ]
 
 
-def order_row(number: str, amount: str | None, odoo_id: object, created: datetime = LAST_WEEK):
+def order_row(
+    number: str, amount: str | None, odoo_id: object, created: datetime = LAST_WEEK
+) -> dict[str, object]:
     return {
         "order_number": number,
         "total_amount": None if amount is None else Decimal(amount),
@@ -157,13 +159,13 @@ def test_order_id_refused(
     scenario: PortalDb, orderamt: Orderamt, odoo: OdooDouble, value: str, message: str
 ) -> None:
     """A bad or missing order id gives one line naming it, exit 2, and nothing written."""
-    before = scenario.snapshot()
+    before = scenario.rows()  # the orders; the run itself is recorded
     run = orderamt("sync", "--order-id", value)
     assert run.exit_code == 2
     assert message in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
     assert "Traceback" not in run.stderr
-    assert scenario.snapshot() == before
+    assert scenario.rows() == before
     assert odoo.calls["search_read"] == 0
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -25,7 +27,14 @@ from orderamt.config import (
     Settings,
     load_settings,
 )
-from orderamt.errors import ConfigError, ExitCode, LockedError, OrderamtError, exit_code_of
+from orderamt.errors import (
+    ConfigError,
+    ExitCode,
+    LockedError,
+    OrderamtError,
+    UsageError,
+    exit_code_of,
+)
 from orderamt.lock import run_lock
 from orderamt.logs import LOGGER_NAME, close_logging, setup_logging
 from orderamt.models import (
@@ -35,6 +44,8 @@ from orderamt.models import (
     OneOrder,
     Recent,
     RunCounts,
+    RunOverview,
+    RunRecord,
     Selection,
 )
 from orderamt.odoo import Odoo, RetryPolicy
@@ -43,10 +54,12 @@ from orderamt.report import (
     ConsoleReport,
     JsonReport,
     make_console,
+    metrics_text,
     print_checks,
     print_order_changes,
     print_released,
     print_runs,
+    print_status,
 )
 from orderamt.sync import (
     Reporter,
@@ -140,9 +153,13 @@ def _run(
             log.error(message, extra={"context": {"exit_code": int(code)}})
             if isinstance(report, JsonReport):
                 report.print(None, int(code), message)
+        if not dry_run and not isinstance(exc, LockedError):
+            write_metrics(settings)
         raise
     finally:
         close_logging()
+    if not dry_run:
+        write_metrics(settings)
     code = exit_code_for(counts)
     if console_report is not None:
         console_report.finished(counts)
@@ -150,6 +167,27 @@ def _run(
         assert isinstance(report, JsonReport)
         report.print(counts, int(code))
     return code
+
+
+def write_metrics(settings: Settings) -> None:
+    """ORDERAMT_METRICS_FILE, rewritten after each run: a temporary file beside it renamed
+    over it, so the collector never reads half a file. A failure is logged, never fatal."""
+    path = settings.metrics_file
+    if path is None:
+        return
+    try:
+        with _portal(settings) as (_, _orders, journal):
+            overview = journal.overview()
+            needing = sum(1 for p in journal.problems() if p.ignored_reason is None)
+        text = metrics_text(overview, needing, utc_now())
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except (OrderamtError, OSError) as exc:
+        log.error(
+            "Could not write the metrics file",
+            extra={"context": {"path": str(path), "error": str(exc)}},
+        )
 
 
 def _stopped(code: ExitCode) -> str | None:
@@ -184,11 +222,14 @@ def _report(
 def _settings(env_file: Path | None, report: JsonReport | None = None) -> Settings:
     """The settings, or (with a JSON report) the failure printed as a document first."""
     try:
-        return load_settings(os.environ, env_file)
+        settings = load_settings(os.environ, env_file)
     except OrderamtError as exc:
         if report is not None:
             report.print(None, int(exc.exit_code), exc.message)
         raise
+    for warning in settings.warnings:
+        sys.stderr.write(f"orderamt: warning: {warning}\n")
+    return settings
 
 
 def sync(
@@ -202,6 +243,7 @@ def sync(
     dry_run: bool = False,
     on_conflict: OnConflict | None = None,
     changed: bool = False,
+    strict: bool = False,
     clock: Clock = utc_now,
 ) -> ExitCode:
     """`orderamt sync`."""
@@ -218,7 +260,7 @@ def sync(
     report = _report(selection, quiet=quiet, as_json=as_json, dry_run=dry_run)
     if on_conflict:
         settings = replace(settings, on_conflict=on_conflict)
-    return run_sync(settings, selection, report=report, dry_run=dry_run, clock=clock)
+    return run_sync(settings, selection, report=report, dry_run=dry_run, clock=clock, strict=strict)
 
 
 def run_sync(
@@ -228,6 +270,7 @@ def run_sync(
     report: ConsoleReport | JsonReport,
     dry_run: bool = False,
     clock: Clock = utc_now,
+    strict: bool = False,
 ) -> ExitCode:
     """A sync with settings already made (the demo's way in)."""
 
@@ -244,6 +287,7 @@ def run_sync(
                     reporter=reporter,
                     dry_run=dry_run,
                     skip_conflicts=settings.on_conflict == "skip",
+                    strict=strict,
                 )
             return sync_orders(
                 orders,
@@ -255,6 +299,7 @@ def run_sync(
                 reporter=reporter,
                 dry_run=dry_run,
                 skip_conflicts=settings.on_conflict == "skip",
+                strict=strict,
             )
 
     return _run(settings, body, report=report, dry_run=dry_run)
@@ -403,6 +448,8 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
             f"catch-up poll every {options.poll_interval:g} s; health at {where}/healthz"
         )
         previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        # The listener is a run of its own while it serves: `status` shows where it is going.
+        serving = journal.start_run("listen", "listen", utc_now())
         try:
             worker.start()
             server.run()
@@ -413,9 +460,87 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
             # The batch in flight finishes (or, past Odoo's timeout, is rolled back when the
             # process ends) and its run is recorded.
             worker.stop(timeout=settings.odoo.timeout + 10)
+            journal.finish_run(serving, utc_now(), RunCounts(), int(ExitCode.OK))
     log.info("Listener stopped", extra={"context": {"signal": ",".join(stopped_by)}})
     close_logging()
     echo(f"Listener stopped ({', '.join(stopped_by) or 'ended'}).")
+    return ExitCode.OK
+
+
+def status(
+    env_file: Path | None, *, as_json: bool, max_age: float | None, echo: Callable[[str], None]
+) -> ExitCode:
+    """`orderamt status`: the runs at a glance; with `max_age`, a monitoring check."""
+    settings = _settings(env_file)
+    with _portal(settings) as (_, orders, journal):
+        orders.db.ping()
+        overview = journal.overview()
+        problems = journal.problems()
+    now = utc_now()
+    if max_age is not None:
+        return _max_age_check(overview, max_age, now, echo)
+    going = [(r, _state_of(r)) for r in overview.unfinished]
+    print_status(overview, problems, going, now, as_json=as_json)
+    return ExitCode.OK
+
+
+def _state_of(run: RunRecord) -> str:
+    """Whether an unfinished run is going now, as far as this host can tell."""
+    if run.host != socket.gethostname() or run.pid is None:
+        return "on another host: cannot tell from here"
+    try:
+        os.kill(run.pid, 0)
+    except ProcessLookupError:
+        return "its process is gone: it stopped without recording an end"
+    except PermissionError:
+        pass  # alive, another user's
+    return "going now"
+
+
+def _max_age_check(
+    overview: RunOverview, max_age: float, now: datetime, echo: Callable[[str], None]
+) -> ExitCode:
+    """The Nagios convention: 0 fresh enough, 1 too old, 2 never succeeded; one line."""
+    success = overview.last_success
+    if success is None or success.finished_at is None:
+        echo("orderamt CRITICAL: no run has ever completed")
+        return ExitCode.USAGE
+    age = (now - success.finished_at).total_seconds()
+    words = f"the last completed run (run {success.id}) ended {_duration(age)} ago"
+    if age <= max_age:
+        echo(f"orderamt OK: {words}")
+        return ExitCode.OK
+    echo(f"orderamt WARNING: {words}, more than {_duration(max_age)}")
+    return ExitCode.PARTIAL
+
+
+def _duration(seconds: float) -> str:
+    for size, unit in ((86_400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size:
+            return (
+                f"{seconds / size:.0f}{unit}"
+                if seconds % size == 0
+                else f"{seconds / size:.1f}{unit}"
+            )
+    return f"{seconds:.0f}s"
+
+
+def ignore(
+    env_file: Path | None, order_id: int, reason: str, *, clock: Clock = utc_now
+) -> ExitCode:
+    """`orderamt ignore ORDER_ID`: acknowledge one order's problem until it changes."""
+    settings = _settings(env_file)
+    with _portal(settings) as (_, orders, journal):
+        orders.db.ping()
+        done = journal.ignore(order_id, reason, clock())
+    if not done:
+        raise UsageError(f"order {order_id} has no problem to ignore (see: orderamt status)")
+    console, _ = make_console()
+    console.print(
+        f"Order {order_id}'s problem is ignored ({reason}): runs no longer exit 1 for it, "
+        "until its reason changes.",
+        soft_wrap=True,
+    )
     return ExitCode.OK
 
 

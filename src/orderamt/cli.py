@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any, NoReturn, TypeVar
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 import click
 
@@ -27,6 +27,8 @@ REVERT_CODES = (E.OK, E.PARTIAL, E.USAGE, E.PORTAL, E.LOCKED, E.INTERRUPTED, E.T
 HISTORY_CODES = (E.OK, E.USAGE, E.PORTAL)
 RELEASE_CODES = (E.OK, E.USAGE, E.PORTAL, E.LOCKED)
 LISTEN_CODES = (E.OK, E.USAGE, E.PORTAL)
+STATUS_CODES = (E.OK, E.PARTIAL, E.USAGE, E.PORTAL)
+IGNORE_CODES = (E.OK, E.USAGE, E.PORTAL)
 CHECK_CODES = (E.OK, E.USAGE, E.ODOO, E.PORTAL)
 DEMO_CODES = (E.OK, E.ODOO, E.PORTAL, E.INTERRUPTED)
 
@@ -140,6 +142,11 @@ def env_file_option(command: F) -> F:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document, for monitoring.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing anywhere.")
 @click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 whenever an order needs a look, not only when that is news since the last run.",
+)
+@click.option(
     "--on-conflict",
     type=click.Choice(["odoo", "skip"]),
     help="When both the portal and Odoo changed an amount: odoo (default) wins, or skip.",
@@ -153,6 +160,7 @@ def sync(
     quiet: bool,
     as_json: bool,
     dry_run: bool,
+    strict: bool,
     on_conflict: Any,
     env_file: Path | None,
 ) -> None:
@@ -184,6 +192,7 @@ def sync(
             dry_run=dry_run,
             on_conflict=on_conflict,
             changed=changed,
+            strict=strict,
         )
     )
 
@@ -236,6 +245,62 @@ def release(order_id: int, env_file: Path | None) -> None:
     from orderamt import app
 
     _exit(lambda: app.release(env_file, order_id))
+
+
+class Duration(click.ParamType):  # type: ignore[type-arg]
+    """90m, 2h, 1d, 45s, or plain seconds."""
+
+    name = "DURATION"
+    UNITS: ClassVar[dict[str, int]] = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        text = str(value).strip().lower()
+        unit = self.UNITS.get(text[-1:], 0)
+        number = text[:-1] if unit else text
+        try:
+            seconds = float(number) * (unit or 1)
+        except ValueError:
+            seconds = -1.0
+        if not seconds > 0:
+            self.fail(f"{value!r} is not a duration such as 90m, 2h or 1d", param, ctx)
+        return seconds
+
+
+@cli.command(
+    epilog=exit_codes_help(
+        STATUS_CODES, ok="shown; with --max-age: the last success is young enough"
+    )
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead.")
+@click.option(
+    "--max-age",
+    type=Duration(),
+    help="A monitoring check: exit 0 when the last completed run is younger than this "
+    "(90m, 2h, 1d), 1 when older, 2 when none ever completed; one line.",
+)
+@env_file_option
+def status(as_json: bool, max_age: float | None, env_file: Path | None) -> None:
+    """Show the last run, the last success, what is running now and what needs a look."""
+    from orderamt import app
+
+    _exit(lambda: app.status(env_file, as_json=as_json, max_age=max_age, echo=click.echo))
+
+
+@cli.command(epilog=exit_codes_help(IGNORE_CODES, ok="the problem is ignored"))
+@click.argument("order_id", type=PositiveInt())
+@click.option("--reason", default="acknowledged", show_default=True, help="Why, for status.")
+@env_file_option
+def ignore(order_id: int, reason: str, env_file: Path | None) -> None:
+    """Acknowledge one order's problem: runs stop exiting 1 for it until its reason changes.
+
+    A run exits 1 only for news (an order that newly needs a look); an ignored order stays
+    listed by `orderamt status`, with the reason given here.
+    """
+    from orderamt import app
+
+    _exit(lambda: app.ignore(env_file, order_id, reason))
 
 
 @cli.command(epilog=exit_codes_help(CHECK_CODES, ok="every check passed"))

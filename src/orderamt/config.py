@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -132,6 +133,10 @@ class Settings:
     changed_margin: float = DEFAULT_CHANGED_MARGIN
     """Seconds a catch-up poll reads back before its checkpoint (late Odoo commits)."""
     listen: ListenSettings = field(default_factory=ListenSettings)
+    metrics_file: Path | None = None
+    """ORDERAMT_METRICS_FILE: written after each run for node_exporter's textfile collector."""
+    warnings: tuple[str, ...] = ()
+    """What is odd but not wrong (a typo'd name in .env): said on stderr, the run goes on."""
 
     @property
     def database_url_for_display(self) -> str:
@@ -151,7 +156,50 @@ def default_log_file(environ: Mapping[str, str]) -> Path:
     return (Path(state) if state else home / ".local" / "state") / "orderamt" / "orderamt.log"
 
 
+KNOWN_NAMES = frozenset(
+    {
+        "ODOO_URL", "ODOO_DB", "ODOO_USERNAME", "ODOO_PASSWORD", "ODOO_TIMEOUT",
+        "ODOO_PROTOCOL", "ODOO_RETRIES", "ODOO_RETRY_WAIT", "ODOO_RETRY_MAX_TIME",
+        "PORTAL_DATABASE_URL", "PORTAL_ORDERS_TABLE", "PORTAL_COL_ID", "PORTAL_COL_NUMBER",
+        "PORTAL_COL_AMOUNT", "PORTAL_COL_ODOO_ID", "PORTAL_COL_CREATED", "PORTAL_COL_UPDATED",
+        "PORTAL_COL_CURRENCY", "PORTAL_CURRENCY", "PORTAL_TIMEZONE",
+        "ORDERAMT_LOG_FILE", "ORDERAMT_BATCH_SIZE", "ORDERAMT_JOURNAL_TABLE",
+        "ORDERAMT_ON_CONFLICT", "ORDERAMT_LOCK", "ORDERAMT_LOCK_FILE", "ORDERAMT_METRICS_FILE",
+        "ORDERAMT_CHANGED_MARGIN", "ORDERAMT_LISTEN", "ORDERAMT_WEBHOOK_SECRET",
+        "ORDERAMT_WEBHOOK_DELAY", "ORDERAMT_POLL_INTERVAL",
+    }
+)  # fmt: skip
+"""Every setting orderamt reads; any other ODOO_/PORTAL_/ORDERAMT_ name in .env is a typo."""
+PREFIXES = ("ODOO_", "PORTAL_", "ORDERAMT_")
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The settings' sources: the real environment over the `.env` file."""
+
+    values: dict[str, str]
+    env_file: Path | None
+    """The file read, absolute; None when there was none."""
+    from_file: frozenset[str] = frozenset()
+    """The names whose value came from the file (the environment did not set them)."""
+
+    def unknown_names(self) -> list[str]:
+        """Each unknown ODOO_/PORTAL_/ORDERAMT_ name in the file, with the nearest known."""
+        warnings = []
+        for name in sorted(self.from_file):
+            if name.startswith(PREFIXES) and name not in KNOWN_NAMES:
+                near = difflib.get_close_matches(name, KNOWN_NAMES, n=1, cutoff=0.6)
+                hint = f" (did you mean {near[0]}?)" if near else ""
+                warnings.append(f"{self.env_file}: unknown setting {name}{hint}; ignored")
+        return warnings
+
+
 def read_environment(environ: Mapping[str, str], env_file: Path | None) -> dict[str, str]:
+    """The real environment laid over the `.env` file: the environment wins."""
+    return read_sources(environ, env_file).values
+
+
+def read_sources(environ: Mapping[str, str], env_file: Path | None) -> Environment:
     """The real environment laid over the `.env` file: the environment wins.
 
     Without an explicit file, `./.env` is read when it exists, as python-dotenv users expect.
@@ -159,18 +207,35 @@ def read_environment(environ: Mapping[str, str], env_file: Path | None) -> dict[
     merged: dict[str, str] = {}
     if env_file is not None:
         if not env_file.is_file():
-            raise ConfigError(f"configuration: the env file {env_file} does not exist")
-        path: Path | None = env_file
+            raise ConfigError(f"configuration: the env file {env_file.absolute()} does not exist")
+        path: Path | None = env_file.absolute()
     else:
-        path = DEFAULT_ENV_FILE if DEFAULT_ENV_FILE.is_file() else None
+        path = DEFAULT_ENV_FILE.absolute() if DEFAULT_ENV_FILE.is_file() else None
+    from_file: set[str] = set()
     if path is not None:
         try:
             values = dotenv_values(path)
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"configuration: cannot read {path}: {exc}") from exc
         merged.update({k: v for k, v in values.items() if v is not None})
+        from_file = {k for k, v in values.items() if v is not None and k not in environ}
     merged.update(environ)
-    return merged
+    return Environment(merged, path, frozenset(from_file))
+
+
+def _beside_env_file(url: str, sources: Environment) -> str:
+    """A relative SQLite path in the .env file, resolved against the file's folder (so
+    `--env-file C:\\orderamt\\.env` works from any directory, as Task Scheduler starts it)."""
+    if sources.env_file is None or "PORTAL_DATABASE_URL" not in sources.from_file:
+        return url
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        return url
+    rest = url[len(prefix) :]
+    database, question, query = rest.partition("?")
+    if not database or database == ":memory:" or Path(database).is_absolute():
+        return url
+    return f"{prefix}{(sources.env_file.parent / database).resolve()}{question}{query}"
 
 
 Choice = TypeVar("Choice", bound=str)
@@ -276,7 +341,8 @@ def _timezone(collector: _Collector, name: str) -> str:
 
 def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> Settings:
     """Build the settings, or raise one ConfigError naming every missing or bad variable."""
-    values = read_environment(environ, env_file)
+    sources = read_sources(environ, env_file)
+    values = sources.values
     c = _Collector(values)
     odoo_url = _check_odoo_url(c, c.required("ODOO_URL"))
     odoo_db = c.required("ODOO_DB")
@@ -288,7 +354,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
         if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
             # Never quote the value: it may be the secret.
             c.problems.append(f"{name} contains a control character (a trailing newline?)")
-    database_url = c.required("PORTAL_DATABASE_URL")
+    database_url = _beside_env_file(c.required("PORTAL_DATABASE_URL"), sources)
     if database_url:
         try:
             make_url(database_url)
@@ -332,8 +398,13 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
         "ORDERAMT_CHANGED_MARGIN", DEFAULT_CHANGED_MARGIN, 0, 86_400, whole=False
     )
     listen = _listen(c, values)
+    metrics_raw = values.get("ORDERAMT_METRICS_FILE", "").strip()
     if c.problems:
-        raise ConfigError("configuration: " + "; ".join(c.problems) + " (see .env.example)")
+        missing = any(problem.endswith(" is not set") for problem in c.problems)
+        looked = f"no .env in {Path.cwd()}; " if missing and sources.env_file is None else ""
+        raise ConfigError(
+            "configuration: " + "; ".join(c.problems) + f" ({looked}see .env.example)"
+        )
     return Settings(
         odoo=OdooSettings(
             url=odoo_url,
@@ -356,4 +427,6 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
         on_conflict=on_conflict,
         changed_margin=changed_margin,
         listen=listen,
+        metrics_file=Path(metrics_raw).expanduser() if metrics_raw else None,
+        warnings=tuple(sources.unknown_names()),
     )

@@ -209,6 +209,8 @@ class Checkpoint:
     write_date: str
     """Odoo's naive UTC 'YYYY-MM-DD HH:MM:SS', whole seconds."""
     odoo_id: int
+    heartbeat_run: int | None = None
+    """The run a quiet poll brings up to date instead of adding one that changed nothing."""
 
     def key(self) -> tuple[str, int]:
         return (self.write_date, self.odoo_id)
@@ -226,6 +228,10 @@ class RunCounts:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
+    new_problems: int | None = None
+    """Of the skipped, those that are news since the last run (None: not known, a dry run)."""
+    strict: bool = False
+    """--strict: any order that needs a look makes the exit 1, news or not."""
 
     @property
     def synced(self) -> int:
@@ -272,6 +278,10 @@ class RunRecord:
     unchanged: int | None
     skipped: int | None
     exit_code: int | None
+    error: str | None = None
+    """The one line a failed run ended with."""
+    host: str | None = None
+    pid: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,3 +295,30 @@ class CheckResult:
     exit_code: int = 0
     warning: bool = False
     """Passed, but with something an operator should look at (shown with a warning mark)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """An order that needs a look, as the journal keeps it between runs."""
+
+    order_id: int
+    order_number: str
+    reason: str
+    detail: str | None
+    first_run: int
+    last_run: int
+    seen_at: datetime
+    ignored_reason: str | None = None
+    ignored_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunOverview:
+    """The journal's runs at a glance, for `orderamt status` and the metrics file."""
+
+    last: RunRecord | None = None
+    last_success: RunRecord | None = None
+    """The newest run that completed (exit 0 or 1)."""
+    last_poll: RunRecord | None = None
+    unfinished: tuple[RunRecord, ...] = ()
+    """Runs without an end: going now, or killed before they could record one."""

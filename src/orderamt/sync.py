@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Generic, Protocol, TypeVar
 
 from orderamt import money
-from orderamt.errors import ExitCode, UsageError, exit_code_of
+from orderamt.errors import ExitCode, OrderamtError, UsageError, exit_code_of
 from orderamt.models import (
     Action,
     Change,
@@ -86,7 +86,16 @@ class JournalStore(Protocol):
 
     def start_run(self, kind: str, mode: str, now: datetime, reverts: int | None = None) -> int: ...
 
-    def finish_run(self, run_id: int, now: datetime, counts: RunCounts, code: int) -> None: ...
+    def finish_run(
+        self, run_id: int, now: datetime, counts: RunCounts, code: int, error: str | None = None
+    ) -> None: ...
+
+    def heartbeat(self, checkpoint: Checkpoint | None, mode: str, now: datetime) -> int: ...
+
+    def note_problems(self, run_id: int, decisions: Sequence[Decision], now: datetime) -> int:
+        """Keep the orders that need a look; returns how many are news (not known before
+        with the same reason, and not ignored)."""
+        ...
 
     def run(self, run_id: int) -> RunRecord | None: ...
 
@@ -132,7 +141,11 @@ class Reporter(Protocol):
 
 
 def exit_code_for(counts: RunCounts) -> ExitCode:
-    return ExitCode.PARTIAL if counts.skipped else ExitCode.OK
+    """1 only for news: an order that needs a look and did not last time (or for another
+    reason), or, with --strict (`counts.strict`), any order that needs a look."""
+    if counts.strict or counts.new_problems is None:
+        return ExitCode.PARTIAL if counts.skipped else ExitCode.OK
+    return ExitCode.PARTIAL if counts.new_problems else ExitCode.OK
 
 
 class _Run:
@@ -161,13 +174,37 @@ class _Run:
             self.reporter.recorded(self.id)
         return self.id
 
-    def finish(self, now: datetime, counts: RunCounts, code: int) -> None:
-        if self.id is None:
+    def note(self, decisions: Sequence[Decision], now: datetime, counts: RunCounts) -> None:
+        """Keep the orders that need a look, and count those that are news."""
+        if self.dry_run:
+            return
+        run_id = self.start()
+        assert run_id is not None
+        new = self.journal.note_problems(run_id, decisions, now)
+        counts.new_problems = (counts.new_problems or 0) + new
+
+    def finish(self, now: datetime, counts: RunCounts, code: int, error: str = "") -> None:
+        """Record the end (a run stopped before it was recorded is recorded now)."""
+        if self.dry_run:
             return
         try:
-            self.journal.finish_run(self.id, now, counts, code)
+            self.start()
+            assert self.id is not None
+            self.journal.finish_run(self.id, now, counts, code, error or None)
         except Exception as exc:  # the run's own outcome matters more than its record
             log.error("Could not record the end of the run", extra={"context": {"error": str(exc)}})
+
+    def failed(self, exc: BaseException, now: datetime, counts: RunCounts) -> None:
+        code = exit_code_of(exc)
+        if isinstance(exc, OrderamtError):
+            error = exc.message
+        elif code is ExitCode.INTERRUPTED:
+            error = "stopped by Ctrl-C"
+        elif code is ExitCode.TERMINATED:
+            error = "stopped by SIGTERM"
+        else:
+            error = f"{type(exc).__name__}: {exc}"
+        self.finish(now, counts, int(code), error)
 
 
 def sync_orders(
@@ -181,6 +218,7 @@ def sync_orders(
     reporter: Reporter,
     dry_run: bool = False,
     skip_conflicts: bool = False,
+    strict: bool = False,
 ) -> RunCounts:
     """Bring the selected portal orders in line with Odoo, one committed batch at a time.
 
@@ -190,13 +228,20 @@ def sync_orders(
     picks up the rest. A dry run decides everything and writes nothing anywhere.
     """
     limits = orders.check()
-    single: PortalOrder | None = None
-    if isinstance(selection, OneOrder):
-        single = _single_order(orders, selection.order_id)
-    odoo.login()
-    counts = RunCounts(found=orders.count(selection))
-    # The run is recorded once Odoo has answered: a run that fails before writes nothing.
+    # Every run that reaches the portal is recorded, one that fails too (an Odoo outage is
+    # a run with exit 3 and its error, not a gap in the history).
     run = _Run(journal, reporter, "sync", selection.mode.value, clock(), dry_run=dry_run)
+    counts = RunCounts(strict=strict)
+    try:
+        run.start()
+        single: PortalOrder | None = None
+        if isinstance(selection, OneOrder):
+            single = _single_order(orders, selection.order_id)
+        odoo.login()
+        counts.found = orders.count(selection)
+    except BaseException as exc:
+        run.failed(exc, clock(), counts)
+        raise
     reporter.found(counts.found, single)
     log.info(
         "Run started",
@@ -209,13 +254,13 @@ def sync_orders(
             decisions = _decide(journal, pairs, limits.max_amount, skip_conflicts)
             if not dry_run:
                 decisions = _write(orders, decisions, clock(), run.start())
+            run.note(decisions, clock(), counts)
             for decision in decisions:
                 counts.add(decision)
                 reporter.decided(decision)
     except BaseException as exc:
-        run.finish(clock(), counts, int(exit_code_of(exc)))
+        run.failed(exc, clock(), counts)
         raise
-    run.start()
     run.finish(clock(), counts, int(exit_code_for(counts)))
     log.info("Run finished", extra={"context": {"run": run.id, **_tally(selection, counts)}})
     return counts
@@ -261,6 +306,7 @@ def sync_changed(
     reporter: Reporter,
     dry_run: bool = False,
     skip_conflicts: bool = False,
+    strict: bool = False,
 ) -> RunCounts:
     """The catch-up poll: the orders Odoo wrote since the checkpoint, in (write_date, id)
     order, a batch at a time, each batch written with its journal entries and the moved
@@ -274,15 +320,19 @@ def sync_changed(
     """
     limits = orders.check()
     checkpoint = journal.checkpoint()
-    odoo.login()
     now = clock()
+    run = _Run(journal, reporter, "sync", selection.mode.value, now, dry_run=dry_run)
+    counts = RunCounts(strict=strict)
+    try:
+        odoo.login()
+    except BaseException as exc:
+        run.failed(exc, clock(), counts)
+        raise
     if checkpoint is None:
         since = odoo_time(window_start(now, selection.days))
     else:
         since = odoo_time(parse_odoo_time(checkpoint.write_date) - selection.margin)
     reporter.polling(since, checkpoint)
-    counts = RunCounts()
-    run = _Run(journal, reporter, "sync", selection.mode.value, now, dry_run=dry_run)
     newest = checkpoint
     after: tuple[str, int] | None = None
     try:
@@ -296,10 +346,13 @@ def sync_changed(
             decisions = _decide(journal, pairs, limits.max_amount, skip_conflicts)
             reached = _cursor(page)
             moved = reached if newest is None or reached.key() > newest.key() else None
+            news = any(d.action is not Action.UNCHANGED for d in decisions)
             if not dry_run:
-                writing = any(d.action is not Action.UNCHANGED for d in decisions)
-                run_id = run.start() if writing else run.id
-                decisions = _write(orders, decisions, clock(), run_id, moved)
+                decisions = _write(
+                    orders, decisions, clock(), run.start() if news else run.id, moved
+                )
+            if news:
+                run.note(decisions, clock(), counts)
             newest = moved or newest
             for decision in decisions:
                 counts.add(decision)
@@ -308,9 +361,15 @@ def sync_changed(
             if len(page) < batch_size:
                 break
     except BaseException as exc:
-        run.finish(clock(), counts, int(exit_code_of(exc)))
+        run.failed(exc, clock(), counts)
         raise
-    run.finish(clock(), counts, int(exit_code_for(counts)))
+    if run.id is not None:
+        run.finish(clock(), counts, int(exit_code_for(counts)))
+    elif not dry_run:
+        # Nothing changed and nothing wrong: bring one heartbeat run up to date instead of
+        # adding a run that did nothing (status shows when the last poll was).
+        run.id = journal.heartbeat(newest, selection.mode.value, clock())
+        reporter.recorded(run.id)
     log.info(
         "Catch-up poll finished",
         extra={"context": {"run": run.id, "since": since, **_tally(selection, counts)}},
@@ -349,11 +408,12 @@ def sync_odoo_orders(
         pairs = [(order, _lookup(totals, order)) for order in pairs_of]
         decisions = _decide(journal, pairs, limits.max_amount, skip_conflicts)
         decisions = _write(orders, decisions, clock(), run.start())
+        run.note(decisions, clock(), counts)
         for decision in decisions:
             counts.add(decision)
             reporter.decided(decision)
     except BaseException as exc:
-        run.finish(clock(), counts, int(exit_code_of(exc)))
+        run.failed(exc, clock(), counts)
         raise
     run.finish(clock(), counts, int(exit_code_for(counts)))
     return counts

@@ -6,8 +6,10 @@ disagree; each run is recorded with its mode, times, counts and exit code.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -22,22 +24,46 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    delete,
     func,
     insert,
     inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import mysql
 
-from orderamt.models import Checkpoint, Hold, JournalEntry, LastWrite, RunCounts, RunRecord
+from orderamt.models import (
+    Action,
+    Checkpoint,
+    Decision,
+    Hold,
+    JournalEntry,
+    LastWrite,
+    Problem,
+    RunCounts,
+    RunOverview,
+    RunRecord,
+)
 from orderamt.portal.coltypes import Money, UtcTimestamp
 from orderamt.portal.engine import Database
 from orderamt.portal.schema import TableFit
+from orderamt.reasons import problem_detail
 
 DEFAULT_JOURNAL_TABLE = "orderamt_journal"
 CHECKPOINT = "changed"
 """The state row of the catch-up poll's checkpoint."""
+
+
+def _added_run_columns() -> list[Column[Any]]:
+    """Columns of the runs table added after its first release: a journal from before gains
+    them in place on first use (ALTER TABLE ... ADD), its history kept."""
+    return [
+        Column("error", String(500), nullable=True),
+        Column("host", String(255), nullable=True),
+        Column("pid", Integer(), nullable=True),
+    ]
 
 
 def _big_id() -> Any:
@@ -79,6 +105,7 @@ class JournalTables:
             Column("unchanged", Integer(), nullable=True),
             Column("skipped", Integer(), nullable=True),
             Column("exit_code", Integer(), nullable=True),
+            *_added_run_columns(),
             **options,
         )
         self.changes = Table(
@@ -112,6 +139,20 @@ class JournalTables:
             **options,
         )
 
+        self.problems = Table(
+            f"{name}_problems",
+            self.metadata,
+            Column("order_id", order_id, primary_key=True, autoincrement=False),
+            Column("order_number", String(255), nullable=False),
+            Column("reason", String(32), nullable=False),
+            Column("detail", String(255), nullable=True),
+            Column("first_run", BigInteger(), nullable=False),
+            Column("last_run", BigInteger(), nullable=False),
+            Column("seen_at", UtcTimestamp(), nullable=False),
+            Column("ignored_reason", String(255), nullable=True),
+            Column("ignored_at", UtcTimestamp(), nullable=True),
+            **options,
+        )
         self.state = Table(
             f"{name}_state",
             self.metadata,
@@ -119,13 +160,19 @@ class JournalTables:
             Column("write_date", String(32), nullable=False),
             Column("odoo_id", BigInteger(), nullable=False),
             Column("moved_at", UtcTimestamp(), nullable=False),
+            Column("heartbeat_run", BigInteger(), nullable=True),
             **options,
         )
 
     def checkpoint(self, conn: Connection) -> Checkpoint | None:
         s = self.state.c
-        row = conn.execute(select(s.write_date, s.odoo_id).where(s.name == CHECKPOINT)).first()
-        return Checkpoint(row.write_date, int(row.odoo_id)) if row is not None else None
+        row = conn.execute(
+            select(s.write_date, s.odoo_id, s.heartbeat_run).where(s.name == CHECKPOINT)
+        ).first()
+        if row is None:
+            return None
+        beat = int(row.heartbeat_run) if row.heartbeat_run is not None else None
+        return Checkpoint(row.write_date, int(row.odoo_id), heartbeat_run=beat)
 
     def save_checkpoint(self, conn: Connection, checkpoint: Checkpoint, now: datetime) -> None:
         """Move the checkpoint (insert it the first time), in the caller's transaction."""
@@ -134,6 +181,7 @@ class JournalTables:
             "write_date": checkpoint.write_date,
             "odoo_id": checkpoint.odoo_id,
             "moved_at": now,
+            "heartbeat_run": checkpoint.heartbeat_run,
         }
         moved = conn.execute(update(self.state).where(s.name == CHECKPOINT).values(**values))
         if moved.rowcount == 0:
@@ -143,28 +191,119 @@ class JournalTables:
         return bool(inspect(conn).has_table(self.changes.name))
 
     def create(self, conn: Connection) -> None:
-        """Create the tables on first use (never in a dry run); a journal from before holds
-        existed gains that table, its history untouched."""
+        """Create the tables on first use (never in a dry run); a journal from before a table
+        or a column existed gains it in place, its history untouched."""
         self.metadata.create_all(conn, checkfirst=True)
+        for table in (self.runs, self.state):
+            have = {c["name"] for c in inspect(conn).get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in have:
+                    kind = column.type.compile(dialect=conn.dialect)
+                    name = conn.dialect.identifier_preparer.quote(column.name)
+                    where = conn.dialect.identifier_preparer.format_table(table)
+                    conn.execute(text(f"ALTER TABLE {where} ADD {name} {kind} NULL"))
 
     def start_run(
         self, conn: Connection, kind: str, mode: str, started: datetime, reverts: int | None = None
     ) -> int:
         result = conn.execute(
-            insert(self.runs).values(kind=kind, mode=mode, started_at=started, reverts_run=reverts)
+            insert(self.runs).values(
+                kind=kind,
+                mode=mode,
+                started_at=started,
+                reverts_run=reverts,
+                host=socket.gethostname()[:255],
+                pid=os.getpid(),
+            )
         )
         key = result.inserted_primary_key
         assert key is not None
         return int(key[0])
 
     def finish_run(
-        self, conn: Connection, run_id: int, finished: datetime, counts: dict[str, int], code: int
+        self,
+        conn: Connection,
+        run_id: int,
+        finished: datetime,
+        counts: dict[str, int],
+        code: int,
+        error: str | None = None,
     ) -> None:
         conn.execute(
             update(self.runs)
             .where(self.runs.c.id == run_id)
-            .values(finished_at=finished, exit_code=code, **counts)
+            .values(finished_at=finished, exit_code=code, error=error and error[:500], **counts)
         )
+
+    def note_problems(
+        self, conn: Connection, run_id: int, decisions: Sequence[Decision], now: datetime
+    ) -> int:
+        """Keep each skipped order as a problem and forget the others; the number of news."""
+        p = self.problems.c
+        needing = {d.order.id: d for d in decisions if d.action is Action.SKIP}
+        fine = [d.order.id for d in decisions if d.action is not Action.SKIP]
+        if fine:
+            conn.execute(delete(self.problems).where(p.order_id.in_(fine)))
+        if not needing:
+            return 0
+        known = {
+            int(row.order_id): row
+            for row in conn.execute(
+                select(p.order_id, p.reason, p.ignored_reason).where(p.order_id.in_(needing))
+            )
+        }
+        news = 0
+        for order_id, d in needing.items():
+            reason = d.reason.value if d.reason else "skipped"
+            detail = problem_detail(d)
+            before = known.get(order_id)
+            if before is None:
+                conn.execute(
+                    insert(self.problems).values(
+                        order_id=order_id, order_number=d.order.number[:255], reason=reason,
+                        detail=detail, first_run=run_id, last_run=run_id, seen_at=now,
+                    )
+                )  # fmt: skip
+                news += 1
+            elif before.reason != reason:
+                conn.execute(
+                    update(self.problems)
+                    .where(p.order_id == order_id)
+                    .values(reason=reason, detail=detail, first_run=run_id, last_run=run_id,
+                            seen_at=now, ignored_reason=None, ignored_at=None)
+                )  # fmt: skip
+                news += 1
+            else:
+                conn.execute(
+                    update(self.problems)
+                    .where(p.order_id == order_id)
+                    .values(last_run=run_id, seen_at=now, detail=detail)
+                )
+        return news
+
+    def open_problems(self, conn: Connection) -> list[Problem]:
+        p = self.problems.c
+        rows = conn.execute(select(self.problems).order_by(p.order_id))
+        return [Problem(**row._mapping) for row in rows]
+
+    def ignore(self, conn: Connection, order_id: int, reason: str, now: datetime) -> bool:
+        p = self.problems.c
+        done = conn.execute(
+            update(self.problems)
+            .where(p.order_id == order_id)
+            .values(ignored_reason=reason[:255], ignored_at=now)
+        )
+        return done.rowcount == 1
+
+    def beat(self, conn: Connection, run_id: int, now: datetime) -> bool:
+        """Bring a heartbeat run (a quiet poll's) up to now; False when it is not there."""
+        r = self.runs.c
+        moved = conn.execute(
+            update(self.runs)
+            .where(r.id == run_id, r.updated == 0, r.skipped == 0, r.exit_code == 0)
+            .values(started_at=now, finished_at=now)
+        )
+        return moved.rowcount == 1
 
     def record(self, conn: Connection, entries: Sequence[JournalEntry]) -> None:
         if entries:
@@ -274,6 +413,31 @@ class JournalTables:
         r = self.runs.c
         rows = conn.execute(select(self.runs).order_by(r.id.desc()).limit(limit))
         return [RunRecord(**row._mapping) for row in rows]
+
+    def overview(self, conn: Connection) -> RunOverview:
+        """What `status` shows: the last run, the last success, the runs still going."""
+        r = self.runs.c
+        newest = (
+            select(self.runs)
+            .where(r.kind != "listen")  # the listener's own record: serving, not syncing
+            .order_by(r.finished_at.desc(), r.id.desc())
+        )
+        last = conn.execute(newest.where(r.finished_at.is_not(None)).limit(1)).first()
+        success = conn.execute(
+            newest.where(r.finished_at.is_not(None), r.exit_code.in_((0, 1))).limit(1)
+        ).first()
+        polled = conn.execute(
+            newest.where(r.finished_at.is_not(None), r.mode == "changed").limit(1)
+        ).first()
+        going = conn.execute(
+            select(self.runs).where(r.finished_at.is_(None)).order_by(r.id.desc()).limit(20)
+        )
+        return RunOverview(
+            last=RunRecord(**last._mapping) if last else None,
+            last_success=RunRecord(**success._mapping) if success else None,
+            last_poll=RunRecord(**polled._mapping) if polled else None,
+            unfinished=tuple(RunRecord(**row._mapping) for row in going),
+        )
 
     def get_run(self, conn: Connection, run_id: int) -> RunRecord | None:
         row = conn.execute(select(self.runs).where(self.runs.c.id == run_id)).first()
@@ -415,7 +579,9 @@ class PortalJournal:
             self._found = {t.name for t in self.tables.metadata.sorted_tables}
             return self.tables.start_run(conn, kind, mode, now, reverts)
 
-    def finish_run(self, run_id: int, now: datetime, counts: RunCounts, code: int) -> None:
+    def finish_run(
+        self, run_id: int, now: datetime, counts: RunCounts, code: int, error: str | None = None
+    ) -> None:
         values = {
             "found": counts.found,
             "updated": counts.updated,
@@ -423,7 +589,38 @@ class PortalJournal:
             "skipped": counts.skipped,
         }
         with self.db.doing("recording the end of the run"), self.db.engine.begin() as conn:
-            self.tables.finish_run(conn, run_id, now, values, code)
+            self.tables.finish_run(conn, run_id, now, values, code, error)
+
+    def note_problems(self, run_id: int, decisions: Sequence[Decision], now: datetime) -> int:
+        with self.db.doing("keeping the orders that need a look"), self.db.engine.begin() as conn:
+            return self.tables.note_problems(conn, run_id, decisions, now)
+
+    def problems(self) -> list[Problem]:
+        """The orders that need a look, as the last run that saw each left them."""
+        return self._read(
+            self.tables.problems, "reading the problems", [], self.tables.open_problems
+        )
+
+    def ignore(self, order_id: int, reason: str, now: datetime) -> bool:
+        """Acknowledge one order's problem until its reason changes; False if it has none."""
+        if not self._has(self.tables.problems):
+            return False
+        with self.db.doing("ignoring the problem"), self.db.engine.begin() as conn:
+            return self.tables.ignore(conn, order_id, reason, now)
+
+    def heartbeat(self, checkpoint: Checkpoint | None, mode: str, now: datetime) -> int:
+        """A quiet poll's record: its heartbeat run brought up to now (one statement), or,
+        the first time, a new one, remembered with the checkpoint. Returns the run's id."""
+        if checkpoint is not None and checkpoint.heartbeat_run is not None:
+            with self.db.doing("recording the poll"), self.db.engine.begin() as conn:
+                if self.tables.beat(conn, checkpoint.heartbeat_run, now):
+                    return checkpoint.heartbeat_run
+        run_id = self.start_run("sync", mode, now)
+        self.finish_run(run_id, now, RunCounts(), 0)
+        if checkpoint is not None:
+            with self.db.doing("recording the poll"), self.db.engine.begin() as conn:
+                self.tables.save_checkpoint(conn, replace(checkpoint, heartbeat_run=run_id), now)
+        return run_id
 
     def runs(self, limit: int) -> list[RunRecord]:
         return self._read(
@@ -467,6 +664,11 @@ class PortalJournal:
         """The tables the schema check saw, so the journal need not look again."""
         wanted = {t.name for t in self.tables.metadata.sorted_tables}
         self._found = {n for n in names if n in wanted}
+
+    def overview(self) -> RunOverview:
+        return self._read(
+            self.tables.runs, "reading the journal's runs", RunOverview(), self.tables.overview
+        )
 
     def holds_of(self, order_id: int) -> list[Hold]:
         """Every hold ever placed on this order, in force or released, oldest first."""

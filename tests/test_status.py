@@ -1,0 +1,139 @@
+"""`orderamt status`, news-only exit codes, `ignore`, failed runs recorded, the metrics file."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from freezegun import freeze_time
+
+from orderamt.testing import OdooDouble
+from tests.conftest import Orderamt, PortalDb
+
+RECENT = datetime.now().replace(microsecond=0) - timedelta(days=1)
+
+
+def fill(portal: PortalDb, odoo: OdooDouble) -> None:
+    """SO-1 Odoo repriced; SO-2 points at a sale order deleted in Odoo (a standing problem)."""
+    portal.insert(
+        {"order_number": "SO-1", "total_amount": Decimal("1.00"), "odoo_order_id": 1,
+         "created_at": RECENT, "updated_at": RECENT},
+        {"order_number": "SO-2", "total_amount": Decimal("2.00"), "odoo_order_id": 42,
+         "created_at": RECENT, "updated_at": RECENT},
+    )  # fmt: skip
+    odoo.add_order(id=1, amount_total=10.0)
+
+
+def test_a_standing_problem_mails_once(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """An order pointing at a deleted sale order makes the first run exit 1, and the next ones
+    exit 0 while still reporting it; --strict keeps exiting 1; a new reason is news again."""
+    fill(portal, odoo)
+    first = orderamt("sync")
+    assert first.exit_code == 1
+    second = orderamt("sync")
+    assert second.exit_code == 0
+    assert "  ⚠️  SO-2: Sale order 42 not found in Odoo (keeping portal amount: $2.00)" in (
+        second.lines
+    )
+    assert orderamt("sync", "--strict").exit_code == 1
+    odoo.add_order(id=42, amount_total="junk")
+    assert orderamt("sync").exit_code == 1  # another reason: news
+
+
+def test_ignore_acknowledges_until_the_problem_changes(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """`orderamt ignore` lists the order as ignored with its reason; a fixed order leaves the
+    list; ignoring an order with no problem is a usage error."""
+    fill(portal, odoo)
+    orderamt("sync")
+    ignored = orderamt("ignore", "2", "--reason", "deleted on purpose")
+    assert ignored.exit_code == 0
+    status = json.loads(orderamt("status", "--json").stdout)
+    assert status["needing_a_look"] == []
+    assert [(p["order_id"], p["ignored_reason"]) for p in status["ignored"]] == [
+        (2, "deleted on purpose")
+    ]
+    assert "  ignored: order 2 (SO-2): Sale order 42 not found in Odoo" in orderamt("status").stdout
+    odoo.add_order(id=42, amount_total=2.0)
+    assert orderamt("sync").exit_code == 0
+    assert json.loads(orderamt("status", "--json").stdout)["ignored"] == []
+    nothing = orderamt("ignore", "1")
+    assert nothing.exit_code == 2
+    assert "order 1 has no problem to ignore" in nothing.stderr
+
+
+def test_status_at_a_glance(portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt) -> None:
+    """Status names the last run with its counts, the last success, what is running and what
+    needs a look."""
+    fill(portal, odoo)
+    assert orderamt("status").lines[0] == "Last run:      none yet"
+    orderamt("sync")
+    lines = orderamt("status").lines
+    assert lines[0].startswith("Last run:      run 1, sync recent, ")
+    assert "exit 1: found 2, 1 updated, 0 unchanged, 1 skipped" in lines[0]
+    assert lines[1].startswith("Last success:  the last run, ")
+    assert "Running now:   nothing" in lines
+    assert "Needing a look: 1 order needs a look" in lines
+    assert any(line.startswith("  order 2 (SO-2): Sale order 42 not found") for line in lines)
+
+
+def test_an_odoo_outage_is_a_run_not_a_gap(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """A run that cannot reach Odoo is recorded with exit 3 and its error, orders untouched."""
+    fill(portal, odoo)
+    before = portal.rows()
+    odoo.fail("http", status=502)
+    assert orderamt("sync").exit_code == 3
+    assert portal.rows() == before
+    runs = json.loads(orderamt("history", "--json").stdout)["runs"]
+    assert [(r["exit_code"], r["updated"]) for r in runs] == [(3, 0)]
+    assert "HTTP 502" in runs[0]["error"]
+    last = orderamt("status").lines[0]
+    assert ", exit 3: " in last
+    assert "HTTP 502" in last
+
+
+def test_max_age_is_a_monitoring_check(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """--max-age: 2 before any run completed, 0 while the last success is young, 1 after."""
+    fill(portal, odoo)
+    never = orderamt("status", "--max-age", "90m")
+    assert (never.exit_code, never.lines) == (2, ["orderamt CRITICAL: no run has ever completed"])
+    with freeze_time("2026-11-30 10:00:00", tick=True):
+        orderamt("sync")
+    with freeze_time("2026-11-30 11:00:00", tick=True):
+        young = orderamt("status", "--max-age", "90m")
+    assert young.exit_code == 0
+    assert young.lines[0].startswith("orderamt OK: the last completed run (run 1) ended ")
+    with freeze_time("2026-11-30 13:00:00", tick=True):
+        old = orderamt("status", "--max-age", "2h")
+    assert old.exit_code == 1
+    assert old.lines[0].startswith("orderamt WARNING: the last completed run (run 1) ended 3")
+    bad = orderamt("status", "--max-age", "soon")
+    assert bad.exit_code == 2
+
+
+def test_the_metrics_file_follows_each_run(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """ORDERAMT_METRICS_FILE is rewritten after each run, failed ones too, in the text format
+    node_exporter reads."""
+    fill(portal, odoo)
+    metrics = orderamt.log_file.parent / "orderamt.prom"
+    orderamt("sync", ORDERAMT_METRICS_FILE=str(metrics))
+    text = metrics.read_text(encoding="utf-8")
+    assert "# TYPE orderamt_last_run_timestamp_seconds gauge" in text
+    assert 'orderamt_last_run_orders{outcome="updated"} 1' in text
+    assert "orderamt_last_run_exit_code 1" in text
+    assert "orderamt_orders_needing_a_look 1" in text
+    assert "orderamt_last_success_timestamp_seconds " in text
+    odoo.fail("http", status=502)
+    orderamt("sync", ORDERAMT_METRICS_FILE=str(metrics))
+    assert "orderamt_last_run_exit_code 3" in metrics.read_text(encoding="utf-8")
+    assert not list(metrics.parent.glob(".orderamt.prom.*"))
