@@ -188,10 +188,25 @@ class Environment:
         warnings = []
         for name in sorted(self.from_file):
             if name.startswith(PREFIXES) and name not in KNOWN_NAMES:
-                near = difflib.get_close_matches(name, KNOWN_NAMES, n=1, cutoff=0.6)
-                hint = f" (did you mean {near[0]}?)" if near else ""
+                near = _nearest(name)
+                hint = f" (did you mean {near}?)" if near else ""
                 warnings.append(f"{self.env_file}: unknown setting {name}{hint}; ignored")
         return warnings
+
+
+def _nearest(name: str) -> str | None:
+    """The known setting `name` most likely meant: alike as a whole or after its prefix
+    (ORDERAMT_TIMOUT is ODOO_TIMEOUT with the wrong prefix)."""
+
+    def tail(text: str) -> str:
+        return text.split("_", 1)[1] if "_" in text else text
+
+    def likeness(known: str) -> float:
+        whole = difflib.SequenceMatcher(None, name, known).ratio()
+        return max(whole, difflib.SequenceMatcher(None, tail(name), tail(known)).ratio())
+
+    best = max(KNOWN_NAMES, key=lambda known: (likeness(known), known))
+    return best if likeness(best) >= 0.75 else None
 
 
 def read_environment(environ: Mapping[str, str], env_file: Path | None) -> dict[str, str]:
