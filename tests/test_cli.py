@@ -136,7 +136,7 @@ def test_c_locale_gets_plain_text(
         "Found 2 recent orders (last 30 days)",
         "",
         "  [updated] A: $1.00 -> $10.00",
-        "  [skipped] B: No change ($2.00)",
+        "  [unchanged] B: No change ($2.00)",
         "",
         "Synced: 2 (1 updated, 1 unchanged)",
         "",

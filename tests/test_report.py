@@ -159,7 +159,7 @@ def test_a_whole_run_in_plain_text() -> None:
         "Found 2 orders with Odoo IDs",
         "",
         "  [updated] AFINET-SO-1: $857.87 -> $950.00",
-        "  [skipped] AFINET-SO-2: No change ($857.87)",
+        "  [unchanged] AFINET-SO-2: No change ($857.87)",
         "",
         "Synced: 2 (1 updated, 1 unchanged)",
         "",
@@ -213,18 +213,18 @@ def test_a_whole_run_in_plain_text() -> None:
         (
             unchanged(Reason.ZERO_IN_ODOO),
             "  ⏭️  AFINET-SO-2: Still $0.00 in Odoo (keeping portal amount: $857.87)",
-            "  [skipped] AFINET-SO-2: Still $0.00 in Odoo (keeping portal amount: $857.87)",
+            "  [unchanged] AFINET-SO-2: Still $0.00 in Odoo (keeping portal amount: $857.87)",
         ),
         (
             unchanged(Reason.SAME_AMOUNT),
             "  ⏭️  AFINET-SO-2: No change ($857.87)",
-            "  [skipped] AFINET-SO-2: No change ($857.87)",
+            "  [unchanged] AFINET-SO-2: No change ($857.87)",
         ),
         (
             held(),
             "  ⏭️  AFINET-SO-1: Held by the revert of run 3 (Odoo still says $950.00; keeping "
             "portal amount: $857.87; release with: orderamt release 1)",
-            "  [skipped] AFINET-SO-1: Held by the revert of run 3 (Odoo still says $950.00; "
+            "  [unchanged] AFINET-SO-1: Held by the revert of run 3 (Odoo still says $950.00; "
             "keeping portal amount: $857.87; release with: orderamt release 1)",
         ),
     ],

@@ -55,7 +55,7 @@ class Glyphs:
 
 
 EMOJI = Glyphs("🔄 ", "✅ ", "⏭️  ", "⚠️  ", "→", "✅ ", "⚠️  ")
-PLAIN = Glyphs("", "[updated] ", "[skipped] ", "[warning] ", "->", "", "[warning] ")
+PLAIN = Glyphs("", "[updated] ", "[unchanged] ", "[warning] ", "->", "", "[warning] ")
 
 
 COERCED_LOCALES = ("C.UTF-8", "C.utf8", "UTF-8")
