@@ -75,7 +75,7 @@ def test_minimal_settings_take_the_documented_defaults() -> None:
     )
     assert settings.schema.timezone == "UTC"
     assert settings.batch_size == 1000
-    assert settings.lock == "file"
+    assert settings.lock == "auto"
     assert settings.lock_file is None
     assert settings.journal_table == "orderamt_journal"
     assert settings.on_conflict == "odoo"
@@ -121,7 +121,7 @@ def test_every_bad_value_is_reported_at_once() -> None:
         "ODOO_TIMEOUT must be a number of seconds from 1 to 3600, got 'soon'; "
         "ODOO_RETRIES must be a whole number from 0 to 10, got '2.5'; "
         "ODOO_PROTOCOL must be one of auto, xmlrpc, json2, got 'soap'; "
-        "ORDERAMT_LOCK must be one of file, database, got 'redis'; "
+        "ORDERAMT_LOCK must be one of auto, file, database, got 'redis'; "
         "ORDERAMT_ON_CONFLICT must be one of odoo, skip, got 'portal' "
         "(see .env.example)"
     )

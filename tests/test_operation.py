@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from sqlalchemy import create_engine
 
 from orderamt.models import Action, Decision, Everything, PortalOrder, RunCounts
 from orderamt.report import ConsoleReport
 from orderamt.testing import OdooDouble
+from orderamt.testing.portal import create_orders_table, insert_orders
 from tests.conftest import Orderamt, PortalDb
 
 RECENT = datetime.now().replace(microsecond=0) - timedelta(days=1)
@@ -48,6 +50,20 @@ def start(orderamt: Orderamt, *args: str, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "orderamt", *args],
         env=full,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+
+
+def start_in(folder: Path, orderamt: Orderamt, *args: str, **env: str) -> subprocess.Popen[str]:
+    """`orderamt ARGS` as its own process, started in `folder` (where its .env would be)."""
+    full = {**os.environ, **{k: v for k, v in orderamt.env.items() if v is not None}, **env}
+    return subprocess.Popen(
+        [sys.executable, "-m", "orderamt", *args],
+        env=full,
+        cwd=folder,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -304,3 +320,55 @@ def test_check_tries_every_part_when_the_sqlite_file_is_missing(
     assert "⏭️  Portal table and columns: not checked" in run.stdout
     assert run.lines[-1] == "1 check failed."
     assert not missing.exists()
+
+
+def test_the_lock_lives_with_the_data(
+    changed_and_same: PortalDb,
+    odoo: OdooDouble,
+    orderamt: Orderamt,
+    held_in_odoo: tuple[threading.Event, threading.Event],
+    tmp_path: Path,
+) -> None:
+    """Two users (each with a log of their own, as two HOMEs give) on one portal: the second
+    run is refused, whatever its log says: the lock is beside the SQLite file, or in the
+    database on PostgreSQL and MariaDB."""
+    reached, release = held_in_odoo
+    first = start(orderamt, "sync", ORDERAMT_LOG_FILE=str(tmp_path / "root" / "orderamt.log"))
+    try:
+        assert reached.wait(30)
+        other = orderamt("sync", ORDERAMT_LOG_FILE=str(tmp_path / "cron" / "orderamt.log"))
+        assert other.exit_code == 75
+        assert "another orderamt run is still going" in other.stderr
+    finally:
+        release.set()
+        first.communicate(timeout=60)
+    assert first.returncode == 0
+
+
+def test_two_sqlite_portals_of_one_name_do_not_block_each_other(
+    odoo: OdooDouble,
+    orderamt_sqlite: Orderamt,
+    held_in_odoo: tuple[threading.Event, threading.Event],
+    tmp_path: Path,
+) -> None:
+    """`sqlite:///portal.db` in two folders is two portals: a run in one does not hold the
+    other's lock."""
+    for folder in ("shop-a", "shop-b"):
+        (tmp_path / folder).mkdir()
+        engine = create_engine(f"sqlite:///{tmp_path / folder / 'portal.db'}")
+        create_orders_table(engine)
+        insert_orders(engine, rows(("CHANGED", "1.00", 1)))
+        engine.dispose()
+    odoo.add_order(id=1, name="S00001", amount_total=10.0)
+    reached, release = held_in_odoo
+    relative = {"PORTAL_DATABASE_URL": "sqlite:///portal.db"}
+    first = start_in(tmp_path / "shop-a", orderamt_sqlite, "sync", **relative)
+    try:
+        assert reached.wait(30)
+        release.set()  # the second run's Odoo answers at once; the first still holds its lock
+        second = start_in(tmp_path / "shop-b", orderamt_sqlite, "sync", **relative)
+        _, err = second.communicate(timeout=60)
+        assert second.returncode == 0, err
+    finally:
+        release.set()
+        first.communicate(timeout=60)

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from orderamt.config import Settings
 from orderamt.errors import ExitCode, LockedError, OrderamtError
-from orderamt.lock import describe_lock, run_lock
+from orderamt.lock import describe_lock, lock_kind, run_lock
 from orderamt.models import CheckResult
 from orderamt.odoo import Odoo
 from orderamt.portal import Database, PortalJournal, PortalOrders, create_portal_engine
@@ -139,7 +139,7 @@ def check_log_file(path: Path) -> CheckResult:
 
 def check_lock(settings: Settings, engine: Engine | None) -> CheckResult:
     describe = describe_lock(settings)
-    if settings.lock == "database" and engine is None:
+    if lock_kind(settings) == "database" and engine is None:
         return CheckResult("Lock usable", None, f"{describe}: {NOT_CHECKED}")
     try:
         with run_lock(settings, engine):

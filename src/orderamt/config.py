@@ -29,8 +29,9 @@ DEFAULT_RETRY_WAIT = 2.0
 DEFAULT_RETRY_MAX_TIME = 300.0
 Protocol = Literal["auto", "xmlrpc", "json2"]
 """auto (JSON-2 on Odoo 19 and later, XML-RPC before), xmlrpc or json2."""
-LockKind = Literal["file", "database"]
-"""file (ORDERAMT_LOCK_FILE) or database (an advisory lock in the portal database)."""
+LockKind = Literal["auto", "file", "database"]
+"""auto (in the database on PostgreSQL and MariaDB, a file beside it for SQLite), file
+(ORDERAMT_LOCK_FILE) or database (an advisory lock in the portal database)."""
 OnConflict = Literal["odoo", "skip"]
 """odoo (Odoo wins, the conflict is flagged) or skip (leave such orders alone)."""
 DEFAULT_ENV_FILE = Path(".env")
@@ -125,7 +126,7 @@ class Settings:
     schema: PortalSchema
     log_file: Path
     batch_size: int = DEFAULT_BATCH_SIZE
-    lock: LockKind = "file"
+    lock: LockKind = "auto"
     lock_file: Path | None = None
     """None: one per portal table beside the log file."""
     journal_table: str = "orderamt_journal"

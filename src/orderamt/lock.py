@@ -31,22 +31,47 @@ def default_lock_file(log_file: Path, database_url: str, table: str) -> Path:
     return log_file.parent / f"orderamt-{digest}.lock"
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a sqlite:/// URL (absolute), None for any other database."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        return None
+    database = url[len(prefix) :].partition("?")[0]
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).absolute()
+
+
+def lock_kind(settings: Settings) -> str:
+    """The lock a run takes: the setting, or with `auto` the one that lives with the data."""
+    if settings.lock != "auto":
+        return settings.lock
+    return "file" if sqlite_file(settings.database_url.reveal()) is not None else "database"
+
+
 def lock_file_path(settings: Settings) -> Path:
-    return settings.lock_file or default_lock_file(
+    """ORDERAMT_LOCK_FILE; else beside the SQLite file (whoever runs orderamt, from wherever,
+    takes the same one), else beside the log."""
+    if settings.lock_file is not None:
+        return settings.lock_file
+    database = sqlite_file(settings.database_url.reveal())
+    if database is not None:
+        return database.with_name(f"{database.name}.orderamt-{settings.schema.table}.lock")
+    return default_lock_file(
         settings.log_file, settings.database_url.reveal(), settings.schema.table
     )
 
 
 def describe_lock(settings: Settings) -> str:
     """Where the lock is, in words, for `orderamt check`."""
-    if settings.lock == "database":
+    if lock_kind(settings) == "database":
         return f"advisory lock in {settings.database_url_for_display}"
     return str(lock_file_path(settings))
 
 
 def run_lock(settings: Settings, engine: Engine | None) -> AbstractContextManager[None]:
     """The lock the settings ask for; raises LockedError at once when another run holds it."""
-    if settings.lock == "database":
+    if lock_kind(settings) == "database":
         if engine is None:
             raise ConfigError("ORDERAMT_LOCK=database needs a portal database to hold the lock")
         return database_lock(engine, settings.schema.table)
@@ -97,8 +122,10 @@ def database_lock(engine: Engine, name: str) -> Iterator[None]:
             f"ORDERAMT_LOCK=database needs PostgreSQL, MySQL or MariaDB, not {dialect}: "
             "use ORDERAMT_LOCK=file"
         )
-    # GET_LOCK names are server-wide: the database's name keeps two portals on one server apart.
-    scope = f"{engine.url.host}|{engine.url.port}|{engine.url.database}|{name}"
+    # GET_LOCK names are server-wide: the database's name keeps two portals on one server
+    # apart, and the connection's options (a PostgreSQL search_path) two schemas of one.
+    options = engine.url.query.get("options", "")
+    scope = f"{engine.url.host}|{engine.url.port}|{engine.url.database}|{options}|{name}"
     key = f"orderamt:{hashlib.sha256(scope.encode()).hexdigest()[:24]}"
     shown = where(engine)
     if dialect == "postgresql":
