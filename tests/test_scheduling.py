@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from orderamt.testing import OdooDouble
 from tests.conftest import Orderamt, PortalDb
 
@@ -71,26 +73,70 @@ def test_crontab_line_runs(
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
 
 
-def test_systemd_service_runs(
+def unit_settings(name: str) -> tuple[dict[str, str], dict[str, str]]:
+    """A unit file's settings, and the environment its Environment= lines give."""
+    settings: dict[str, str] = {}
+    environment: dict[str, str] = {}
+    for line in (ROOT / "contrib/systemd" / name).read_text().splitlines():
+        if "=" not in line or line.startswith("#"):
+            continue
+        key, value = line.split("=", 1)
+        if key == "Environment":
+            variable, _, setting = value.partition("=")
+            environment[variable] = setting
+        else:
+            settings[key] = value
+    return settings, environment
+
+
+@pytest.mark.parametrize("name", ["orderamt.service", "orderamt-listen.service"])
+def test_systemd_units_are_hardened(name: str) -> None:
+    """Each unit keeps its state and log where systemd gives a system user room, with the
+    usual hardening on."""
+    unit, environment = unit_settings(name)
+    for key, value in [("StateDirectory", "orderamt"), ("LogsDirectory", "orderamt"),
+                       ("NoNewPrivileges", "yes"), ("ProtectSystem", "strict"),
+                       ("ProtectHome", "yes"), ("PrivateTmp", "yes")]:  # fmt: skip
+        assert unit[key] == value, key
+    assert environment["ORDERAMT_LOG_FILE"].startswith("/var/log/orderamt/")
+
+
+def test_systemd_service_runs_for_a_system_user(
     sqlite_portal: PortalDb, odoo: OdooDouble, orderamt_sqlite: Orderamt, tmp_path: Path
 ) -> None:
-    """The service's ExecStart, run in its WorkingDirectory, syncs; the timer is hourly."""
+    """The service's ExecStart, run in its WorkingDirectory with only its Environment= and a
+    HOME that cannot be written (a system user's /nonexistent), syncs and logs where the
+    unit says; the timer is hourly."""
     one_changed_order(sqlite_portal)
     odoo.add_order(id=1, name="S00001", amount_total=5.0)
     home = install_dir(tmp_path, orderamt_sqlite)
-    unit = dict(
-        line.split("=", 1)
-        for line in (ROOT / "contrib/systemd/orderamt.service").read_text().splitlines()
-        if "=" in line and not line.startswith("#")
+    # The .env of a real install names no log file: the unit's Environment= does.
+    env_file = home / ".env"
+    env_file.write_text(
+        "".join(
+            line + "\n"
+            for line in env_file.read_text().splitlines()
+            if not line.startswith("ORDERAMT_LOG_FILE=")
+        )
     )
+    unit, environment = unit_settings("orderamt.service")
     assert unit["Type"] == "oneshot"
+    logs = tmp_path / "var-log-orderamt"
+    logs.mkdir()
     command = shlex.split(unit["ExecStart"].replace("/opt/orderamt", str(home)))
     workdir = unit["WorkingDirectory"].replace("/opt/orderamt", str(home))
-    bare = bare_environment(tmp_path)
+    given = {
+        k: v.replace("/var/log/orderamt", str(logs)).replace("/var/lib/orderamt", str(logs))
+        for k, v in environment.items()
+    }
+    # /proc refuses every write, to root as well: a HOME like a system user's /nonexistent.
+    system_user = {"HOME": "/proc/nonexistent", "PATH": "/usr/bin:/bin", **given}
     run = subprocess.run(
-        command, cwd=workdir, env=bare, capture_output=True, text=True, check=False
+        command, cwd=workdir, env=system_user, capture_output=True, text=True, check=False
     )
     assert run.returncode == 0, run.stderr
     assert sqlite_portal.amounts() == {"A": Decimal("5.00")}
+    assert "Synced order amount from Odoo" in (logs / "orderamt.log").read_text()
+    assert (logs / "orderamt.prom").is_file()
     timer = (ROOT / "contrib/systemd/orderamt.timer").read_text()
     assert "OnCalendar=hourly" in timer.splitlines()
