@@ -372,3 +372,32 @@ def test_two_sqlite_portals_of_one_name_do_not_block_each_other(
     finally:
         release.set()
         first.communicate(timeout=60)
+
+
+@pytest.mark.parametrize("protocol", ["xmlrpc"])  # the wait is the same over JSON-2
+def test_check_against_a_hung_odoo_says_it_waits_and_gives_up_soon(
+    sqlite_portal: PortalDb, odoo: OdooDouble, orderamt_sqlite: Orderamt
+) -> None:
+    """A hung Odoo: check says it is waiting before it waits, gives up after its own short
+    timeout (not ODOO_TIMEOUT's 60 s and retries), and still checks the rest; --json too."""
+    sqlite_portal.create()
+    orderamt = orderamt_sqlite
+    odoo.fail("hang")
+    run = orderamt("check", ODOO_TIMEOUT="60", ODOO_RETRIES="3")
+    assert run.exit_code == 3
+    assert "Asking Odoo (waiting up to 10 s)..." in run.lines
+    assert any("did not answer" in line and "within 10 s" in line for line in run.lines)
+    assert "✅ Portal table and columns: " in run.stdout
+    document = json.loads(orderamt("check", "--json", ODOO_TIMEOUT="1").stdout)
+    assert document["exit_code"] == 3
+    assert [c["passed"] for c in document["checks"]][:3] == [False, None, None]
+
+
+def test_an_odoo_url_copied_from_the_browser_says_drop_the_path(orderamt_sqlite: Orderamt) -> None:
+    """ODOO_URL=https://odoo.example.com/odoo (what Odoo 17+ shows) is one line: drop the path."""
+    run = orderamt_sqlite("sync", ODOO_URL="https://odoo.example.com/odoo")
+    assert run.exit_code == 2
+    assert (
+        "ODOO_URL is the address of a page in Odoo, not of Odoo: drop the path '/odoo' and use "
+        "'https://odoo.example.com'"
+    ) in run.stderr

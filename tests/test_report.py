@@ -30,6 +30,7 @@ from orderamt.report import (
     ConsoleReport,
     JsonReport,
     can_show_emoji,
+    print_check_header,
     print_checks,
     print_order_changes,
     print_released,
@@ -1006,13 +1007,15 @@ def test_release_says_what_it_released(capsys: pytest.CaptureFixture[str]) -> No
 @pytest.mark.usefixtures("utf8_locale")
 def test_checks_list_each_part_and_a_verdict(capsys: pytest.CaptureFixture[str]) -> None:
     """`orderamt check` prints its header, a marked line per part, and how many failed."""
+    print_check_header(["Odoo: https://odoo.example.com (database odoo)"])
     print_checks(
-        ["Odoo: https://odoo.example.com (database odoo)"],
         [
             CheckResult("Odoo", True, "Odoo 18.0, XML-RPC"),
             CheckResult("Login", False, "Odoo refused the login", exit_code=3),
             CheckResult("Sale orders", None, "not tried"),
         ],
+        as_json=False,
+        exit_code=3,
     )
     assert capsys.readouterr().out.splitlines() == [
         "Odoo: https://odoo.example.com (database odoo)",
@@ -1028,7 +1031,11 @@ def test_checks_list_each_part_and_a_verdict(capsys: pytest.CaptureFixture[str])
 @pytest.mark.usefixtures("c_locale")
 def test_checks_in_a_c_locale(capsys: pytest.CaptureFixture[str]) -> None:
     """Without emoji the checks are marked [ok], [FAIL] and [--], and all passing says so."""
-    print_checks([], [CheckResult("Odoo", True, "reachable"), CheckResult("Lock", None, "-")])
+    print_checks(
+        [CheckResult("Odoo", True, "reachable"), CheckResult("Lock", None, "-")],
+        as_json=False,
+        exit_code=0,
+    )
     assert capsys.readouterr().out.splitlines() == [
         "",
         "[ok]   Odoo: reachable",
@@ -1042,11 +1049,12 @@ def test_checks_in_a_c_locale(capsys: pytest.CaptureFixture[str]) -> None:
 def test_checks_with_a_warning(capsys: pytest.CaptureFixture[str]) -> None:
     """A check that passed with a warning is marked so, and the verdict counts the warnings."""
     print_checks(
-        [],
         [
             CheckResult("Odoo", True, "Odoo 18.0, XML-RPC"),
             CheckResult("Time zone", True, "newest order is 2 hours ahead", warning=True),
         ],
+        as_json=False,
+        exit_code=0,
     )
     assert capsys.readouterr().out.splitlines() == [
         "",
@@ -1055,3 +1063,17 @@ def test_checks_with_a_warning(capsys: pytest.CaptureFixture[str]) -> None:
         "",
         "All checks passed; 1 warning.",
     ]
+
+
+def test_checks_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """`check --json`: each part with its verdict and detail, and the exit code."""
+    print_checks(
+        [CheckResult("Odoo reachable", False, "refused", exit_code=3)], as_json=True, exit_code=3
+    )
+    assert json.loads(capsys.readouterr().out) == {
+        "exit_code": 3,
+        "checks": [
+            {"label": "Odoo reachable", "passed": False, "warning": False, "detail": "refused",
+             "exit_code": 3}
+        ],
+    }  # fmt: skip

@@ -55,6 +55,7 @@ from orderamt.report import (
     JsonReport,
     make_console,
     metrics_text,
+    print_check_header,
     print_checks,
     print_order_changes,
     print_released,
@@ -544,16 +545,24 @@ def ignore(
     return ExitCode.OK
 
 
-def check(env_file: Path | None) -> ExitCode:
+CHECK_TIMEOUT = 10.0
+"""Seconds `check` waits for each Odoo call: an operator at the keyboard, not a cron job."""
+
+
+def check(env_file: Path | None, *, as_json: bool = False) -> ExitCode:
     """`orderamt check`: every part tried and shown; the code of the first that failed."""
     settings = _settings(env_file)
-    # An operator at the keyboard wants the answer now, not after the retries.
-    with make_odoo(replace(settings.odoo, retries=0)) as odoo:
-        header = check_header(settings)
+    timeout = min(settings.odoo.timeout, CHECK_TIMEOUT)
+    header = check_header(settings)
+    if not as_json:
+        # Said before the first call, so a hung Odoo is a wait the operator knows about.
+        print_check_header([*header, "", f"Asking Odoo (waiting up to {timeout:g} s)..."])
+    with make_odoo(replace(settings.odoo, retries=0, timeout=timeout)) as odoo:
         results = run_checks(settings, odoo, utc_now())
-    print_checks(header, results)
     failures = [r for r in results if r.passed is False]
-    return ExitCode(failures[0].exit_code) if failures else ExitCode.OK
+    code = ExitCode(failures[0].exit_code) if failures else ExitCode.OK
+    print_checks(results, as_json=as_json, exit_code=int(code))
+    return code
 
 
 def demo(echo: Callable[[str], None]) -> ExitCode:

@@ -304,16 +304,18 @@ def ignore(order_id: int, reason: str, env_file: Path | None) -> None:
 
 
 @cli.command(epilog=exit_codes_help(CHECK_CODES, ok="every check passed"))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead.")
 @env_file_option
-def check(env_file: Path | None) -> None:
+def check(as_json: bool, env_file: Path | None) -> None:
     """Check the setup after editing .env: Odoo, the portal database, the log and the lock.
 
     Each part is tried on its own and reported on its own line; nothing is written to the
-    portal. Exits 0 when all pass, else with the code of the first part that failed.
+    portal. Odoo gets 10 s per call (less if ODOO_TIMEOUT says so), not the run's timeout
+    and retries. Exits 0 when all pass, else with the code of the first part that failed.
     """
     from orderamt import app
 
-    _exit(lambda: app.check(env_file))
+    _exit(lambda: app.check(env_file, as_json=as_json))
 
 
 @cli.command(epilog=exit_codes_help(LISTEN_CODES, ok="stopped by SIGTERM or Ctrl-C"))

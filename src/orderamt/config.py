@@ -35,6 +35,8 @@ LockKind = Literal["auto", "file", "database"]
 OnConflict = Literal["odoo", "skip"]
 """odoo (Odoo wins, the conflict is flagged) or skip (leave such orders alone)."""
 DEFAULT_ENV_FILE = Path(".env")
+BROWSER_PATHS = ("/odoo", "/web", "/web/login", "/odoo/action-sale.action_orders")
+"""What a browser shows for Odoo 17 and later, copied into ODOO_URL by mistake."""
 DEFAULT_CHANGED_MARGIN = 300.0
 """Five minutes: longer than an Odoo transaction runs (its limit_time_real is 120 s)."""
 
@@ -312,6 +314,12 @@ def _check_odoo_url(collector: _Collector, url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         collector.problems.append(
             f"ODOO_URL must be an http:// or https:// address, got {mask_url(url)!r}"
+        )
+    elif parts.path.rstrip("/") in BROWSER_PATHS or parts.path.startswith(("/odoo/", "/web#")):
+        root = parts._replace(path="", query="", fragment="").geturl()
+        collector.problems.append(
+            f"ODOO_URL is the address of a page in Odoo, not of Odoo: drop the path "
+            f"{parts.path!r} and use {mask_url(root)!r}"
         )
     return url.rstrip("/")
 

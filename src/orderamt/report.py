@@ -467,11 +467,28 @@ def print_released(order_id: int, released: Sequence[Hold]) -> None:
         )
 
 
-def print_checks(header: Sequence[str], results: Sequence[CheckResult]) -> None:
-    """`orderamt check`: what is being checked, then one line per part and a verdict."""
-    console, emoji = make_console()
-    for line in header:
+def print_check_header(lines: Sequence[str]) -> None:
+    """What `check` is about to try, printed before it tries."""
+    console, _ = make_console()
+    for line in lines:
         console.print(line, soft_wrap=True)
+
+
+def print_checks(results: Sequence[CheckResult], *, as_json: bool, exit_code: int) -> None:
+    """`orderamt check`: one line per part and a verdict (or one JSON document)."""
+    if as_json:
+        print_json(
+            {
+                "exit_code": exit_code,
+                "checks": [
+                    {"label": r.label, "passed": r.passed, "warning": r.warning,
+                     "detail": r.detail, "exit_code": r.exit_code}
+                    for r in results
+                ],
+            }
+        )  # fmt: skip
+        return
+    console, emoji = make_console()
     console.print("")
     marks = {True: ("✅ ", "[ok]   "), False: ("❌ ", "[FAIL] "), None: ("⏭️  ", "[--]   ")}
     for result in results:
