@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -15,6 +16,9 @@ from orderamt.testing import OdooDouble
 from tests.conftest import Orderamt, PortalDb, child_environment
 
 CREATED = datetime.now().replace(microsecond=0) - timedelta(days=1)
+
+PIP = Path(sys.executable).parent / "pip"
+"""The pip of the venv under test, which the missing-driver hint names."""
 
 
 def row(number: str, amount: str | None, odoo_id: object) -> dict[str, object]:
@@ -188,5 +192,5 @@ def test_missing_driver_names_the_extra(orderamt_sqlite: Orderamt) -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip() == (
         "orderamt: PORTAL_DATABASE_URL needs the database driver 'psycopg', which is not "
-        "installed; install it with: pip install 'orderamt[postgres]'"
+        f"installed; install it with: {PIP} install 'orderamt[postgres]'"
     )

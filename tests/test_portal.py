@@ -28,6 +28,9 @@ LAST_WEEK = Recent(since=NOW - timedelta(days=7), days=7)
 
 Open = Callable[..., tuple[PortalOrders, PortalJournal]]
 
+PIP = Path(sys.executable).parent / "pip"
+"""The pip of the venv under test, which the missing-driver hint names."""
+
 
 @pytest.fixture
 def open_(portal: PortalDb) -> Iterator[Open]:
@@ -137,13 +140,13 @@ def test_bad_url_is_a_config_error(url: str) -> None:
             "postgresql+psycopg://portal@127.0.0.1/portal",
             "psycopg",
             "PORTAL_DATABASE_URL needs the database driver 'psycopg', which is not installed; "
-            "install it with: pip install 'orderamt[postgres]'",
+            f"install it with: {PIP} install 'orderamt[postgres]'",
         ),
         (
             "mysql+pymysql://portal@127.0.0.1/portal",
             "pymysql",
             "PORTAL_DATABASE_URL needs the database driver 'pymysql', which is not installed; "
-            "install it with: pip install 'orderamt[mysql]'",
+            f"install it with: {PIP} install 'orderamt[mysql]'",
         ),
         (
             "mysql+mysqldb://portal@127.0.0.1/portal",

@@ -580,6 +580,8 @@ def demo(echo: Callable[[str], None]) -> ExitCode:
         echo("")
         code = run_sync(settings, selection, report=report)
         echo("")
-        echo("That was the real sync. To run it on your own portal and Odoo, copy")
-        echo(".env.example to .env, fill it in, and run: orderamt sync")
+        echo("That was the real sync. To run it on your own portal and Odoo, write a .env")
+        echo("with ODOO_URL, ODOO_DB, ODOO_USERNAME, ODOO_PASSWORD and PORTAL_DATABASE_URL")
+        echo("(.env.example in the source lists every setting), try it with: orderamt check,")
+        echo("then run: orderamt sync")
     return code

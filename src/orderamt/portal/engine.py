@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +51,21 @@ def create_portal_engine(url: str) -> Engine:
             ) from None
         driver = driver or backend
         extra = DRIVER_EXTRAS.get(driver)
-        hint = f"; install it with: pip install 'orderamt[{extra}]'" if extra else ""
+        hint = f"; install it with: {install_hint(extra)}" if extra else ""
         raise ConfigError(
             f"PORTAL_DATABASE_URL needs the database driver '{driver}', which is not "
             f"installed{hint}"
         ) from exc
+
+
+DRIVER_PACKAGES = {"postgres": "psycopg[binary]", "mysql": "PyMySQL"}
+
+
+def install_hint(extra: str) -> str:
+    """The command that adds a driver the way this orderamt was installed."""
+    if f"{os.sep}pipx{os.sep}venvs{os.sep}" in sys.prefix:
+        return f"pipx inject orderamt '{DRIVER_PACKAGES[extra]}'"
+    return f"{Path(sys.executable).parent / 'pip'} install 'orderamt[{extra}]'"
 
 
 def first_line(exc: BaseException) -> str:
