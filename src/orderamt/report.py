@@ -6,6 +6,7 @@ import io
 import json
 import os
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -90,6 +91,10 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
+CHUNK_LINES = 200
+CHUNK_SECONDS = 0.2
+"""Under a progress bar, lines are printed at most this many, or this often, at a time."""
+
 PROGRESS_FROM = 500
 """A terminal run over at least this many orders shows a progress bar."""
 
@@ -123,6 +128,8 @@ class ConsoleReport:
         self.progress_from = progress_from
         self._progress: Progress | None = None
         self._task: TaskID | None = None
+        self._pending: list[Text] = []
+        self._flush_at = 0.0
         # Without colour (a pipe, a file, cron mail) a line is just its text, and rich's
         # rendering of it (about 40 us) was a third of a 100,000-order backfill.
         self._plain = not console.is_terminal and console.color_system is None
@@ -131,7 +138,20 @@ class ConsoleReport:
         if self._plain and self._progress is None:
             self.console.file.write(strip_control_codes(text) + "\n")
             return
+        if self._progress is not None:
+            # Under a live progress bar every print redraws the bar: lines go out in
+            # chunks, a redraw per chunk instead of per order.
+            self._pending.append(Text(text, style=style))
+            if len(self._pending) >= CHUNK_LINES or time.monotonic() >= self._flush_at:
+                self._flush()
+            return
         self.console.print(Text(text, style=style), soft_wrap=True)
+
+    def _flush(self) -> None:
+        if self._pending:
+            self.console.print(Text("\n").join(self._pending), soft_wrap=True)
+            self._pending.clear()
+        self._flush_at = time.monotonic() + CHUNK_SECONDS
 
     def started(self) -> None:
         if self.quiet:
@@ -234,6 +254,7 @@ class ConsoleReport:
 
     def stop_progress(self) -> None:
         if self._progress is not None:
+            self._flush()
             self._progress.stop()
             self._progress = None
 
