@@ -33,15 +33,55 @@ class ContextFormatter(logging.Formatter):
         return line
 
 
+BUFFERED_RECORDS = 1000
+"""Info records held before they are written; a warning or an error is written at once."""
+
+
+class BufferedRotatingFileHandler(RotatingFileHandler):
+    """The rotating log, written a block at a time: one write and one size check per block
+    instead of per record (checking the size for every record was a third of the logging
+    cost of a backfill). Every record still gets its line; `flush` (at the end of each
+    batch, at a warning, and on close) writes what is held."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8")
+        self._held: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._held.append(self.format(record) + self.terminator)
+        except Exception:
+            self.handleError(record)
+            return
+        if record.levelno >= logging.WARNING or len(self._held) >= BUFFERED_RECORDS:
+            self.flush()
+
+    def flush(self) -> None:
+        self.acquire()
+        try:
+            if self._held:
+                block, self._held = "".join(self._held), []
+                if self.stream is None:
+                    self.stream = self._open()
+                if self.maxBytes and self.stream.tell() + len(block.encode()) > self.maxBytes:
+                    self.doRollover()
+                self.stream.write(block)
+            super().flush()
+        finally:
+            self.release()
+
+    def close(self) -> None:
+        self.flush()
+        super().close()
+
+
 def setup_logging(path: Path) -> logging.Logger:
     """Send orderamt's records to `path` (and only there), replacing an earlier setup."""
     logger = logging.getLogger(LOGGER_NAME)
     close_logging()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(
-            path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
-        )
+        handler = BufferedRotatingFileHandler(path)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ConfigError(

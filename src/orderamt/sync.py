@@ -258,12 +258,19 @@ def sync_orders(
             for decision in decisions:
                 counts.add(decision)
                 reporter.decided(decision)
+            _flush_log()
     except BaseException as exc:
         run.failed(exc, clock(), counts)
         raise
     run.finish(clock(), counts, int(exit_code_for(counts)))
     log.info("Run finished", extra={"context": {"run": run.id, **_tally(selection, counts)}})
     return counts
+
+
+def _flush_log() -> None:
+    """A batch is done: its log lines go to disk with it (the log buffers between batches)."""
+    for handler in log.handlers:
+        handler.flush()
 
 
 def _decide(
@@ -280,6 +287,8 @@ def _decide(
     if not moving:
         return first
     last, holds = journal.last_written(moving), journal.holds(moving)
+    if not last and not holds:
+        return first  # a first backfill: nothing in the journal can change a decision
     return [
         reconcile(
             order,
@@ -289,7 +298,7 @@ def _decide(
             hold=holds.get(order.id),
             skip_conflicts=skip_conflicts,
         )
-        if decided.action is Action.UPDATE
+        if decided.action is Action.UPDATE and (order.id in last or order.id in holds)
         else decided
         for (order, odoo), decided in zip(pairs, first, strict=True)
     ]

