@@ -11,10 +11,13 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    DateTime,
     TableClause,
     bindparam,
+    case,
     column,
     func,
+    literal,
     null,
     select,
     table,
@@ -266,16 +269,25 @@ class PortalOrders:
         """Write each change only where its row still holds the amount read; the ids taken.
 
         SQLite (3.35 and later) and PostgreSQL learn which rows matched from one set-based
-        UPDATE ... RETURNING per chunk; MariaDB, which has no UPDATE ... RETURNING, runs the
+        UPDATE ... RETURNING per chunk. MySQL and MariaDB, which have no UPDATE ... RETURNING,
+        lock the chunk's rows (SELECT ... FOR UPDATE), keep those that still hold the amount
+        read, and write them with one UPDATE: the locks hold until the batch commits, so
+        nothing can change a row between its check and its write. An older SQLite runs the
         prepared single-row UPDATE per change and reads each rowcount.
         """
         dialect = conn.dialect.name
-        if dialect == "postgresql" or (
+        set_based = dialect == "postgresql" or (
             dialect == "sqlite" and sqlite3.sqlite_version_info >= (3, 35)
-        ):
+        )
+        locking = dialect in ("mysql", "mariadb")
+        if set_based or locking:
             taken: set[int] = set()
             for start in range(0, len(changes), SET_CHUNK):
-                taken |= self._set_based(conn, changes[start : start + SET_CHUNK], now)
+                chunk = changes[start : start + SET_CHUNK]
+                if set_based:
+                    taken |= self._set_based(conn, chunk, now)
+                else:
+                    taken |= self._lock_and_set(conn, chunk, now)
             return taken
         taken = set()
         for change in changes:
@@ -342,6 +354,60 @@ class PortalOrders:
             f"RETURNING {table}.{id_}"
         )
         return {int(row[0]) for row in conn.execute(text(sql), params)}
+
+    def _lock_and_set(self, conn: Connection, changes: Sequence[Change], now: datetime) -> set[int]:
+        """Lock the rows, keep those that still hold the amount read, write them in one UPDATE."""
+        c = self.table.c
+        s = self.schema
+        by_id = {change.order.id: change for change in changes}
+        locked = conn.execute(
+            select(c[s.id], c[s.amount]).where(c[s.id].in_(list(by_id))).with_for_update()
+        ).all()
+        taken = [
+            order_id
+            for order_id, amount in locked
+            if order_id in by_id and _held(amount, by_id[order_id].order.amount)
+        ]
+        if not taken:
+            return set()
+        ids = c[s.id]
+        values: dict[Any, Any] = {
+            c[s.amount]: case(
+                {
+                    order_id: literal(by_id[order_id].new_amount, c[s.amount].type)
+                    for order_id in taken
+                },
+                value=ids,
+                else_=c[s.amount],
+            )
+        }
+        if s.updated:
+            stamp = LaravelTimestamp(s.zone)  # the portal's wall clock, as a row-by-row write
+            values[c[s.updated]] = case(
+                {
+                    order_id: literal(
+                        stamp.process_bind_param(
+                            by_id[order_id].updated_at
+                            if by_id[order_id].restore_updated_at
+                            else now,
+                            conn.dialect,
+                        ),
+                        DateTime(),
+                    )
+                    for order_id in taken
+                },
+                value=ids,
+                else_=c[s.updated],
+            )
+        conn.execute(update(self.table).where(ids.in_(taken)).values(values))
+        return {int(order_id) for order_id in taken}
+
+
+def _held(stored: Any, read: Any) -> bool:
+    """The row still holds what was read: equal as numbers, or both empty."""
+    if stored is None or read is None:
+        return stored is None and read is None
+    return bool(stored == read)
 
 
 SET_CHUNK = 500
