@@ -401,3 +401,21 @@ def test_an_odoo_url_copied_from_the_browser_says_drop_the_path(orderamt_sqlite:
         "ODOO_URL is the address of a page in Odoo, not of Odoo: drop the path '/odoo' and use "
         "'https://odoo.example.com'"
     ) in run.stderr
+
+
+def test_json_streamed_stays_one_document_when_a_run_fails_midway(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """--json writes each order as it is decided (memory stays flat on a backfill); a run
+    that fails after its first batch still ends the document, with the orders written so
+    far, the error and the exit code."""
+    portal.insert(*rows(("A", "1.00", 1), ("B", "1.00", 2), ("C", "1.00", 3)))
+    odoo.add_orders({"id": i, "amount_total": 10.0 * i} for i in (1, 2, 3))
+    odoo.fail("http", status=502, on="search_read", after=1)
+    run = orderamt("sync", "--json", ORDERAMT_BATCH_SIZE="2")
+    assert run.exit_code == 3
+    document = json.loads(run.stdout)
+    assert [o["order_number"] for o in document["orders"]] == ["A", "B"]
+    assert document["exit_code"] == 3
+    assert "HTTP 502" in document["error"]
+    assert portal.amounts() == {"A": Decimal("10.00"), "B": Decimal("20.00"), "C": Decimal("1.00")}

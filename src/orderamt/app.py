@@ -208,7 +208,7 @@ def _report(
     reverting: int | None = None,
 ) -> ConsoleReport | JsonReport:
     if as_json:
-        return JsonReport(selection, dry_run=dry_run)
+        return JsonReport(selection, dry_run=dry_run, stream=sys.stdout)
     console, emoji = make_console()
     return ConsoleReport(
         console,

@@ -288,15 +288,24 @@ class ConsoleReport:
 
 
 class JsonReport:
-    """Gathers the run for one JSON document, for monitoring: counts and every decision."""
+    """The run as one JSON document, for monitoring: counts and every decision.
 
-    def __init__(self, selection: Selection | None, *, dry_run: bool = False) -> None:
+    With `stream`, each decision is written out as it is made ("orders" comes first, the
+    counts after it), so a million-order backfill holds none of them in memory; without,
+    they are gathered for `document`.
+    """
+
+    def __init__(
+        self, selection: Selection | None, *, dry_run: bool = False, stream: TextIO | None = None
+    ) -> None:
         self.dry_run = dry_run
         self.selection = selection
         self.run_id: int | None = None
         self.already: int | None = None
         self.since: str | None = None
         self.orders: list[dict[str, object]] = []
+        self.stream = stream
+        self._streamed = 0
 
     def found(self, count: int, order: PortalOrder | None) -> None:
         pass
@@ -312,23 +321,27 @@ class JsonReport:
 
     def decided(self, decision: Decision) -> None:
         order = decision.order
-        self.orders.append(
-            {
-                "id": order.id,
-                "order_number": order.number,
-                "odoo_id": order.odoo_ref if isinstance(order.odoo_ref, (int, str)) else None,
-                "action": decision.action.value,
-                "reason": decision.reason.value if decision.reason else None,
-                "old_amount": money.plain(order.amount),
-                "new_amount": money.plain(decision.new_amount),
-                "detail": _detail(decision),
-                "conflict": decision.conflict,
-                "contest": decision.contest.value if decision.contest else None,
-                "held_by_revert_of": decision.hold.reverted_run
-                if decision.reason is Reason.HELD and decision.hold
-                else None,
-            }
-        )
+        entry: dict[str, object] = {
+            "id": order.id,
+            "order_number": order.number,
+            "odoo_id": order.odoo_ref if isinstance(order.odoo_ref, (int, str)) else None,
+            "action": decision.action.value,
+            "reason": decision.reason.value if decision.reason else None,
+            "old_amount": money.plain(order.amount),
+            "new_amount": money.plain(decision.new_amount),
+            "detail": _detail(decision),
+            "conflict": decision.conflict,
+            "contest": decision.contest.value if decision.contest else None,
+            "held_by_revert_of": decision.hold.reverted_run
+            if decision.reason is Reason.HELD and decision.hold
+            else None,
+        }
+        if self.stream is None:
+            self.orders.append(entry)
+            return
+        opening = '{\n  "orders": [\n    ' if not self._streamed else ",\n    "
+        self.stream.write(opening + json.dumps(entry, ensure_ascii=False))
+        self._streamed += 1
 
     def document(
         self, counts: RunCounts | None, exit_code: int, error: str | None = None
@@ -351,7 +364,14 @@ class JsonReport:
         }
 
     def print(self, counts: RunCounts | None, exit_code: int, error: str | None = None) -> None:
-        print_json(self.document(counts, exit_code, error))
+        document = self.document(counts, exit_code, error)
+        if self.stream is None or not self._streamed:
+            print_json(document)
+            return
+        del document["orders"]
+        rest = json.dumps(document, indent=2, ensure_ascii=False)
+        self.stream.write("\n  ],\n" + rest.removeprefix("{\n") + "\n")
+        self.stream.flush()
 
 
 def _detail(decision: Decision) -> str | None:
