@@ -337,6 +337,21 @@ def listen(env_file: Path | None) -> None:
     _exit(lambda: app.listen(env_file, click.echo))
 
 
+@cli.command(epilog=exit_codes_help((E.OK, E.USAGE), ok="the files were written"))
+@click.argument(
+    "folder", type=click.Path(file_okay=False, path_type=Path), default=".", required=False
+)
+@click.option("--cron", is_flag=True, help="Also write the crontab line for this install.")
+@click.option("--systemd", is_flag=True, help="Also write the systemd units for this install.")
+@click.option("--force", is_flag=True, help="Replace files that are already there.")
+def init(folder: Path, cron: bool, systemd: bool, force: bool) -> None:
+    """Write a commented .env into FOLDER (default: here), and the cron line or the systemd
+    units with the paths of this install; nothing is replaced without --force."""
+    from orderamt import app
+
+    _exit(lambda: app.init(folder, cron=cron, systemd=systemd, force=force, echo=click.echo))
+
+
 @cli.command(epilog=exit_codes_help(DEMO_CODES))
 def demo() -> None:
     """Run the sync on built-in data: nothing to set up, nothing left behind.
