@@ -91,8 +91,8 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-CHUNK_LINES = 200
-CHUNK_SECONDS = 0.2
+CHUNK_LINES = 1000
+CHUNK_SECONDS = 0.5
 """Under a progress bar, lines are printed at most this many, or this often, at a time."""
 
 PROGRESS_FROM = 500
