@@ -24,6 +24,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    any_,
+    bindparam,
     delete,
     func,
     insert,
@@ -32,7 +34,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import mysql
+from sqlalchemy.dialects import mysql, postgresql
 
 from orderamt.models import (
     Action,
@@ -54,6 +56,15 @@ from orderamt.reasons import problem_detail
 DEFAULT_JOURNAL_TABLE = "orderamt_journal"
 CHECKPOINT = "changed"
 """The state row of the catch-up poll's checkpoint."""
+
+
+def among(conn: Connection, column: Any, ids: Iterable[int]) -> Any:
+    """`column IN (ids)`; on PostgreSQL `column = ANY(array)`: one parameter instead of a
+    thousand (with 1,000 ids a batch, that was a third of the journal's reads)."""
+    values = [int(i) for i in ids]
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(BigInteger())))
+    return column.in_(values)
 
 
 def _added_run_columns() -> list[Column[Any]]:
@@ -243,13 +254,15 @@ class JournalTables:
         needing = {d.order.id: d for d in decisions if d.action is Action.SKIP}
         fine = [d.order.id for d in decisions if d.action is not Action.SKIP]
         if fine:
-            conn.execute(delete(self.problems).where(p.order_id.in_(fine)))
+            conn.execute(delete(self.problems).where(among(conn, p.order_id, fine)))
         if not needing:
             return 0
         known = {
             int(row.order_id): row
             for row in conn.execute(
-                select(p.order_id, p.reason, p.ignored_reason).where(p.order_id.in_(needing))
+                select(p.order_id, p.reason, p.ignored_reason).where(
+                    among(conn, p.order_id, needing)
+                )
             )
         }
         news = 0
@@ -320,7 +333,10 @@ class JournalTables:
             return {}
         c = self.changes.c
         latest = (
-            select(func.max(c.id)).where(c.order_id.in_(ids)).group_by(c.order_id).scalar_subquery()
+            select(func.max(c.id))
+            .where(among(conn, c.order_id, ids))
+            .group_by(c.order_id)
+            .scalar_subquery()
         )
         rows = conn.execute(select(c.order_id, c.new_amount).where(c.id.in_(latest)))
         odoo_said = self._sync_amounts(conn, ids)
@@ -334,7 +350,7 @@ class JournalTables:
         from_sync = (
             select(func.max(c.id))
             .join_from(self.changes, self.runs, r.id == c.run_id)
-            .where(c.order_id.in_(ids), r.kind == "sync")
+            .where(among(conn, c.order_id, ids), r.kind == "sync")
             .group_by(c.order_id)
             .scalar_subquery()
         )
@@ -348,7 +364,7 @@ class JournalTables:
         if not ids:
             return set()
         rows = conn.execute(
-            select(c.order_id).where(c.order_id.in_(ids), c.run_id > run_id).distinct()
+            select(c.order_id).where(among(conn, c.order_id, ids), c.run_id > run_id).distinct()
         )
         return {int(order_id) for (order_id,) in rows}
 
@@ -391,7 +407,7 @@ class JournalTables:
         h = self.holds.c
         conn.execute(
             update(self.holds)
-            .where(h.order_id.in_(ids), h.released_at.is_(None))
+            .where(among(conn, h.order_id, ids), h.released_at.is_(None))
             .values(released_at=now, released_why=why)
         )
         return list(released.values())
@@ -408,7 +424,9 @@ class JournalTables:
             return {}
         h = self.holds.c
         rows = conn.execute(
-            select(self.holds).where(h.order_id.in_(ids), h.released_at.is_(None)).order_by(h.id)
+            select(self.holds)
+            .where(among(conn, h.order_id, ids), h.released_at.is_(None))
+            .order_by(h.id)
         )
         return {int(row.order_id): _hold(row._mapping) for row in rows}
 
