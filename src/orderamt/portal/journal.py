@@ -527,6 +527,7 @@ class PortalJournal:
     def __init__(self, db: Database, name: str = DEFAULT_JOURNAL_TABLE) -> None:
         self.db = db
         self.tables = JournalTables(name)
+        self._fit = TableFit()
         self._found: set[str] | None = None
 
     def _has(self, table: Table) -> bool:
@@ -590,8 +591,14 @@ class PortalJournal:
             return self.tables.release_holds(conn, [order_id], now, "released by hand")
 
     def fit(self, fit: TableFit) -> None:
-        """Create the tables like the orders table, when they are created."""
-        self.tables = JournalTables(self.tables.name, fit)
+        """Create the tables like the orders table, when they are created.
+
+        Rebuilt only when the fit changes: new Table objects make new statements, and a
+        listener checks the schema before every batch (its memory grew with SQLAlchemy's
+        statement cache until this)."""
+        if fit != self._fit:
+            self._fit = fit
+            self.tables = JournalTables(self.tables.name, fit)
 
     def start_run(self, kind: str, mode: str, now: datetime, reverts: int | None = None) -> int:
         """Record a run (creating the journal's tables on first use); returns its id."""

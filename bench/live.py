@@ -1,0 +1,776 @@
+"""The live benchmark: the catch-up poll (`sync --changed`) and the listener (`listen`).
+
+    python bench/live.py            # the full run: about 4 minutes
+    python bench/live.py --quick    # smaller sizes and a 10-second flood: under a minute
+    python bench/live.py --help     # every option
+
+Three measurements, each against orderamt's Odoo test double (Odoo 18 over XML-RPC by default)
+made as slow as a real server (`--latency-ms`, 20 by default: what a quiet `search_read` on
+`write_date` took on a real Odoo with 10,000 orders), and a SQLite portal already in step with
+Odoo:
+
+1. **Quiet poll.** `orderamt sync --changed --quiet` over a portal of `--poll-orders` (100,000)
+   orders, its checkpoint set by a first poll and nothing changed in Odoo since: wall time
+   from start to exit, interpreter start included, median of `--repeat` runs; Odoo calls, SQL
+   statements and peak RSS of one more run through bench/launch.py.
+2. **Webhook to portal.** `orderamt listen` (default delay of 1 s) over `--live-orders` orders;
+   for each of `--samples` orders, the bench changes it in the double, posts its webhook at
+   once, and polls the portal row every `--watch-ms` until it holds the new amount: the time
+   from the change to the committed row, median and 95th percentile.
+3. **Flood.** `--rate` webhooks a second for `--duration` seconds from `--senders` threads, each
+   order changed in the double before its webhook; then the bench waits for the listener to
+   settle and checks that every changed order holds Odoo's final amount, that no journal entry
+   is duplicated, and how the listener's resident memory moved.
+
+It prints the machine, the figures and, for each target, met or MISSED; it exits 1 when a
+run did something wrong (a change lost, a duplicate journal entry, an exit code other than 0),
+whatever the timings. See bench/README.md, "The live benchmark".
+
+Where things are: the portal in step with Odoo, the listener as a process, the bench's read of
+the portal and the journal, the machine's contention (bench/live_support.py); each part's
+figures, the targets and the printed report (bench/live_report.py); the orders, the portal
+databases, a run's environment and its statement counts are bench/run.py's (data.py,
+servers.py, runs.py, launch.py). This file reads the options and runs the three parts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import http.client
+import itertools
+import json
+import math
+import os
+import random
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+if str(BENCH_DIR) not in sys.path:
+    sys.path.insert(0, str(BENCH_DIR))
+
+from data import Dataset, load_portal, make_dataset, read_amounts  # noqa: E402
+from live_report import (  # noqa: E402
+    Flood,
+    Latency,
+    LiveReport,
+    QuietPoll,
+    evaluate,
+    format_report,
+    percentile,
+)
+from live_support import (  # noqa: E402
+    Contention,
+    JournalEntry,
+    Listener,
+    RowWatcher,
+    checkpoint,
+    cpu_seconds,
+    journal_entries,
+    odoo_time,
+    run_modes,
+    sqlite_path,
+    synced_odoo_rows,
+    wait_for_quiet,
+)
+from report import machine_info  # noqa: E402
+from runs import launch, run_env, warm_up  # noqa: E402
+from servers import Portal, PortalServer, start_odoo  # noqa: E402
+
+from orderamt.testing import OdooDouble  # noqa: E402
+
+RECENT = 1_000
+"""Orders created (and last written in Odoo) in the last 30 days: what the first poll reads."""
+MARGIN = timedelta(seconds=300)
+"""ORDERAMT_CHANGED_MARGIN's default: how far a poll reads back before its checkpoint."""
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def src_fingerprint() -> str:
+    """A hash of orderamt's source as measured: the working tree may hold uncommitted work."""
+    import orderamt
+
+    digest = hashlib.sha256()
+    root = Path(orderamt.__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def timed(command: Sequence[str], env: dict[str, str], cwd: Path) -> tuple[float, int, str, str]:
+    start = time.perf_counter()
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, check=False)
+    return time.perf_counter() - start, done.returncode, done.stdout, done.stderr
+
+
+def orderamt_command() -> list[str]:
+    """The console script of the environment the bench runs in, as cron would call it."""
+    script = Path(sys.executable).parent / "orderamt"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "orderamt"]
+
+
+def child_env(env: dict[str, str], workdir: Path) -> dict[str, str]:
+    """A run's environment with its bytecode cached in the work directory.
+
+    pip compiles an installed package's bytecode once; an editable install of a working tree
+    whose sources changed since their .pyc (with PYTHONDONTWRITEBYTECODE set, as in the shell
+    this bench was written in) compiles them again on every start. A cache of the bench's own
+    makes every run start as an installed orderamt does, after `warm_up_bytecode`.
+    """
+    env = {**env, "PYTHONPYCACHEPREFIX": str(workdir / "pycache")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def bench_env(
+    options: argparse.Namespace, odoo: OdooDouble, portal: Portal, workdir: Path
+) -> dict[str, str]:
+    env = run_env(odoo, portal, workdir, None, options)
+    return child_env(env, workdir) if options.bytecode_cache else env
+
+
+def warm_up_bytecode(workdir: Path) -> None:
+    """Compile everything a sync and the listener import into the bench's bytecode cache."""
+    env = child_env(dict(os.environ), workdir)
+    modules = "orderamt.cli, orderamt.app, orderamt.checks, orderamt.listen, waitress.server"
+    for command in (
+        [sys.executable, "-c", f"import {modules}, sqlalchemy.dialects.sqlite"],
+        [*orderamt_command(), "--version"],
+        [sys.executable, str(BENCH_DIR / "launch.py"), "orderamt", "--version"],
+    ):
+        subprocess.run(command, env=env, cwd=workdir, stdout=subprocess.DEVNULL, check=True)
+
+
+def synced_portal(portal: Portal, dataset: Dataset) -> None:
+    log(f"  loading {dataset.n:,} orders into the portal")
+    load_portal(portal.engine, dataset)
+
+
+def fresh_odoo(options: argparse.Namespace, dataset: Dataset) -> OdooDouble:
+    """The double with the dataset's orders, `--latency-ms` on every call and `--login-ms`
+    more on `authenticate` (where a real Odoo checks the password's hash)."""
+    odoo = start_odoo(options).start()
+    odoo.add_orders(synced_odoo_rows(dataset))
+    odoo.latency = options.latency_ms / 1000
+    if options.login_ms > 0:
+        login_s = options.login_ms / 1000
+
+        def slow_login(method: str) -> None:
+            if method == "authenticate":
+                time.sleep(login_s)
+
+        odoo.on_call = slow_login
+    return odoo
+
+
+# -- 1. the quiet catch-up poll ---------------------------------------------------------------
+
+
+def _double_search_ms(odoo: OdooDouble, since: str) -> float:
+    """The double's own time for a quiet write_date search_read (its latency knob excluded)."""
+    import xmlrpc.client
+
+    proxy = xmlrpc.client.ServerProxy(odoo.url + "/xmlrpc/2/object")
+    saved, odoo.latency = odoo.latency, 0.0
+    try:
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            proxy.execute_kw(
+                "odoo",
+                2,
+                "admin",
+                "sale.order",
+                "search_read",
+                [[("write_date", ">=", since)]],
+                {
+                    "fields": ["amount_total", "currency_id", "write_date"],
+                    "order": "write_date asc, id asc",
+                    "limit": 1000,
+                },
+            )
+            times.append(time.perf_counter() - start)
+    finally:
+        odoo.latency = saved
+    return statistics.median(times) * 1000
+
+
+def quiet_poll(
+    options: argparse.Namespace, server: PortalServer, workdir: Path, now: datetime
+) -> QuietPoll:
+    n = options.poll_orders
+    log(f"1. quiet poll over {n:,} orders")
+    dataset = make_dataset(n, min(RECENT, n), now)
+    problems: list[str] = []
+    with server.portal() as portal:
+        odoo = fresh_odoo(options, dataset)
+        try:
+            synced_portal(portal, dataset)
+            env = bench_env(options, odoo, portal, workdir)
+            before = read_amounts(portal.engine)
+            log("  the first poll (sets the checkpoint)")
+            first = launch("orderamt", ["sync", "--changed", "--quiet"], env, workdir, odoo)
+            if first.exit_code != 0:
+                problems.append(f"first poll: exit {first.exit_code}: {first.stderr[-500:]}")
+            mark = checkpoint(portal.engine)
+            if mark is None:
+                problems.append("the first poll set no checkpoint")
+            runs_before = sum(run_modes(portal.engine).values())
+            command = [*orderamt_command(), "sync", "--changed", "--quiet"]
+            interpreter = [timed([sys.executable, "-c", "pass"], env, workdir)[0] for _ in range(3)]
+            version = [timed([*orderamt_command(), "--version"], env, workdir)[0] for _ in range(3)]
+            walls: list[float] = []
+            foreign: list[float] = []
+            waited: list[float] = []
+            calls: Counter[str] = Counter()
+            for attempt in range(options.repeat):
+                waited.append(wait_for_quiet(options.quiet_wait))
+                odoo.reset_calls()
+                contention = Contention.start()
+                wall, code, out, err = timed(command, env, workdir)
+                foreign.append(contention.foreign_cores())
+                log(
+                    f"  quiet poll {attempt + 1}/{options.repeat}: {wall:.3f} s "
+                    f"(other processes: {foreign[-1]:.2f} cores; waited {waited[-1]:.1f} s)"
+                )
+                walls.append(wall)
+                calls = Counter(odoo.calls)
+                if code != 0 or out.strip():
+                    problems.append(f"quiet poll: exit {code}, printed {out[:200]!r} {err[-300:]}")
+            if options.profile is not None:
+                options.profile.mkdir(parents=True, exist_ok=True)
+                target = options.profile.resolve() / "sync-changed-quiet.prof"
+                profiled = [sys.executable, "-m", "cProfile", "-o", str(target), "-m", "orderamt"]
+                timed([*profiled, "sync", "--changed", "--quiet"], env, workdir)
+                log(f"  cProfile of one quiet poll: {target}")
+            counted = launch("orderamt", ["sync", "--changed", "--quiet"], env, workdir, odoo)
+            if counted.exit_code != 0:
+                problems.append(f"counted poll: exit {counted.exit_code}")
+            if checkpoint(portal.engine) != mark:
+                problems.append(f"the checkpoint moved: {mark} -> {checkpoint(portal.engine)}")
+            if read_amounts(portal.engine) != before:
+                problems.append("a quiet poll changed portal amounts")
+            runs_added = sum(run_modes(portal.engine).values()) - runs_before
+            since = datetime.fromisoformat(mark[0] if mark else "2000-01-01 00:00:00")
+            search_ms = _double_search_ms(odoo, odoo_time(since - MARGIN))
+        finally:
+            odoo.stop()
+    return QuietPoll(
+        orders=n,
+        walls=walls,
+        odoo_calls=dict(calls),
+        statements=counted.statements,
+        commits=counted.commits,
+        peak_rss_mb=counted.peak_rss_mb,
+        launch_wall=counted.wall_s,
+        first_poll_wall=first.wall_s,
+        interpreter_s=statistics.median(interpreter),
+        version_s=statistics.median(version),
+        double_search_ms=search_ms,
+        runs_added=runs_added,
+        foreign_cores=foreign,
+        waited_s=waited,
+        problems=problems,
+    )
+
+
+# -- 2. from a change in Odoo to the portal row ----------------------------------------------
+
+
+def _listener(
+    options: argparse.Namespace, odoo: OdooDouble, portal: Portal, workdir: Path
+) -> Listener:
+    env = bench_env(options, odoo, portal, workdir)
+    secret = secrets.token_urlsafe(32)
+    listener = Listener(env, workdir, secret).start()
+    listener.wait_polled()
+    return listener
+
+
+def latency(
+    options: argparse.Namespace, server: PortalServer, workdir: Path, now: datetime
+) -> Latency:
+    n = options.live_orders
+    log(f"2. webhook to portal, {options.samples} samples over {n:,} orders")
+    dataset = make_dataset(n, min(RECENT, n), now)
+    rng = random.Random("orderamt-live-latency")
+    samples: list[float] = []
+    answers: list[float] = []
+    statuses: Counter[int] = Counter()
+    problems: list[str] = []
+    missed = 0
+    with server.portal() as portal:
+        synced_portal(portal, dataset)
+        odoo = fresh_odoo(options, dataset)
+        try:
+            listener = _listener(options, odoo, portal, workdir)
+            watcher = RowWatcher(sqlite_path(portal.engine))
+            try:
+                contention = Contention.start()
+                cpu_start = cpu_seconds(listener.pid) or 0.0
+                chosen = rng.sample(dataset.orders, options.samples)
+                for k, order in enumerate(chosen):
+                    new = order.amount + Decimal(rng.randint(100, 10_000)) / 100
+                    start = time.perf_counter()
+                    odoo.change(order.odoo_id, amount_total=float(new))
+                    status, _ = odoo.send_webhook(
+                        listener.hook_url, odoo.webhook_payload(order.odoo_id)
+                    )
+                    answered = time.perf_counter()
+                    statuses[status] += 1
+                    answers.append((answered - start) * 1000)
+                    seen = watcher.wait_for(
+                        order.id, new, options.sample_timeout, options.watch_ms / 1000
+                    )
+                    if seen is None:
+                        missed += 1
+                        log(f"  sample {k + 1}: not in the portal after {options.sample_timeout} s")
+                    else:
+                        samples.append(seen - start)
+                        if (k + 1) % 10 == 0 or k + 1 == len(chosen):
+                            log(
+                                f"  {k + 1}/{len(chosen)}: median so far "
+                                f"{statistics.median(samples):.3f} s"
+                            )
+                    # Apart enough that no two samples share one batch of the listener.
+                    time.sleep(rng.uniform(*options.gap))
+                foreign = contention.foreign_cores((cpu_seconds(listener.pid) or 0) - cpu_start)
+            finally:
+                watcher.close()
+                listener.stop()
+            modes = run_modes(portal.engine)
+        finally:
+            odoo.stop()
+    if listener.exit_code != 0:
+        problems.append(f"listener exit {listener.exit_code}: {listener.errors[-5:]}")
+    if missed:
+        problems.append(f"{missed} changes not in the portal within {options.sample_timeout} s")
+    if set(statuses) != {202}:
+        problems.append(f"webhook answers {dict(statuses)}")
+    return Latency(
+        n,
+        samples,
+        answers,
+        dict(statuses),
+        missed,
+        listener.rss,
+        listener.exit_code,
+        listener.stop_s,
+        modes,
+        foreign,
+        problems,
+    )
+
+
+# -- 3. the flood ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Sender:
+    """One sender thread's tally."""
+
+    statuses: Counter[int] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    answer_ms: list[float] = field(default_factory=list)
+    changes: list[tuple[int, Decimal]] = field(default_factory=list)
+    first: float = math.inf
+    last: float = 0.0
+
+
+def _send(
+    odoo: OdooDouble,
+    url: str,
+    odoo_ids: Sequence[int],
+    due: Sequence[float],
+    cents: itertools.count[int],
+    seed: int,
+    tally: _Sender,
+) -> None:
+    rng = random.Random(seed)
+    for when in due:
+        pause = when - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        odoo_id = rng.choice(odoo_ids)
+        amount = Decimal(next(cents)) / 100
+        start = time.perf_counter()
+        tally.first = min(tally.first, start)
+        odoo.change(odoo_id, amount_total=float(amount))
+        tally.changes.append((odoo_id, amount))
+        try:
+            status, _ = odoo.send_webhook(url, odoo.webhook_payload(odoo_id))
+            tally.statuses[status] += 1
+        except (OSError, http.client.HTTPException) as exc:
+            tally.errors[type(exc).__name__] += 1
+        end = time.perf_counter()
+        tally.answer_ms.append((end - start) * 1000)
+        tally.last = end
+
+
+def flood(options: argparse.Namespace, server: PortalServer, workdir: Path, now: datetime) -> Flood:
+    n = options.flood_orders
+    log(
+        f"3. flood: {options.rate:g} webhooks/s for {options.duration:g} s from "
+        f"{options.senders} threads, over {n:,} orders"
+    )
+    dataset = make_dataset(n, min(RECENT, n), now)
+    portal_of = {o.odoo_id: o.id for o in dataset.orders}
+    problems: list[str] = []
+    with server.portal() as portal:
+        synced_portal(portal, dataset)
+        odoo = fresh_odoo(options, dataset)
+        try:
+            listener = _listener(options, odoo, portal, workdir)
+            watcher = RowWatcher(sqlite_path(portal.engine))
+            try:
+                time.sleep(3)  # let the listener's memory settle after its first poll
+                rss_start = listener.rss_now() or 0
+                map_start = listener.memory_map()
+                cpu_start = cpu_seconds(listener.pid)
+                contention = Contention.start()
+                total = int(options.rate * options.duration)
+                begin = time.perf_counter() + 0.2
+                odoo_ids = [o.odoo_id for o in dataset.orders]
+                cents = itertools.count(1_000_000)  # every amount of the flood is new
+                tallies = [_Sender() for _ in range(options.senders)]
+                threads = [
+                    threading.Thread(
+                        target=_send,
+                        args=(
+                            odoo,
+                            listener.hook_url,
+                            odoo_ids,
+                            [begin + i / options.rate for i in range(s, total, options.senders)],
+                            cents,
+                            s,
+                            tallies[s],
+                        ),
+                        daemon=True,
+                    )
+                    for s in range(options.senders)
+                ]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+                last_sent = max(t.last for t in tallies)
+                log("  flood sent; waiting for the listener to settle")
+                final = {
+                    portal_of[i]: Decimal(repr(odoo.orders[i]["amount_total"])).quantize(
+                        Decimal("0.01")
+                    )
+                    for t in tallies
+                    for i, _ in t.changes
+                }
+                settle_s: float | None = None
+                deadline = time.perf_counter() + options.settle_timeout
+                lost = len(final)
+                while time.perf_counter() < deadline:
+                    amounts = watcher.amounts()
+                    lost = sum(1 for i, a in final.items() if amounts.get(i) != a)
+                    if lost == 0:
+                        settle_s = time.perf_counter() - last_sent
+                        break
+                    time.sleep(0.25)
+                listener.wait_idle(30)
+                time.sleep(3)
+                rss_end = listener.rss_now() or 0
+                map_end = listener.memory_map()
+                cpu_end = cpu_seconds(listener.pid)
+                foreign = contention.foreign_cores((cpu_end or 0) - (cpu_start or 0))
+            finally:
+                watcher.close()
+                listener.stop()
+            entries = journal_entries(portal.engine)
+            runs = run_modes(portal.engine)
+        finally:
+            odoo.stop()
+    statuses: Counter[int] = Counter()
+    errors: Counter[str] = Counter()
+    answer_ms: list[float] = []
+    set_amounts: dict[int, set[Decimal]] = defaultdict(set)
+    for t in tallies:
+        statuses.update(t.statuses)
+        errors.update(t.errors)
+        answer_ms += t.answer_ms
+        for odoo_id, amount in t.changes:
+            set_amounts[portal_of[odoo_id]].add(amount)
+    by_run_order: dict[tuple[int, int], list[JournalEntry]] = defaultdict(list)
+    for e in entries:
+        by_run_order[(e.run_id, e.order_id)].append(e)
+    repeated = [group for group in by_run_order.values() if len(group) > 1]
+    unexplained_repeats = [
+        group
+        for group in repeated
+        if group[0].mode != "changed" or len({e.new_amount for e in group}) < len(group)
+    ]
+    by_order_amount = Counter((e.order_id, e.new_amount) for e in entries)
+    unexplained = [e for e in entries if e.new_amount not in set_amounts.get(e.order_id, set())]
+    sent = sum(statuses.values()) + sum(errors.values())
+    rss_samples = [kib for _, kib in listener.rss]
+    result = Flood(
+        orders=n,
+        rate_asked=options.rate,
+        duration_asked=options.duration,
+        senders=options.senders,
+        sent=sent,
+        send_seconds=max(t.last for t in tallies) - min(t.first for t in tallies),
+        statuses=dict(statuses),
+        errors=dict(errors),
+        answer_ms_p50=percentile(answer_ms, 0.5),
+        answer_ms_p99=percentile(answer_ms, 0.99),
+        answer_ms_max=max(answer_ms),
+        orders_changed=len(final),
+        changes=sum(len(t.changes) for t in tallies),
+        settle_s=settle_s,
+        lost=lost,
+        journal_entries=len(entries),
+        entries_by_mode=dict(Counter(e.mode for e in entries)),
+        runs_by_mode=runs,
+        dup_run_order=len(repeated),
+        dup_run_order_unexplained=len(unexplained_repeats),
+        dup_order_amount=sum(1 for c in by_order_amount.values() if c > 1),
+        unexplained=len(unexplained),
+        rss_kib=listener.rss,
+        rss_start_kib=rss_start,
+        rss_peak_kib=max(rss_samples),
+        rss_end_kib=rss_end,
+        map_start=map_start,
+        map_end=map_end,
+        cpu_s=None if cpu_start is None or cpu_end is None else cpu_end - cpu_start,
+        foreign_cores=foreign,
+        exit_code=listener.exit_code,
+        stop_s=listener.stop_s,
+    )
+    if result.lost:
+        problems.append(f"{result.lost} changed orders do not hold Odoo's final amount")
+    if result.duplicates:
+        problems.append(
+            f"journal: {result.dup_run_order_unexplained} unexplained (run, order) and "
+            f"{result.dup_order_amount} "
+            f"(order, amount) duplicates, {result.unexplained} amounts never set in Odoo"
+        )
+    if listener.exit_code != 0:
+        problems.append(f"listener exit {listener.exit_code}: {listener.errors[-5:]}")
+    result.problems = problems
+    return result
+
+
+# -- options and main --------------------------------------------------------------------------
+
+QUICK = {
+    "poll_orders": 10_000,
+    "repeat": 3,
+    "live_orders": 2_000,
+    "samples": 10,
+    "flood_orders": 2_000,
+    "duration": 10.0,
+    "settle_timeout": 90.0,
+}
+PARTS = ("poll", "latency", "flood")
+
+
+def _gap(value: str) -> tuple[float, float]:
+    low, _, high = value.partition(",")
+    try:
+        pair = (float(low), float(high or low))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not SECONDS or MIN,MAX: {value!r}") from None
+    if pair[0] < 0 or pair[1] < pair[0]:
+        raise argparse.ArgumentTypeError(f"not SECONDS or MIN,MAX: {value!r}")
+    return pair
+
+
+def _parts(value: str) -> list[str]:
+    names = [p.strip() for p in value.split(",") if p.strip()]
+    if not names or any(p not in PARTS for p in names):
+        raise argparse.ArgumentTypeError(f"a comma-separated list of {', '.join(PARTS)}")
+    return names
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python bench/live.py",
+        description="Benchmark the catch-up poll (`orderamt sync --changed`) and the listener "
+        "(`orderamt listen`) against the Odoo double with a real server's latency.",
+    )
+    add = parser.add_argument
+    add(
+        "--quick",
+        action="store_true",
+        help="smaller sizes and a 10-second flood (under a minute): "
+        + ", ".join(f"--{k.replace('_', '-')} {v:g}" for k, v in QUICK.items()),
+    )
+    add(
+        "--only",
+        type=_parts,
+        default=list(PARTS),
+        help="run only these parts: poll, latency, flood, comma-separated (default all)",
+    )
+    add(
+        "--latency-ms",
+        type=float,
+        default=20.0,
+        help="the double's latency per call, in ms (default 20: a quiet search_read on "
+        "write_date on a real Odoo 18/19 with 10,000 orders took 18-22 ms)",
+    )
+    add(
+        "--login-ms",
+        type=float,
+        default=0.0,
+        help="more server time for each `authenticate`, in ms, on top of --latency-ms "
+        "(default 0; see bench/README.md on what a password check may cost a real Odoo)",
+    )
+    add(
+        "--odoo-version",
+        type=int,
+        choices=(18, 19),
+        default=18,
+        help="18: XML-RPC (default); 19: JSON-2 with an API key",
+    )
+    add(
+        "--poll-orders",
+        type=int,
+        default=100_000,
+        help="orders in the quiet poll's portal (default 100000)",
+    )
+    add(
+        "--repeat",
+        type=int,
+        default=7,
+        help="timed quiet polls; the median is reported (default 7)",
+    )
+    add(
+        "--live-orders",
+        type=int,
+        default=10_000,
+        help="orders in the latency run's portal (default 10000)",
+    )
+    add(
+        "--samples", type=int, default=50, help="changes timed from Odoo to the portal (default 50)"
+    )
+    add(
+        "--gap",
+        type=_gap,
+        default=(0.3, 0.8),
+        metavar="MIN,MAX",
+        help="seconds between a sample's arrival and the next change, drawn at random "
+        "(default 0.3,0.8)",
+    )
+    add(
+        "--watch-ms",
+        type=float,
+        default=5.0,
+        help="how often the bench reads the portal row (default 5 ms)",
+    )
+    add(
+        "--sample-timeout",
+        type=float,
+        default=15.0,
+        help="seconds a sample may take before it counts as not arrived (default 15)",
+    )
+    add(
+        "--flood-orders",
+        type=int,
+        default=10_000,
+        help="orders in the flood's portal (default 10000)",
+    )
+    add("--rate", type=float, default=200.0, help="webhooks a second (default 200)")
+    add("--duration", type=float, default=60.0, help="seconds of flood (default 60)")
+    add("--senders", type=int, default=4, help="sender threads (default 4)")
+    add(
+        "--settle-timeout",
+        type=float,
+        default=150.0,
+        help="seconds after the flood for every change to arrive (default 150: more than the "
+        "60-second catch-up poll)",
+    )
+    add(
+        "--no-bytecode-cache",
+        dest="bytecode_cache",
+        action="store_false",
+        help="run orderamt with this shell's own bytecode settings instead of a bytecode "
+        "cache in the work directory (PYTHONPYCACHEPREFIX), compiled before the runs",
+    )
+    add(
+        "--quiet-wait",
+        type=float,
+        default=20.0,
+        metavar="SECONDS",
+        help="before each timed quiet poll, wait up to this long for the machine to be quiet "
+        "(other processes below 0.3 cores); 0 to not wait (default 20)",
+    )
+    add(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="also run one quiet poll under cProfile, its stats written into DIR",
+    )
+    add("--json", type=Path, help="also write every figure to this JSON file")
+    add(
+        "--workdir",
+        type=Path,
+        help="where the SQLite portals and the log go (default: a new temporary directory)",
+    )
+    options = parser.parse_args(argv)
+    if options.quick:
+        given = {arg.split("=", 1)[0] for arg in (sys.argv[1:] if argv is None else argv)}
+        for name, value in QUICK.items():
+            if f"--{name.replace('_', '-')}" not in given:  # an explicit size wins
+                setattr(options, name, type(getattr(options, name))(value))
+    if options.samples > options.live_orders:
+        parser.error("--samples cannot exceed --live-orders")
+    return options
+
+
+def main(argv: Sequence[str] | None = None) -> LiveReport:
+    options = parse_args(argv)
+    with contextlib.ExitStack() as stack:
+        if options.workdir is None:
+            workdir = Path(
+                stack.enter_context(tempfile.TemporaryDirectory(prefix="orderamt-live-"))
+            )
+        else:
+            workdir = options.workdir.resolve()
+            workdir.mkdir(parents=True, exist_ok=True)
+        server = PortalServer("sqlite", None, workdir)
+        machine = machine_info([server])
+        machine["orderamt source hash"] = src_fingerprint()
+        report = LiveReport(options, machine)
+        now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+        if options.bytecode_cache:
+            warm_up_bytecode(workdir)
+        else:
+            warm_up()
+        if "poll" in options.only:
+            report.poll = quiet_poll(options, server, workdir, now)
+        if "latency" in options.only:
+            report.latency = latency(options, server, workdir, now)
+        if "flood" in options.only:
+            report.flood = flood(options, server, workdir, now)
+        evaluate(report)
+    if options.json:
+        options.json.write_text(json.dumps(report.as_json(), indent=1, default=str))
+    return report
+
+
+if __name__ == "__main__":
+    live_report = main()
+    print(format_report(live_report))
+    sys.exit(1 if live_report.problems else 0)
