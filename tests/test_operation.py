@@ -419,3 +419,28 @@ def test_json_streamed_stays_one_document_when_a_run_fails_midway(
     assert document["exit_code"] == 3
     assert "HTTP 502" in document["error"]
     assert portal.amounts() == {"A": Decimal("10.00"), "B": Decimal("20.00"), "C": Decimal("1.00")}
+
+
+def test_a_stopped_run_is_recorded_and_json_still_says_so(
+    changed_and_same: PortalDb,
+    orderamt: Orderamt,
+    held_in_odoo: tuple[threading.Event, threading.Event],
+) -> None:
+    """SIGTERM (what systemctl stop sends) while Odoo is asked: --json prints one document
+    with exit 143, and the run is in the journal with 143 and why."""
+    reached, release = held_in_odoo
+    run = start(orderamt, "sync", "--json", ODOO_TIMEOUT="120")
+    try:
+        assert reached.wait(30)
+        run.send_signal(signal.SIGTERM)
+        out, _ = run.communicate(timeout=20)
+    finally:
+        release.set()
+    assert run.returncode == 143
+    document = json.loads(out)
+    assert (document["exit_code"], document["error"]) == (
+        143,
+        "stopped by SIGTERM; the batch in flight was rolled back",
+    )
+    runs = json.loads(orderamt("history", "--json").stdout)["runs"]
+    assert [(r["exit_code"], r["error"]) for r in runs] == [(143, "stopped by SIGTERM")]
