@@ -154,24 +154,24 @@ class XmlRpcOdoo:
             raise OdooError(f"Odoo answered the login with something unusable: {uid!r:.40}")
         self._uid = uid
 
+    def _search_read(self, what: str, domain: list[Any], options: dict[str, Any]) -> Any:
+        """One search_read on sale.order, logging in first where not yet done."""
+        if self._uid is None:
+            self.login()
+        uid = self._uid
+        return self._call(
+            what,
+            lambda: self._proxy("object").execute_kw(
+                self.db, uid, self._password, "sale.order", "search_read", [domain], options
+            ),
+        )
+
     def fetch_totals(self, ids: Sequence[int]) -> dict[int, OdooTotal]:
         """One search_read for the whole batch of ids."""
         if not ids:
             return {}
-        if self._uid is None:
-            self.login()
-        uid = self._uid
-        answer = self._call(
-            "search_read on sale.order",
-            lambda: self._proxy("object").execute_kw(
-                self.db,
-                uid,
-                self._password,
-                "sale.order",
-                "search_read",
-                [[("id", "in", list(ids))]],
-                {"fields": FIELDS},
-            ),
+        answer = self._search_read(
+            "search_read on sale.order", [("id", "in", list(ids))], {"fields": FIELDS}
         )
         return parse_records(answer, set(ids))
 
@@ -180,19 +180,9 @@ class XmlRpcOdoo:
     ) -> list[OdooTotal]:
         """Orders written at or after `since` (past `after`), oldest write first, at most
         `limit` of them."""
-        if self._uid is None:
-            self.login()
-        uid = self._uid
-        answer = self._call(
+        answer = self._search_read(
             "search_read of changed sale orders",
-            lambda: self._proxy("object").execute_kw(
-                self.db,
-                uid,
-                self._password,
-                "sale.order",
-                "search_read",
-                [changed_domain(since, after)],
-                {"fields": FIELDS, "order": CHANGED_ORDER, "limit": limit},
-            ),
+            changed_domain(since, after),
+            {"fields": FIELDS, "order": CHANGED_ORDER, "limit": limit},
         )
         return parse_record_list(answer)
