@@ -25,6 +25,7 @@ from sqlalchemy import (
     update,
 )
 
+from orderamt import money
 from orderamt.config import PortalSchema
 from orderamt.models import (
     Change,
@@ -366,7 +367,7 @@ class PortalOrders:
         taken = [
             order_id
             for order_id, amount in locked
-            if order_id in by_id and _held(amount, by_id[order_id].order.amount)
+            if order_id in by_id and money.same(amount, by_id[order_id].order.amount)
         ]
         if not taken:
             return set()
@@ -401,13 +402,6 @@ class PortalOrders:
             )
         conn.execute(update(self.table).where(ids.in_(taken)).values(values))
         return {int(order_id) for order_id in taken}
-
-
-def _held(stored: Any, read: Any) -> bool:
-    """The row still holds what was read: equal as numbers, or both empty."""
-    if stored is None or read is None:
-        return stored is None and read is None
-    return bool(stored == read)
 
 
 SET_CHUNK = 500
