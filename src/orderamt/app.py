@@ -16,6 +16,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypedDict
 
 from sqlalchemy import Engine
 
@@ -264,6 +265,17 @@ def sync(
     return run_sync(settings, selection, report=report, dry_run=dry_run, clock=clock, strict=strict)
 
 
+class SweepOptions(TypedDict):
+    """What `sync_orders` and `sync_changed` take besides what they sync."""
+
+    batch_size: int
+    clock: Clock
+    reporter: Reporter
+    dry_run: bool
+    skip_conflicts: bool
+    strict: bool
+
+
 def run_sync(
     settings: Settings,
     selection: Selection,
@@ -276,32 +288,18 @@ def run_sync(
     """A sync with settings already made (the demo's way in)."""
 
     def body(orders: PortalOrders, journal: PortalJournal, reporter: Reporter) -> RunCounts:
+        options = SweepOptions(
+            batch_size=settings.batch_size,
+            clock=clock,
+            reporter=reporter,
+            dry_run=dry_run,
+            skip_conflicts=settings.on_conflict == "skip",
+            strict=strict,
+        )
         with make_odoo(settings.odoo) as odoo:
             if isinstance(selection, Changed):
-                return sync_changed(
-                    orders,
-                    journal,
-                    odoo,
-                    selection,
-                    batch_size=settings.batch_size,
-                    clock=clock,
-                    reporter=reporter,
-                    dry_run=dry_run,
-                    skip_conflicts=settings.on_conflict == "skip",
-                    strict=strict,
-                )
-            return sync_orders(
-                orders,
-                journal,
-                odoo,
-                selection,
-                batch_size=settings.batch_size,
-                clock=clock,
-                reporter=reporter,
-                dry_run=dry_run,
-                skip_conflicts=settings.on_conflict == "skip",
-                strict=strict,
-            )
+                return sync_changed(orders, journal, odoo, selection, **options)
+            return sync_orders(orders, journal, odoo, selection, **options)
 
     return _run(settings, body, report=report, dry_run=dry_run)
 
