@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
@@ -23,6 +24,46 @@ class PortalOrder:
     """As read, where the table has the column: what a revert puts back."""
     currency: str | None = None
     """The currency of `amount` where the portal says (PORTAL_CURRENCY, PORTAL_COL_CURRENCY)."""
+    values: Mapping[str, str | None] = field(default_factory=dict, compare=False, hash=False)
+    """Each mapped field's column as read (by field name, e.g. "status"), as text."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One Odoo field synced to a portal column through a map of values (ORDERAMT_<NAME>_MAP).
+
+    `name` is the setting's name in lower case ("status" for ORDERAMT_STATUS_MAP): the
+    journal, the report and the log call the field by it.
+    """
+
+    name: str
+    odoo_field: str
+    column: str
+    mapping: tuple[tuple[str, str], ...]
+    """(Odoo's value, the portal's value) pairs; Odoo's False is spelled "false"."""
+
+    def portal_value(self, odoo_value: str) -> str | None:
+        """The portal's value for Odoo's, or None where the map has none."""
+        for odoo, portal in self.mapping:
+            if odoo == odoo_value:
+                return portal
+        return None
+
+    @property
+    def portal_values(self) -> tuple[str, ...]:
+        """Every value the portal column must be able to hold."""
+        return tuple(dict.fromkeys(portal for _, portal in self.mapping))
+
+
+ODOO_MODULE_OF_FIELD = {"delivery_status": "sale_stock"}
+"""The Odoo module that adds a sale order field which a bare `sale` lacks."""
+
+
+def odoo_text(value: object) -> str:
+    """An Odoo selection value as a map spells it: False (no value) is "false"."""
+    if value is False or value is None:
+        return "false"
+    return str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +77,8 @@ class OdooTotal:
     state: str
     currency: str | None
     write_date: str | None
+    values: Mapping[str, object] = field(default_factory=dict, compare=False, hash=False)
+    """The mapped fields as Odoo sent them, by Odoo field name (a selection's text, or False)."""
 
 
 class Action(Enum):
@@ -66,6 +109,8 @@ class Reason(Enum):
     """A revert put the portal's amount back; Odoo still says what was reverted."""
     CURRENCY = "currency"
     """Odoo's order is in another currency than the portal's amount."""
+    UNMAPPED = "unmapped"
+    """A mapped field: Odoo's value has no portal value in the map."""
 
 
 class Contest(Enum):
@@ -87,9 +132,18 @@ class LastWrite:
 
 
 @dataclass(frozen=True, slots=True)
+class LastValue:
+    """What the journal knows of one mapped field of an order: the value orderamt last
+    wrote, and the one a sync (not a revert) last wrote, which is what Odoo said."""
+
+    value: str | None
+    odoo_value: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Hold:
-    """A reverted change kept from coming back: while Odoo still says `amount` at
-    `odoo_write_date`, the sync leaves the order alone."""
+    """A reverted change kept from coming back: while Odoo still says `amount` (or, for a
+    mapped field, `value`) at `odoo_write_date`, the sync leaves it alone."""
 
     order_id: int
     amount: Decimal | None
@@ -99,6 +153,36 @@ class Hold:
     held_at: datetime | None = None
     released_at: datetime | None = None
     released_why: str | None = None
+    field: str | None = None
+    """The mapped field held (None: the amount)."""
+    value: str | None = None
+    """For a mapped field: the portal value the revert took back."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One mapped field of an order to write: the portal's value read, and Odoo's mapped."""
+
+    field: str
+    old: str | None
+    new: str
+    contest: Contest | None = None
+    """The portal changed the field since orderamt wrote it (with Odoo, or alone)."""
+    last_written: str | None = None
+    hold: Hold | None = None
+    """The stale hold this change releases."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldIssue:
+    """A mapped field left alone for a reason that needs a look (an Odoo value the map
+    lacks, or a contest under --on-conflict skip)."""
+
+    field: str
+    odoo_value: str
+    reason: Reason
+    portal_value: str | None = None
+    last_written: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +211,25 @@ class Decision:
     """HELD: the hold that keeps the order; an update: the stale hold it releases."""
     odoo_currency: str | None = None
     """CURRENCY: Odoo's currency, which the portal's (`currency`) is not."""
+    fields: tuple[FieldChange, ...] = ()
+    """The mapped fields to write (written, once the decision is confirmed)."""
+    issues: tuple[FieldIssue, ...] = ()
+    """The mapped fields left alone that need a look."""
 
     @property
     def conflict(self) -> bool:
         """The portal's own edit is overwritten (or, skipped, kept): a conflict or a drift."""
         return self.contest is not None
+
+    @property
+    def writes(self) -> bool:
+        """Something is written: the amount, a mapped field, or both."""
+        return self.action is Action.UPDATE or bool(self.fields)
+
+    @property
+    def needs_look(self) -> bool:
+        """The amount was skipped, or a mapped field was left alone for a reason."""
+        return self.action is Action.SKIP or bool(self.issues)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +248,10 @@ class Change:
     """A revert: the hold to place once this is written."""
     release_hold: str | None = None
     """Why the order's hold ends once this is written (Odoo changed; its revert undone)."""
+    field: str | None = None
+    """A mapped field's change (None: the amount's); its values are `old_value`/`new_value`."""
+    old_value: str | None = None
+    new_value: str | None = None
 
 
 class Mode(Enum):
@@ -238,12 +340,14 @@ class RunCounts:
         return self.updated + self.unchanged + self.skipped
 
     def add(self, decision: Decision) -> None:
-        if decision.action is Action.UPDATE:
-            self.updated += 1
-        elif decision.action is Action.UNCHANGED:
-            self.unchanged += 1
-        else:
+        """Each order in one bucket: one that needs a look is skipped even where a mapped
+        field of it was written (the report shows both)."""
+        if decision.needs_look:
             self.skipped += 1
+        elif decision.writes:
+            self.updated += 1
+        else:
+            self.unchanged += 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +365,10 @@ class JournalEntry:
     conflict: bool = False
     old_updated_at: datetime | None = None
     """The row's updated_at before the change, so a revert leaves the row as it was."""
+    field: str | None = None
+    """A mapped field's change (None: the amount's), with its values as text."""
+    old_value: str | None = None
+    new_value: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
