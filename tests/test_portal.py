@@ -455,7 +455,7 @@ def test_apply_writes_and_bumps_updated_at(portal: PortalDb, open_: Open) -> Non
     orders, journal = open_()
     run_id = journal.start_run("sync", "all", NOW)
     (first,) = read(orders, 1)
-    assert orders.apply([change(first, "950.00")], NOW, run_id) == {1}
+    assert orders.apply([change(first, "950.00")], NOW, run_id) == {(1, None)}
     rows = {r["id"]: r for r in portal.rows()}
     assert rows[1]["total_amount"] == Decimal("950.00")
     assert rows[1]["updated_at"] == datetime(2026, 11, 24, 22, 0, 0)
@@ -480,7 +480,7 @@ def test_apply_is_compare_and_set(portal: PortalDb, open_: Open) -> None:
     execute(portal, "UPDATE orders SET total_amount = 55.55 WHERE id = 2")
     run_id = journal.start_run("sync", "all", NOW)
     written = orders.apply([change(first, "11.00"), change(second, "22.00")], NOW, run_id)
-    assert written == {1}
+    assert written == {(1, None)}
     assert amounts(portal) == {1: Decimal("11.00"), 2: Decimal("55.55")}
     assert [e.order_id for e in journal.changes(run_id=run_id)] == [1]
 
@@ -492,7 +492,9 @@ def test_apply_leaves_a_deleted_row_alone(portal: PortalDb, open_: Open) -> None
     first, second = read(orders, 1, 2)
     execute(portal, "DELETE FROM orders WHERE id = 2")
     run_id = journal.start_run("sync", "all", NOW)
-    assert orders.apply([change(first, "11.00"), change(second, "22.00")], NOW, run_id) == {1}
+    assert orders.apply([change(first, "11.00"), change(second, "22.00")], NOW, run_id) == {
+        (1, None)
+    }
     assert [e.order_id for e in journal.changes()] == [1]
 
 
@@ -503,7 +505,9 @@ def test_empty_amount_is_written_only_while_still_empty(portal: PortalDb, open_:
     first, second = read(orders, 1, 2)
     execute(portal, "UPDATE orders SET total_amount = 3.00 WHERE id = 2")
     run_id = journal.start_run("sync", "all", NOW)
-    assert orders.apply([change(first, "11.00"), change(second, "22.00")], NOW, run_id) == {1}
+    assert orders.apply([change(first, "11.00"), change(second, "22.00")], NOW, run_id) == {
+        (1, None)
+    }
     assert amounts(portal) == {1: Decimal("11.00"), 2: Decimal("3.00")}
 
 
@@ -561,7 +565,9 @@ def test_table_without_updated_at(portal: PortalDb, open_: Open) -> None:
     orders.check()
     (first,) = read(orders, 1)
     assert first.updated_at is None
-    assert orders.apply([change(first, "12.00")], NOW, journal.start_run("sync", "all", NOW)) == {1}
+    assert orders.apply([change(first, "12.00")], NOW, journal.start_run("sync", "all", NOW)) == {
+        (1, None)
+    }
     (stored,) = portal.rows()
     assert (stored["total_amount"], stored["updated_at"]) == (Decimal("12.00"), CREATED)
 

@@ -16,6 +16,8 @@ from orderamt.models import (
     Contest,
     Decision,
     Everything,
+    FieldChange,
+    FieldIssue,
     Hold,
     JournalEntry,
     OneOrder,
@@ -301,9 +303,54 @@ def test_each_skip_reason_has_its_own_words(decision: Decision, why: str) -> Non
     assert plain.lines == [f"  [warning] AFINET-SO-1: {why}"]
 
 
+FIELD_ISSUES = [
+    (
+        FieldIssue("status", "done", Reason.UNMAPPED, portal_value="pending"),
+        "status: Odoo says 'done', which ORDERAMT_STATUS_MAP does not map (keeping 'pending')",
+    ),
+    (
+        FieldIssue("status", "sale", Reason.CONFLICT, "on hold", "pending", new="confirmed"),
+        "status: conflict: changed in the portal since orderamt wrote 'pending', and Odoo now "
+        "says 'confirmed' (keeping 'on hold'; --on-conflict skip)",
+    ),
+    (
+        FieldIssue("status", "sale", Reason.DRIFT, "on hold", "confirmed", new="confirmed"),
+        "status: changed in the portal since orderamt wrote 'confirmed', while Odoo still says "
+        "so (keeping 'on hold'; --on-conflict skip)",
+    ),
+    (
+        FieldIssue("delivery_status", "", Reason.CHANGED_SINCE, portal_value=None),
+        "delivery_status: changed since that run (now NULL); left alone",
+    ),
+]
+
+
+@pytest.mark.parametrize(("issue", "why"), FIELD_ISSUES)
+def test_each_field_issue_has_its_own_words(issue: FieldIssue, why: str) -> None:
+    """A mapped field left alone is said on a line of its own, after the amount's."""
+    screen = Screen()
+    decision = Decision(order(), Action.UPDATE, new_amount=Decimal("950.00"), issues=(issue,))
+    screen.report().decided(decision)
+    assert screen.lines == ["  ✅ AFINET-SO-1: $857.87 → $950.00", f"  ⚠️  AFINET-SO-1: {why}"]
+
+
+def test_a_field_change_has_its_line_and_an_unchanged_amount_none() -> None:
+    """`S00042: status pending → confirmed`; the amount's "No change" is not said beside it."""
+    screen = Screen()
+    change = FieldChange("status", "pending", "confirmed")
+    decision = Decision(order(), Action.UNCHANGED, reason=Reason.SAME_AMOUNT, fields=(change,))
+    screen.report().decided(decision)
+    screen.report(emoji=False, dry_run=True).decided(decision)
+    assert screen.lines == [
+        "  ✅ AFINET-SO-1: status pending → confirmed",
+        "  [updated] AFINET-SO-1: would update status pending -> confirmed",
+    ]
+
+
 def test_every_reason_is_covered() -> None:
-    """The table above has a line for every skip reason, so a new reason cannot go unworded."""
+    """The tables above have a line for every skip reason, so a new reason cannot go unworded."""
     covered = {decision.reason for decision, _ in SKIPS}
+    covered |= {issue.reason for issue, _ in FIELD_ISSUES}
     covered |= {Reason.SAME_AMOUNT, Reason.ZERO_IN_ODOO, Reason.HELD}
     assert covered == set(Reason)
 
@@ -532,6 +579,8 @@ def test_json_document_of_a_run() -> None:
                 "conflict": False,
                 "contest": None,
                 "held_by_revert_of": None,
+                "fields": [],
+                "field_issues": [],
             }
         ],
     }
@@ -941,6 +990,9 @@ def test_order_history_as_json(capsys: pytest.CaptureFixture[str]) -> None:
                 "odoo_write_date": "2026-11-24 18:15:57",
                 "changed_at": "2026-11-24 22:00:01",
                 "conflict": False,
+                "field": None,
+                "old_value": None,
+                "new_value": None,
             },
             {
                 "run_id": 4,
@@ -952,6 +1004,9 @@ def test_order_history_as_json(capsys: pytest.CaptureFixture[str]) -> None:
                 "odoo_write_date": None,
                 "changed_at": "2026-11-25 22:00:01",
                 "conflict": True,
+                "field": None,
+                "old_value": None,
+                "new_value": None,
             },
         ],
         "holds": [
@@ -964,6 +1019,8 @@ def test_order_history_as_json(capsys: pytest.CaptureFixture[str]) -> None:
                 "held_at": "2026-11-25 09:00:00",
                 "released_at": None,
                 "released_why": None,
+                "field": None,
+                "value": None,
             },
             {
                 "order_id": 5,
@@ -974,6 +1031,8 @@ def test_order_history_as_json(capsys: pytest.CaptureFixture[str]) -> None:
                 "held_at": "2026-11-26 09:00:00",
                 "released_at": "2026-11-27 22:00:00",
                 "released_why": "Odoo changed",
+                "field": None,
+                "value": None,
             },
         ],
     }

@@ -11,7 +11,7 @@ import os
 import socket
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -41,6 +41,7 @@ from orderamt.logs import LOGGER_NAME, close_logging, setup_logging
 from orderamt.models import (
     Changed,
     Everything,
+    FieldSpec,
     OdooOrders,
     OneOrder,
     Recent,
@@ -99,7 +100,8 @@ def choose(
     return Recent(since=window_start(now, window), days=window)
 
 
-def make_odoo(o: OdooSettings) -> Odoo:
+def make_odoo(o: OdooSettings, fields: Sequence[FieldSpec] = ()) -> Odoo:
+    """Odoo, reading the mapped fields' Odoo fields beside the amount."""
     retry = RetryPolicy(retries=o.retries, wait=o.retry_wait, total=o.retry_max_time)
     return Odoo(
         o.url,
@@ -109,6 +111,7 @@ def make_odoo(o: OdooSettings) -> Odoo:
         timeout=o.timeout,
         protocol=o.protocol,
         retry=retry,
+        fields=[spec.odoo_field for spec in fields],
     )
 
 
@@ -296,7 +299,7 @@ def run_sync(
             skip_conflicts=settings.on_conflict == "skip",
             strict=strict,
         )
-        with make_odoo(settings.odoo) as odoo:
+        with make_odoo(settings.odoo, settings.schema.fields) as odoo:
             if isinstance(selection, Changed):
                 return sync_changed(orders, journal, odoo, selection, **options)
             return sync_orders(orders, journal, odoo, selection, **options)
@@ -393,7 +396,10 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
     setup_logging(settings.log_file)
     pending, health = Pending(), Health(options.poll_interval)
     stopped_by: list[str] = []
-    with _portal(settings) as (engine, orders, journal), make_odoo(settings.odoo) as odoo:
+    with (
+        _portal(settings) as (engine, orders, journal),
+        make_odoo(settings.odoo, settings.schema.fields) as odoo,
+    ):
         skip = settings.on_conflict == "skip"
         margin = timedelta(seconds=settings.changed_margin)
 
@@ -594,7 +600,9 @@ def check(env_file: Path | None, *, as_json: bool = False) -> ExitCode:
     if not as_json:
         # Said before the first call, so a hung Odoo is a wait the operator knows about.
         print_check_header([*header, "", f"Asking Odoo (waiting up to {timeout:g} s)..."])
-    with make_odoo(replace(settings.odoo, retries=0, timeout=timeout)) as odoo:
+    with make_odoo(
+        replace(settings.odoo, retries=0, timeout=timeout), settings.schema.fields
+    ) as odoo:
         results = run_checks(settings, odoo, utc_now())
     failures = [r for r in results if r.passed is False]
     code = ExitCode(failures[0].exit_code) if failures else ExitCode.OK

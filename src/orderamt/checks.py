@@ -17,6 +17,7 @@ from orderamt.errors import ExitCode, LockedError, OrderamtError
 from orderamt.lock import describe_lock, lock_kind, run_lock
 from orderamt.models import CheckResult
 from orderamt.odoo import Odoo
+from orderamt.odoo.records import fields_to_read
 from orderamt.portal import Database, PortalJournal, PortalOrders, create_portal_engine
 from orderamt.portal.schema import check_table
 from orderamt.times import local_naive
@@ -47,8 +48,10 @@ def check_odoo(odoo: Odoo) -> Iterator[CheckResult]:
         return f"{who} on database '{odoo.db}'"
 
     def read() -> str:
+        # Odoo checks every field asked for, so a mapped field the server lacks
+        # (delivery_status without sale_stock) fails here, with the module to install.
         odoo.fetch_totals([1])
-        return "search_read of name, amount_total, state, currency_id, write_date"
+        return f"search_read of {', '.join(fields_to_read(odoo.fields))}"
 
     steps = [("Odoo reachable", reach), ("Odoo login", login), ("sale.order readable", read)]
     failed = False

@@ -363,7 +363,9 @@ KNOWN_FIELDS = {
     "DELIVERY_STATUS": "delivery_status",
 }
 """The Odoo field a mapped field reads unless ORDERAMT_<NAME>_FIELD names another."""
-_BUILTIN_COLUMNS = frozenset({"ID", "NUMBER", "AMOUNT", "ODOO_ID", "CREATED", "UPDATED", "CURRENCY"})
+_BUILTIN_COLUMNS = frozenset(
+    {"ID", "NUMBER", "AMOUNT", "ODOO_ID", "CREATED", "UPDATED", "CURRENCY"}
+)
 
 
 def _field_name(setting: str) -> str | None:

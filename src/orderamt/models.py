@@ -165,7 +165,8 @@ class FieldChange:
 
     field: str
     old: str | None
-    new: str
+    new: str | None
+    """None only where a revert puts back a column that was NULL."""
     contest: Contest | None = None
     """The portal changed the field since orderamt wrote it (with Odoo, or alone)."""
     last_written: str | None = None
@@ -183,6 +184,8 @@ class FieldIssue:
     reason: Reason
     portal_value: str | None = None
     last_written: str | None = None
+    new: str | None = None
+    """For a contest: the map's value for Odoo's, which was not written."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@ and the orders that need a look that the journal keeps between runs."""
 
 from __future__ import annotations
 
-from orderamt.models import Decision, Reason
+from orderamt.models import Action, Decision, FieldIssue, Reason
 from orderamt.money import format_amount
 
 
@@ -52,6 +52,46 @@ def skip_reason(decision: Decision) -> str:
     return "Skipped"
 
 
+def field_issue(issue: FieldIssue) -> str:
+    """Why a mapped field was left alone, in words an operator can act on."""
+    keeping = f"keeping {_shown(issue.portal_value)}"
+    if issue.reason is Reason.UNMAPPED:
+        return (
+            f"{issue.field}: Odoo says {issue.odoo_value!r}, which ORDERAMT_"
+            f"{issue.field.upper()}_MAP does not map ({keeping})"
+        )
+    if issue.reason is Reason.CHANGED_SINCE:
+        return (
+            f"{issue.field}: changed since that run (now {_shown(issue.portal_value)}); left alone"
+        )
+    if issue.reason is Reason.CONFLICT:
+        return (
+            f"{issue.field}: conflict: changed in the portal since orderamt wrote "
+            f"{_shown(issue.last_written)}, and Odoo now says {_shown(issue.new)} "
+            f"({keeping}; --on-conflict skip)"
+        )
+    if issue.reason is Reason.DRIFT:
+        return (
+            f"{issue.field}: changed in the portal since orderamt wrote "
+            f"{_shown(issue.last_written)}, while Odoo still says so ({keeping}; "
+            "--on-conflict skip)"
+        )
+    return f"{issue.field}: skipped"
+
+
+def _shown(value: str | None) -> str:
+    return "NULL" if value is None else repr(value)
+
+
+def problem_reason(decision: Decision) -> str:
+    """The problem's kind, as the journal keeps it: news when it changes."""
+    if decision.action is Action.SKIP:
+        return decision.reason.value if decision.reason else "skipped"
+    return decision.issues[0].reason.value if decision.issues else "skipped"
+
+
 def problem_detail(decision: Decision) -> str:
     """The problem as `orderamt status` lists it (at most 255 characters)."""
-    return skip_reason(decision)[:255]
+    parts = [skip_reason(decision)] if decision.action is Action.SKIP else []
+    parts += [field_issue(issue) for issue in decision.issues]
+    return "; ".join(parts)[:255]

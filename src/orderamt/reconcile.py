@@ -5,6 +5,7 @@ No I/O, no clock, no logging: everything it needs comes in as arguments.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
@@ -13,11 +14,16 @@ from orderamt.models import (
     Action,
     Contest,
     Decision,
+    FieldChange,
+    FieldIssue,
+    FieldSpec,
     Hold,
+    LastValue,
     LastWrite,
     OdooTotal,
     PortalOrder,
     Reason,
+    odoo_text,
 )
 
 ODOO_MAX_ID = 2**31 - 1
@@ -124,3 +130,66 @@ def _contest(order: PortalOrder, amount: Decimal, last: LastWrite | None) -> Con
         return None
     odoo_unchanged = last.odoo_amount is not None and money.same(amount, last.odoo_amount)
     return Contest.DRIFT if odoo_unchanged else Contest.CONFLICT
+
+
+def reconcile_fields(
+    order: PortalOrder,
+    odoo: OdooTotal,
+    specs: Sequence[FieldSpec],
+    *,
+    last: Mapping[str, LastValue] | None = None,
+    holds: Mapping[str, Hold] | None = None,
+    skip_conflicts: bool = False,
+) -> tuple[tuple[FieldChange, ...], tuple[FieldIssue, ...]]:
+    """Decide each mapped field on its own: the portal takes the map's value for Odoo's.
+
+    An Odoo value the map lacks is never written (an issue, the other fields still go).
+    `last` and `holds` are the journal's, by field name, with the amount's meaning: a
+    portal value that differs from what orderamt last wrote was changed in the portal
+    (a conflict, or a drift while Odoo still says what was written); a revert's hold keeps
+    the field while Odoo still says the reverted value at the same write_date.
+    """
+    changes: list[FieldChange] = []
+    issues: list[FieldIssue] = []
+    for spec in specs:
+        odoo_value = odoo_text(odoo.values.get(spec.odoo_field, False))
+        new = spec.portal_value(odoo_value)
+        old = order.values.get(spec.name)
+        if new is None:
+            issues.append(FieldIssue(spec.name, odoo_value, Reason.UNMAPPED, portal_value=old))
+            continue
+        hold = (holds or {}).get(spec.name)
+        if hold is not None and hold.value == new and hold.odoo_write_date == odoo.write_date:
+            continue
+        if old == new:
+            continue
+        known = (last or {}).get(spec.name)
+        contest = None
+        if known is not None and old != known.value:
+            drift = known.odoo_value is not None and known.odoo_value == new
+            contest = Contest.DRIFT if drift else Contest.CONFLICT
+        if contest is not None and skip_conflicts:
+            reason = Reason.CONFLICT if contest is Contest.CONFLICT else Reason.DRIFT
+            assert known is not None
+            issues.append(
+                FieldIssue(
+                    spec.name,
+                    odoo_value,
+                    reason,
+                    portal_value=old,
+                    last_written=known.value,
+                    new=new,
+                )
+            )
+            continue
+        changes.append(
+            FieldChange(
+                spec.name,
+                old,
+                new,
+                contest=contest,
+                last_written=known.value if contest is not None and known else None,
+                hold=hold,
+            )
+        )
+    return tuple(changes), tuple(issues)

@@ -26,6 +26,7 @@ from orderamt.models import (
     CheckResult,
     Contest,
     Decision,
+    FieldChange,
     Hold,
     JournalEntry,
     OneOrder,
@@ -39,7 +40,7 @@ from orderamt.models import (
     Selection,
 )
 from orderamt.money import format_amount
-from orderamt.reasons import skip_reason
+from orderamt.reasons import field_issue, skip_reason
 
 
 @dataclass(frozen=True)
@@ -212,8 +213,37 @@ class ConsoleReport:
     def decided(self, decision: Decision) -> None:
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task)
-        if self.quiet and decision.action is Action.UNCHANGED:
-            return
+        mapped = bool(decision.fields or decision.issues)
+        if decision.action is not Action.UNCHANGED or not (mapped or self.quiet):
+            self._amount_line(decision)
+        for change in decision.fields:
+            self._field_line(decision, change)
+        for issue in decision.issues:
+            name = decision.order.number or f"order {decision.order.id}"
+            self._line(f"  {self.glyphs.warning}{name}: {field_issue(issue)}", "yellow")
+
+    def _field_line(self, decision: Decision, change: FieldChange) -> None:
+        """`S00042: status pending → confirmed`, a mapped field's change."""
+        g = self.glyphs
+        order = decision.order
+        name = order.number or f"order {order.id}"
+        would = "would update " if self.dry_run else ""
+        old = "(empty)" if change.old is None else change.old
+        new = "(empty)" if change.new is None else change.new
+        text = f"  {g.updated}{name}: {would}{change.field} {old} {g.arrow} {new}"
+        if change.contest is Contest.CONFLICT:
+            text += (
+                f" (conflict: changed in the portal since orderamt wrote "
+                f"{change.last_written}; Odoo wins)"
+            )
+        elif change.contest is Contest.DRIFT:
+            text += (
+                f" (the portal drifted: changed there since orderamt wrote "
+                f"{change.last_written}, while Odoo did not change; Odoo's value is put back)"
+            )
+        self._line(text, "yellow" if change.contest else "green")
+
+    def _amount_line(self, decision: Decision) -> None:
         g = self.glyphs
         order = decision.order
         name = order.number or f"order {order.id}"
@@ -335,6 +365,25 @@ class JsonReport:
             "held_by_revert_of": decision.hold.reverted_run
             if decision.reason is Reason.HELD and decision.hold
             else None,
+            "fields": [
+                {
+                    "field": f.field,
+                    "old": f.old,
+                    "new": f.new,
+                    "contest": f.contest.value if f.contest else None,
+                }
+                for f in decision.fields
+            ],
+            "field_issues": [
+                {
+                    "field": i.field,
+                    "reason": i.reason.value,
+                    "odoo_value": i.odoo_value or None,
+                    "portal_value": i.portal_value,
+                    "detail": field_issue(i),
+                }
+                for i in decision.issues
+            ],
         }
         if self.stream is None:
             self.orders.append(entry)
@@ -454,7 +503,8 @@ def hold_json(h: Hold) -> dict[str, Any]:
 def _hold_line(h: Hold) -> str:
     line = (
         f"{h.held_at:%Y-%m-%d %H:%M:%S} UTC  run {h.revert_run}  held by the revert of run "
-        f"{h.reverted_run}: Odoo's {format_amount(h.amount)}"
+        f"{h.reverted_run}: Odoo's "
+        + (format_amount(h.amount) if h.field is None else f"{h.field} {h.value}")
     )
     if h.odoo_write_date:
         line += f" (write_date {h.odoo_write_date})"
@@ -482,10 +532,11 @@ def print_order_changes(
     if not entries:
         console.print(f"No changes to order {order_id} in the journal.")
     for e in entries:
-        line = (
-            f"{e.changed_at:%Y-%m-%d %H:%M:%S} UTC  run {e.run_id}  {e.order_number}  "
-            f"{format_amount(e.old_amount)} {arrow} {format_amount(e.new_amount)}"
-        )
+        if e.field is not None:
+            what = f"{e.field} {e.old_value or '(empty)'} {arrow} {e.new_value or '(empty)'}"
+        else:
+            what = f"{format_amount(e.old_amount)} {arrow} {format_amount(e.new_amount)}"
+        line = f"{e.changed_at:%Y-%m-%d %H:%M:%S} UTC  run {e.run_id}  {e.order_number}  {what}"
         if e.odoo_write_date:
             line += f"  (Odoo write_date {e.odoo_write_date})"
         if e.conflict:

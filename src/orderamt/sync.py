@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Generic, Protocol, TypeVar
@@ -21,8 +22,12 @@ from orderamt.models import (
     Checkpoint,
     Contest,
     Decision,
+    FieldChange,
+    FieldIssue,
+    FieldSpec,
     Hold,
     JournalEntry,
+    LastValue,
     LastWrite,
     OdooOrders,
     OdooTotal,
@@ -33,7 +38,7 @@ from orderamt.models import (
     RunRecord,
     Selection,
 )
-from orderamt.reconcile import has_odoo_id, parse_odoo_id, reconcile
+from orderamt.reconcile import has_odoo_id, parse_odoo_id, reconcile, reconcile_fields
 from orderamt.times import EPOCH, odoo_time, parse_odoo_time, window_start
 
 log = logging.getLogger("orderamt")
@@ -42,6 +47,11 @@ log = logging.getLogger("orderamt")
 class TableLimits(Protocol):
     @property
     def max_amount(self) -> Decimal | None: ...
+
+    @property
+    def fields(self) -> tuple[FieldSpec, ...]:
+        """The mapped fields, each column spelled as the table spells it."""
+        ...
 
 
 class OrderStore(Protocol):
@@ -65,9 +75,10 @@ class OrderStore(Protocol):
         now: datetime,
         run_id: int | None,
         checkpoint: Checkpoint | None = None,
-    ) -> set[int]:
-        """Write compare-and-set; with `run_id`, journal each write in the same transaction;
-        with `checkpoint`, move the catch-up poll's checkpoint in it too."""
+    ) -> set[tuple[int, str | None]]:
+        """Write compare-and-set, each column over the value read; with `run_id`, journal
+        each write in the same transaction; with `checkpoint`, move the catch-up poll's
+        checkpoint in it too. Returns the (order id, field) written; None is the amount."""
         ...
 
 
@@ -78,7 +89,16 @@ class JournalStore(Protocol):
 
     def holds(self, order_ids: Sequence[int]) -> dict[int, Hold]: ...
 
-    def touched_after(self, run_id: int, order_ids: Sequence[int]) -> set[int]: ...
+    def field_state(
+        self, order_ids: Sequence[int]
+    ) -> tuple[dict[tuple[int, str], LastValue], dict[tuple[int, str], Hold]]:
+        """For the mapped fields: what orderamt last wrote to each (order, field), and the
+        revert holds in force on them."""
+        ...
+
+    def touched_after(self, run_id: int, order_ids: Sequence[int]) -> set[tuple[int, str | None]]:
+        """The (order, field) a run later than `run_id` wrote to; None is the amount."""
+        ...
 
     def revert_of(self, run_id: int) -> RunRecord | None: ...
 
@@ -251,7 +271,7 @@ def sync_orders(
     try:
         for batch, totals in _with_totals(orders.batches(selection, batch_size), odoo):
             pairs = [(order, _lookup(totals, order)) for order in batch]
-            decisions = _decide(journal, pairs, limits.max_amount, skip_conflicts)
+            decisions = _decide(journal, pairs, limits, skip_conflicts)
             if not dry_run:
                 decisions = _write(orders, decisions, clock(), run.start())
             run.note(decisions, clock(), counts)
@@ -276,12 +296,78 @@ def _flush_log() -> None:
 def _decide(
     journal: JournalStore,
     pairs: Sequence[tuple[PortalOrder, OdooTotal | None]],
+    limits: TableLimits,
+    skip_conflicts: bool,
+) -> list[Decision]:
+    """The rule for each order, the amount and each mapped field."""
+    decisions = _decide_amounts(journal, pairs, limits.max_amount, skip_conflicts)
+    specs = limits.fields
+    if not specs:
+        return decisions
+    return _decide_fields(journal, pairs, decisions, specs, skip_conflicts)
+
+
+def _decide_fields(
+    journal: JournalStore,
+    pairs: Sequence[tuple[PortalOrder, OdooTotal | None]],
+    decisions: list[Decision],
+    specs: Sequence[FieldSpec],
+    skip_conflicts: bool,
+) -> list[Decision]:
+    """Each mapped field of the orders Odoo has; as for the amount, the journal is read only
+    for the orders whose fields would change."""
+
+    def fields_of(
+        order: PortalOrder,
+        odoo: OdooTotal,
+        last: dict[tuple[int, str], LastValue] | None = None,
+        holds: dict[tuple[int, str], Hold] | None = None,
+    ) -> tuple[tuple[FieldChange, ...], tuple[FieldIssue, ...]]:
+        mine = [spec.name for spec in specs]
+        return reconcile_fields(
+            order,
+            odoo,
+            specs,
+            last={f: last[(order.id, f)] for f in mine if (order.id, f) in last} if last else None,
+            holds={f: holds[(order.id, f)] for f in mine if (order.id, f) in holds}
+            if holds
+            else None,
+            skip_conflicts=skip_conflicts,
+        )
+
+    usable = [
+        (i, order, odoo)
+        for i, ((order, odoo), d) in enumerate(zip(pairs, decisions, strict=True))
+        if odoo is not None and d.reason not in _NO_FIELDS
+    ]
+    first = {i: fields_of(order, odoo) for i, order, odoo in usable}
+    moving = [decisions[i].order.id for i, (changes, _) in first.items() if changes]
+    if moving:
+        last, holds = journal.field_state(moving)
+        if last or holds:
+            first.update(
+                {i: fields_of(order, odoo, last, holds) for i, order, odoo in usable if first[i][0]}
+            )
+    out = list(decisions)
+    for i, (changes, issues) in first.items():
+        if changes or issues:
+            out[i] = replace(out[i], fields=changes, issues=issues)
+    return out
+
+
+_NO_FIELDS = (Reason.BAD_ODOO_ID, Reason.NOT_IN_ODOO)
+"""An order Odoo has no sale order for has no fields to take either."""
+
+
+def _decide_amounts(
+    journal: JournalStore,
+    pairs: Sequence[tuple[PortalOrder, OdooTotal | None]],
     max_amount: Decimal | None,
     skip_conflicts: bool,
 ) -> list[Decision]:
-    """The rule for each order; the journal is read only for the orders that would change
-    (what orderamt last wrote, and a revert's hold), so a batch in line with Odoo costs no
-    journal query."""
+    """The rule for each order's amount; the journal is read only for the orders that would
+    change (what orderamt last wrote, and a revert's hold), so a batch in line with Odoo
+    costs no journal query."""
     first = [reconcile(order, odoo, max_amount=max_amount) for order, odoo in pairs]
     moving = [d.order.id for d in first if d.action is Action.UPDATE]
     if not moving:
@@ -352,10 +438,10 @@ def sync_changed(
             portal = orders.by_odoo_ids([total.id for total in page])
             pairs = [(order, total) for total in page for order in portal.get(total.id, [])]
             counts.found += len(pairs)
-            decisions = _decide(journal, pairs, limits.max_amount, skip_conflicts)
+            decisions = _decide(journal, pairs, limits, skip_conflicts)
             reached = _cursor(page)
             moved = reached if newest is None or reached.key() > newest.key() else None
-            news = any(d.action is not Action.UNCHANGED for d in decisions)
+            news = any(d.writes or d.needs_look for d in decisions)
             if not dry_run:
                 decisions = _write(
                     orders, decisions, clock(), run.start() if news else run.id, moved
@@ -415,7 +501,7 @@ def sync_odoo_orders(
     run = _Run(journal, reporter, "sync", selection.mode.value, clock(), dry_run=False)
     try:
         pairs = [(order, _lookup(totals, order)) for order in pairs_of]
-        decisions = _decide(journal, pairs, limits.max_amount, skip_conflicts)
+        decisions = _decide(journal, pairs, limits, skip_conflicts)
         decisions = _write(orders, decisions, clock(), run.start())
         run.note(decisions, clock(), counts)
         for decision in decisions:
@@ -515,18 +601,33 @@ def _write(
     run_id: int | None,
     checkpoint: Checkpoint | None = None,
 ) -> list[Decision]:
-    changes = [
-        Change(
-            d.order,
-            d.new_amount,
-            odoo_id=str(d.odoo_id),
-            write_date=d.write_date,
-            conflict=d.conflict,
-            release_hold="Odoo changed" if d.hold is not None else None,
+    changes = []
+    for d in decisions:
+        if d.action is Action.UPDATE:
+            changes.append(
+                Change(
+                    d.order,
+                    d.new_amount,
+                    odoo_id=str(d.odoo_id),
+                    write_date=d.write_date,
+                    conflict=d.conflict,
+                    release_hold="Odoo changed" if d.hold is not None else None,
+                )
+            )
+        changes.extend(
+            Change(
+                d.order,
+                None,
+                odoo_id=str(d.odoo_id),
+                write_date=d.write_date,
+                conflict=f.contest is not None,
+                release_hold="Odoo changed" if f.hold is not None else None,
+                field=f.field,
+                old_value=f.old,
+                new_value=f.new,
+            )
+            for f in d.fields
         )
-        for d in decisions
-        if d.action is Action.UPDATE
-    ]
     written = orders.apply(changes, now, run_id, checkpoint)
     return [_confirm(decision, written) for decision in decisions]
 
@@ -536,14 +637,72 @@ def _lookup(totals: dict[int, OdooTotal], order: PortalOrder) -> OdooTotal | Non
     return totals.get(odoo_id) if odoo_id is not None else None
 
 
-def _confirm(decision: Decision, written: set[int]) -> Decision:
+def _confirm_fields(decision: Decision, written: set[tuple[int, str | None]]) -> Decision:
+    """Keep the field changes the database took; log each, and each one a portal change
+    raced (left alone, as for the amount)."""
+    order = decision.order
+    for issue in decision.issues:
+        if issue.reason in (Reason.CONFLICT, Reason.DRIFT):
+            _log_field_conflict(order, issue.field, issue.portal_value, issue.last_written,
+                                issue.new, issue.reason is Reason.CONFLICT, "skipped")  # fmt: skip
+    if not decision.fields:
+        return decision
+    kept = []
+    for f in decision.fields:
+        context = {"order_id": order.id, "order_number": order.number, "field": f.field}
+        if (order.id, f.field) not in written:
+            log.warning(
+                "Order field changed in the portal during the run; not overwritten",
+                extra={"context": context},
+            )
+            continue
+        if f.contest is not None:
+            _log_field_conflict(order, f.field, f.old, f.last_written, f.new,
+                                f.contest is Contest.CONFLICT, "Odoo wins")  # fmt: skip
+        log.info(
+            "Synced order field from Odoo",
+            extra={"context": {**context, "old_value": f.old, "new_value": f.new}},
+        )
+        kept.append(f)
+    return replace(decision, fields=tuple(kept))
+
+
+def _log_field_conflict(
+    order: PortalOrder,
+    field: str,
+    portal: str | None,
+    wrote: str | None,
+    odoo: str | None,
+    both: bool,
+    outcome: str,
+) -> None:
+    log.warning(
+        f"Conflict: {field} changed in the portal and in Odoo"
+        if both
+        else f"Drift: {field} changed in the portal while Odoo did not change",
+        extra={
+            "context": {
+                "order_id": order.id,
+                "order_number": order.number,
+                "field": field,
+                "orderamt_wrote": wrote,
+                "portal_value": portal,
+                "odoo_value": odoo,
+                "outcome": outcome,
+            }
+        },
+    )
+
+
+def _confirm(decision: Decision, written: set[tuple[int, str | None]]) -> Decision:
     """An update the database did not take was raced by a portal change: report it as such."""
+    decision = _confirm_fields(decision, written)
     if decision.action is not Action.UPDATE:
         if decision.conflict:
             _log_conflict(decision, "skipped")
         return decision
     order = decision.order
-    if order.id not in written:
+    if (order.id, None) not in written:
         log.warning(
             "Order changed in the portal during the run; not overwritten",
             extra={"context": {"order_id": order.id, "order_number": order.number}},
@@ -555,6 +714,8 @@ def _confirm(decision: Decision, written: set[int]) -> Decision:
             reason=Reason.CHANGED_IN_PORTAL,
             currency=decision.currency,
             odoo_id=decision.odoo_id,
+            fields=decision.fields,
+            issues=decision.issues,
         )
     if decision.conflict:
         _log_conflict(decision, "Odoo wins")
@@ -600,34 +761,46 @@ def revert_run(
     clock: Callable[[], datetime],
     reporter: Reporter,
     dry_run: bool = False,
+    order_id: int | None = None,
+    field: str | None = None,
 ) -> RunCounts:
-    """Put back the old amounts of one run, only where nothing changed the row since.
+    """Put back the old amounts (and mapped fields) of one run, only where nothing changed
+    them since.
 
-    A row is unchanged since only while it holds exactly what the run wrote and no later run
-    wrote to it. Each reverted change is held: the sync does not write the same Odoo amount
-    at the same write_date again (reverting a revert releases those holds). Read and written
-    in batches like a sync, each batch its own transaction; the revert is a journaled run,
-    recorded once the rows are read. A run reverted before is left alone.
+    A value is unchanged since only while the row holds exactly what the run wrote and no
+    later run wrote to it. Each reverted change is held: the sync does not write the same
+    Odoo value at the same write_date again (reverting a revert releases those holds). Read
+    and written in batches like a sync, each batch its own transaction; the revert is a
+    journaled run, recorded once the rows are read. A run reverted before is left alone.
+    With `order_id` (and `field`: "amount" or a mapped field's name) only that part of the
+    run is put back; such a partial revert does not count as the run's revert.
     """
     orders.check()
     reverted = journal.run(run_id)
     if reverted is None:
         raise UsageError(f"run {run_id} is not in the journal (see: orderamt history)")
+    partial = order_id is not None or field is not None
     done = journal.revert_of(run_id)
     if done is not None:
         reporter.already_reverted(run_id, done)
         return RunCounts()
-    entries = journal.changes(run_id=run_id)
+    entries = journal.changes(run_id=run_id, order_id=order_id)
+    if field is not None:
+        wanted = None if field == AMOUNT else field
+        entries = [e for e in entries if e.field == wanted]
     counts = RunCounts(found=len(entries))
     reporter.found(counts.found, None)
-    run = _Run(journal, reporter, "revert", "revert", clock(), dry_run=dry_run, reverts=run_id)
+    mode = PARTIAL_REVERT if partial else "revert"
+    run = _Run(journal, reporter, "revert", mode, clock(), dry_run=dry_run, reverts=run_id)
     try:
         for start in range(0, len(entries), batch_size):
             batch = entries[start : start + batch_size]
             ids = [e.order_id for e in batch]
             current, later = orders.get_many(ids), journal.touched_after(run_id, ids)
             decisions = [
-                _revert_decision(entry, current.get(entry.order_id), entry.order_id in later)
+                _revert_decision(
+                    entry, current.get(entry.order_id), (entry.order_id, entry.field) in later
+                )
                 for entry in batch
             ]
             if not dry_run:
@@ -644,8 +817,14 @@ def revert_run(
     return counts
 
 
+AMOUNT = "amount"
+"""The amount's name where a field is named (`revert --field amount`)."""
+PARTIAL_REVERT = "revert-part"
+"""The mode of a revert of one order (or one field) of a run: not the run's revert."""
+
+
 def _revert_decision(entry: JournalEntry, order: PortalOrder | None, later: bool) -> Decision:
-    """Put the old amount back where the row still holds what the run wrote, untouched since."""
+    """Put the old value back where the row still holds what the run wrote, untouched since."""
     now_holds = order.amount if order is not None else None
     subject = PortalOrder(
         entry.order_id,
@@ -653,7 +832,15 @@ def _revert_decision(entry: JournalEntry, order: PortalOrder | None, later: bool
         now_holds,
         entry.odoo_id,
         order.updated_at if order is not None else None,
+        values=order.values if order is not None else {},
     )
+    if entry.field is not None:
+        value = order.values.get(entry.field) if order is not None else None
+        if order is not None and not later and value == entry.new_value:
+            change = FieldChange(entry.field, value, entry.old_value)
+            return Decision(subject, Action.UNCHANGED, fields=(change,))
+        issue = FieldIssue(entry.field, "", Reason.CHANGED_SINCE, portal_value=value)
+        return Decision(subject, Action.UNCHANGED, issues=(issue,))
     if order is not None and not later and money.same(order.amount, entry.new_amount):
         return Decision(subject, Action.UPDATE, new_amount=entry.old_amount)
     return Decision(subject, Action.SKIP, reason=Reason.CHANGED_SINCE)
@@ -667,13 +854,33 @@ def _revert_writes(
     now: datetime,
     revert_id: int | None,
 ) -> list[Decision]:
-    """Write the old amounts (and updated_at) back; a row changed meanwhile is left alone."""
-    by_order = {e.order_id: e for e in entries}
+    """Write the old values (and updated_at) back; a value changed meanwhile is left alone."""
+    by_key = {(e.order_id, e.field): e for e in entries}
     changes = []
     for d in decisions:
+        for f in d.fields:
+            entry = by_key[(d.order.id, f.field)]
+            held = None
+            if reverted.kind == "sync":
+                held = Hold(d.order.id, None, entry.odoo_write_date, reverted.id,
+                            field=f.field, value=entry.new_value)  # fmt: skip
+            changes.append(
+                Change(
+                    d.order,
+                    None,
+                    odoo_id=None if d.order.odoo_ref is None else str(d.order.odoo_ref),
+                    restore_updated_at=True,
+                    updated_at=entry.old_updated_at,
+                    place_hold=held,
+                    release_hold="its revert undone" if reverted.kind == "revert" else None,
+                    field=f.field,
+                    old_value=f.old,
+                    new_value=f.new,
+                )
+            )
         if d.action is not Action.UPDATE:
             continue
-        entry = by_order[d.order.id]
+        entry = by_key[(d.order.id, None)]
         hold = None
         if reverted.kind == "sync":
             hold = Hold(d.order.id, entry.new_amount, entry.odoo_write_date, reverted.id)
@@ -689,9 +896,18 @@ def _revert_writes(
             )
         )
     written = orders.apply(changes, now, revert_id)
-    return [
-        d
-        if d.action is not Action.UPDATE or d.order.id in written
-        else Decision(d.order, Action.SKIP, reason=Reason.CHANGED_SINCE)
-        for d in decisions
-    ]
+    return [_confirm_revert(d, written) for d in decisions]
+
+
+def _confirm_revert(decision: Decision, written: set[tuple[int, str | None]]) -> Decision:
+    """A value the database did not take changed meanwhile: left alone, and said so."""
+    order_id = decision.order.id
+    if decision.fields:
+        f = decision.fields[0]
+        if (order_id, f.field) in written:
+            return decision
+        issue = FieldIssue(f.field, "", Reason.CHANGED_SINCE, portal_value=f.old)
+        return replace(decision, fields=(), issues=(issue,))
+    if decision.action is not Action.UPDATE or (order_id, None) in written:
+        return decision
+    return Decision(decision.order, Action.SKIP, reason=Reason.CHANGED_SINCE)

@@ -69,6 +69,7 @@ class Odoo:
         timeout: float,
         protocol: str = "auto",
         retry: RetryPolicy = NO_RETRIES,
+        fields: Sequence[str] = (),
     ) -> None:
         self.url = url
         self.db = db
@@ -77,6 +78,8 @@ class Odoo:
         self.timeout = timeout
         self.wanted = protocol
         self.retry = retry
+        self.fields = tuple(fields)
+        """The mapped fields' Odoo names, read beside the amount."""
         self.version: ServerVersion | None = None
         self.client: OdooClient | None = None
 
@@ -98,7 +101,9 @@ class Odoo:
                     f"ODOO_PROTOCOL=json2, but Odoo {version.text} has no JSON-2 API "
                     "(it came with Odoo 19): use ODOO_PROTOCOL=auto or xmlrpc"
                 )
-            self.client = Json2Odoo(self.url, self.db, self._secret, self.timeout, self.retry)
+            self.client = Json2Odoo(
+                self.url, self.db, self._secret, self.timeout, self.retry, self.fields
+            )
         else:
             if version.has_json2:
                 log.warning(
@@ -107,7 +112,13 @@ class Odoo:
                     extra={"context": {"odoo_version": version.text}},
                 )
             self.client = XmlRpcOdoo(
-                self.url, self.db, self.username, self._secret, self.timeout, self.retry
+                self.url,
+                self.db,
+                self.username,
+                self._secret,
+                self.timeout,
+                self.retry,
+                self.fields,
             )
         self.version = version
         return version

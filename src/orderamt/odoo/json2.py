@@ -16,8 +16,9 @@ from orderamt.odoo.net import (
 )
 from orderamt.odoo.records import (
     CHANGED_ORDER,
-    FIELDS,
     changed_domain,
+    fields_to_read,
+    missing_field_error,
     parse_record_list,
     parse_records,
     summary,
@@ -38,8 +39,12 @@ class Json2Odoo:
         api_key: str,
         timeout: float,
         retry: RetryPolicy = NO_RETRIES,
+        fields: Sequence[str] = (),
     ) -> None:
         self.url = url.rstrip("/")
+        self.extra = tuple(fields)
+        """The mapped fields' Odoo names, read beside the amount."""
+        self.fields = fields_to_read(self.extra)
         self.db = db
         self._api_key = api_key
         self.retry = retry
@@ -100,7 +105,8 @@ class Json2Odoo:
                 "ODOO_PROTOCOL=xmlrpc; otherwise check ODOO_URL"
             )
         if message is not None:
-            return OdooError(f"Odoo answered {what} with an error: {message}")
+            missing = missing_field_error(message, self.extra)
+            return missing or OdooError(f"Odoo answered {what} with an error: {message}")
         return http_status_error(status, reason, self.url, what)
 
     def login(self) -> None:
@@ -113,9 +119,9 @@ class Json2Odoo:
         """One search_read for the whole batch of ids."""
         if not ids:
             return {}
-        body = {"domain": [["id", "in", list(ids)]], "fields": FIELDS}
+        body = {"domain": [["id", "in", list(ids)]], "fields": self.fields}
         answer = self._post("sale.order", "search_read", body, "search_read on sale.order")
-        return parse_records(answer, set(ids))
+        return parse_records(answer, set(ids), self.extra)
 
     def changed_since(
         self, since: str, after: tuple[str, int] | None, limit: int
@@ -125,9 +131,9 @@ class Json2Odoo:
         body = {
             "domain": [list(leaf) if isinstance(leaf, tuple) else leaf
                        for leaf in changed_domain(since, after)],
-            "fields": FIELDS,
+            "fields": self.fields,
             "order": CHANGED_ORDER,
             "limit": limit,
         }  # fmt: skip
         answer = self._post("sale.order", "search_read", body, "search_read of changed sale orders")
-        return parse_record_list(answer)
+        return parse_record_list(answer, self.extra)

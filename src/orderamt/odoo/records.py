@@ -2,25 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import re
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from orderamt.errors import OdooError
-from orderamt.models import OdooTotal
+from orderamt.models import ODOO_MODULE_OF_FIELD, OdooTotal
 
 FIELDS = ["name", "amount_total", "state", "currency_id", "write_date"]
 
 
-def parse_records(answer: object, asked: Collection[int]) -> dict[int, OdooTotal]:
+def fields_to_read(extra: Sequence[str]) -> list[str]:
+    """The fields every read asks for, and the mapped fields' own (once each)."""
+    return list(dict.fromkeys([*FIELDS, *extra]))
+
+
+_INVALID_FIELD = re.compile(r"Invalid field '?([\w.]+?)'? (?:on |in )")
+
+
+def missing_field_error(message: str, extra: Sequence[str]) -> OdooError | None:
+    """Odoo's "Invalid field" answer for a mapped field, as what to do about it: the field
+    comes with a module the server lacks (delivery_status with sale_stock), or is misspelt."""
+    found = _INVALID_FIELD.search(message)
+    if found is None:
+        return None
+    name = found.group(1).rsplit(".", 1)[-1]
+    if name not in extra:
+        return None
+    module = ODOO_MODULE_OF_FIELD.get(name)
+    fix = (
+        f"install the Odoo module {module}, or stop mapping it"
+        if module
+        else "check the ORDERAMT_<NAME>_FIELD that names it"
+    )
+    return OdooError(f"Odoo's sale.order has no field '{name}': {fix}")
+
+
+def parse_records(
+    answer: object, asked: Collection[int], extra: Sequence[str] = ()
+) -> dict[int, OdooTotal]:
     """Odoo's search_read answer as totals by id; anything that is not a record list is refused.
 
     Ids Odoo does not know are simply absent, as Odoo leaves them out. A record's amount is
     passed on as sent, for the rule to judge; a record without a usable id is unusable.
     """
-    return {total.id: total for total in parse_record_list(answer) if total.id in asked}
+    return {total.id: total for total in parse_record_list(answer, extra) if total.id in asked}
 
 
-def parse_record_list(answer: object) -> list[OdooTotal]:
+def parse_record_list(answer: object, extra: Sequence[str] = ()) -> list[OdooTotal]:
     """Odoo's search_read answer as totals, in the order Odoo sent them."""
     if not isinstance(answer, list):
         raise OdooError(
@@ -46,6 +75,7 @@ def parse_record_list(answer: object) -> list[OdooTotal]:
                 state=_text(record.get("state")) or "",
                 currency=_many2one_name(record.get("currency_id")),
                 write_date=_text(record.get("write_date")),
+                values={name: record.get(name, False) for name in extra} if extra else {},
             )
         )
     return totals

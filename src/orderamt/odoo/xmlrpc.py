@@ -13,8 +13,9 @@ from orderamt.models import OdooTotal
 from orderamt.odoo.net import connection_error, http_status_error
 from orderamt.odoo.records import (
     CHANGED_ORDER,
-    FIELDS,
     changed_domain,
+    fields_to_read,
+    missing_field_error,
     parse_record_list,
     parse_records,
     summary,
@@ -68,8 +69,12 @@ class XmlRpcOdoo:
         password: str,
         timeout: float,
         retry: RetryPolicy = NO_RETRIES,
+        fields: Sequence[str] = (),
     ) -> None:
         self.url = url.rstrip("/")
+        self.extra = tuple(fields)
+        """The mapped fields' Odoo names, read beside the amount."""
+        self.fields = fields_to_read(self.extra)
         self.retry = retry
         self.db = db
         self.username = username
@@ -134,7 +139,8 @@ class XmlRpcOdoo:
             return self._login_refused()
         if "Too many login failures" in message:
             return OdooError(f"Odoo refused the login: {message}")
-        return OdooError(f"Odoo answered {what} with an error: {message}")
+        missing = missing_field_error(message, self.extra)
+        return missing or OdooError(f"Odoo answered {what} with an error: {message}")
 
     def _login_refused(self) -> OdooError:
         return OdooError(
@@ -171,9 +177,9 @@ class XmlRpcOdoo:
         if not ids:
             return {}
         answer = self._search_read(
-            "search_read on sale.order", [("id", "in", list(ids))], {"fields": FIELDS}
+            "search_read on sale.order", [("id", "in", list(ids))], {"fields": self.fields}
         )
-        return parse_records(answer, set(ids))
+        return parse_records(answer, set(ids), self.extra)
 
     def changed_since(
         self, since: str, after: tuple[str, int] | None, limit: int
@@ -183,6 +189,6 @@ class XmlRpcOdoo:
         answer = self._search_read(
             "search_read of changed sale orders",
             changed_domain(since, after),
-            {"fields": FIELDS, "order": CHANGED_ORDER, "limit": limit},
+            {"fields": self.fields, "order": CHANGED_ORDER, "limit": limit},
         )
-        return parse_record_list(answer)
+        return parse_record_list(answer, self.extra)

@@ -30,6 +30,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    null,
     select,
     text,
     update,
@@ -37,11 +38,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql, postgresql
 
 from orderamt.models import (
-    Action,
     Checkpoint,
     Decision,
     Hold,
     JournalEntry,
+    LastValue,
     LastWrite,
     Problem,
     RunCounts,
@@ -51,7 +52,7 @@ from orderamt.models import (
 from orderamt.portal.coltypes import Money, UtcTimestamp
 from orderamt.portal.engine import Database
 from orderamt.portal.schema import TableFit
-from orderamt.reasons import problem_detail
+from orderamt.reasons import problem_detail, problem_reason
 
 DEFAULT_JOURNAL_TABLE = "orderamt_journal"
 CHECKPOINT = "changed"
@@ -77,6 +78,27 @@ def _added_run_columns() -> list[Column[Any]]:
     ]
 
 
+def _added_change_columns() -> list[Column[Any]]:
+    """The changes table's columns for mapped fields (NULL field: the amount's change)."""
+    return [
+        Column("field", String(64), nullable=True),
+        Column("old_value", String(255), nullable=True),
+        Column("new_value", String(255), nullable=True),
+    ]
+
+
+def _added_hold_columns() -> list[Column[Any]]:
+    """The holds table's columns for mapped fields (NULL field: the amount's hold)."""
+    return [
+        Column("field", String(64), nullable=True),
+        Column("value", String(255), nullable=True),
+    ]
+
+
+ADDED_COLUMNS = {"changes": ("field", "old_value", "new_value"), "holds": ("field", "value")}
+"""What a journal from before mapped fields lacks, by table."""
+
+
 def _big_id() -> Any:
     return BigInteger().with_variant(Integer(), "sqlite")
 
@@ -90,8 +112,17 @@ class JournalTables:
     id is unsigned (Laravel's `$table->id()`), so a foreign key can be added.
     """
 
-    def __init__(self, name: str = DEFAULT_JOURNAL_TABLE, fit: TableFit | None = None) -> None:
+    def __init__(
+        self,
+        name: str = DEFAULT_JOURNAL_TABLE,
+        fit: TableFit | None = None,
+        *,
+        legacy: bool = False,
+    ) -> None:
+        """`legacy`: the changes and holds tables as a journal from before mapped fields has
+        them, for reading it as it is (a dry run, `history`) before it is upgraded."""
         self.name = name
+        self.legacy = legacy
         fit = fit or TableFit()
         order_id: Any = BigInteger()
         if fit.id_unsigned:
@@ -133,6 +164,7 @@ class JournalTables:
             Column("changed_at", UtcTimestamp(), nullable=False),
             Column("old_updated_at", DateTime(), nullable=True),
             Column("conflict", Boolean(), nullable=False, default=False),
+            *([] if legacy else _added_change_columns()),
             **options,
         )
         self.holds = Table(
@@ -147,6 +179,7 @@ class JournalTables:
             Column("held_at", UtcTimestamp(), nullable=False),
             Column("released_at", UtcTimestamp(), nullable=True),
             Column("released_why", String(32), nullable=True),
+            *([] if legacy else _added_hold_columns()),
             **options,
         )
 
@@ -205,7 +238,7 @@ class JournalTables:
         """Create the tables on first use (never in a dry run); a journal from before a table
         or a column existed gains it in place, its history untouched."""
         self.metadata.create_all(conn, checkfirst=True)
-        for table in (self.runs, self.state):
+        for table in (self.runs, self.state, self.changes, self.holds):
             have = {c["name"] for c in inspect(conn).get_columns(table.name)}
             for column in table.columns:
                 if column.name not in have:
@@ -251,8 +284,8 @@ class JournalTables:
     ) -> int:
         """Keep each skipped order as a problem and forget the others; the number of news."""
         p = self.problems.c
-        needing = {d.order.id: d for d in decisions if d.action is Action.SKIP}
-        fine = [d.order.id for d in decisions if d.action is not Action.SKIP]
+        needing = {d.order.id: d for d in decisions if d.needs_look}
+        fine = [d.order.id for d in decisions if not d.needs_look]
         if fine:
             conn.execute(delete(self.problems).where(among(conn, p.order_id, fine)))
         if not needing:
@@ -267,7 +300,7 @@ class JournalTables:
         }
         news = 0
         for order_id, d in needing.items():
-            reason = d.reason.value if d.reason else "skipped"
+            reason = problem_reason(d)
             detail = problem_detail(d)
             before = known.get(order_id)
             if before is None:
@@ -323,6 +356,8 @@ class JournalTables:
             # Field by field, not dataclasses.asdict, which deep-copies every Decimal and
             # datetime: that was 0.8 s of a 10,000-order backfill.
             names = [f.name for f in fields(JournalEntry)]
+            if self.legacy:
+                names = [n for n in names if n not in ADDED_COLUMNS["changes"]]
             conn.execute(insert(self.changes), [{n: getattr(e, n) for n in names} for e in entries])
 
     def last_written(self, conn: Connection, order_ids: Iterable[int]) -> dict[int, LastWrite]:
@@ -334,7 +369,7 @@ class JournalTables:
         c = self.changes.c
         latest = (
             select(func.max(c.id))
-            .where(among(conn, c.order_id, ids))
+            .where(among(conn, c.order_id, ids), *self._amounts())
             .group_by(c.order_id)
             .scalar_subquery()
         )
@@ -350,30 +385,72 @@ class JournalTables:
         from_sync = (
             select(func.max(c.id))
             .join_from(self.changes, self.runs, r.id == c.run_id)
-            .where(among(conn, c.order_id, ids), r.kind == "sync")
+            .where(among(conn, c.order_id, ids), r.kind == "sync", *self._amounts())
             .group_by(c.order_id)
             .scalar_subquery()
         )
         rows = conn.execute(select(c.order_id, c.new_amount).where(c.id.in_(from_sync)))
         return {int(order_id): amount for order_id, amount in rows}
 
-    def touched_after(self, conn: Connection, run_id: int, order_ids: Iterable[int]) -> set[int]:
-        """Which of these orders a run later than `run_id` wrote to."""
+    def _amounts(self, table: Table | None = None) -> list[Any]:
+        """Only the amount's rows (a legacy journal has no others)."""
+        table = self.changes if table is None else table
+        return [] if self.legacy else [table.c.field.is_(None)]
+
+    def last_values(
+        self, conn: Connection, order_ids: Iterable[int]
+    ) -> dict[tuple[int, str], LastValue]:
+        """What orderamt last wrote to each mapped field of these orders, and what a sync
+        (so Odoo, through the map) last wrote to it."""
+        ids = list(order_ids)
+        if not ids or self.legacy:
+            return {}
+        c, r = self.changes.c, self.runs.c
+        key = (c.order_id, c.field)
+        mine = [among(conn, c.order_id, ids), c.field.is_not(None)]
+        latest = select(func.max(c.id)).where(*mine).group_by(*key).scalar_subquery()
+        from_sync = (
+            select(func.max(c.id))
+            .join_from(self.changes, self.runs, r.id == c.run_id)
+            .where(*mine, r.kind == "sync")
+            .group_by(*key)
+            .scalar_subquery()
+        )
+        rows = conn.execute(select(*key, c.new_value).where(c.id.in_(latest)))
+        said = {
+            (int(o), f): v
+            for o, f, v in conn.execute(select(*key, c.new_value).where(c.id.in_(from_sync)))
+        }
+        return {(int(o), f): LastValue(v, said.get((int(o), f))) for o, f, v in rows}
+
+    def touched_after(
+        self, conn: Connection, run_id: int, order_ids: Iterable[int]
+    ) -> set[tuple[int, str | None]]:
+        """Which (order, field) of these orders a run later than `run_id` wrote to (None:
+        the amount)."""
         c = self.changes.c
         ids = list(order_ids)
         if not ids:
             return set()
+        field = null() if self.legacy else c.field
         rows = conn.execute(
-            select(c.order_id).where(among(conn, c.order_id, ids), c.run_id > run_id).distinct()
+            select(c.order_id, field)
+            .where(among(conn, c.order_id, ids), c.run_id > run_id)
+            .distinct()
         )
-        return {int(order_id) for (order_id,) in rows}
+        return {(int(order_id), name) for order_id, name in rows}
 
     def revert_of(self, conn: Connection, run_id: int) -> RunRecord | None:
         """The revert that completed for this run, if one did (exit 0 or 1)."""
         r = self.runs.c
         row = conn.execute(
             select(self.runs)
-            .where(r.kind == "revert", r.reverts_run == run_id, r.exit_code.in_((0, 1)))
+            .where(
+                r.kind == "revert",
+                r.mode == "revert",
+                r.reverts_run == run_id,
+                r.exit_code.in_((0, 1)),
+            )
             .order_by(r.id)
             .limit(1)
         ).first()
@@ -391,26 +468,35 @@ class JournalTables:
                         "reverted_run": h.reverted_run,
                         "revert_run": h.revert_run,
                         "held_at": h.held_at,
+                        **({} if self.legacy else {"field": h.field, "value": h.value}),
                     }
                     for h in holds
                 ],
             )
 
     def release_holds(
-        self, conn: Connection, order_ids: Iterable[int], now: datetime, why: str
+        self,
+        conn: Connection,
+        order_ids: Iterable[int],
+        now: datetime,
+        why: str,
+        field: str | None = None,
+        *,
+        every: bool = False,
     ) -> list[Hold]:
-        """Release the active holds of these orders; returns what was released."""
+        """Release the active holds of these orders on the amount (or on `field`; with
+        `every`, all of them); returns what was released."""
         ids = list(order_ids)
         if not ids:
             return []
-        released = self.active_holds(conn, ids)
         h = self.holds.c
-        conn.execute(
-            update(self.holds)
-            .where(among(conn, h.order_id, ids), h.released_at.is_(None))
-            .values(released_at=now, released_why=why)
-        )
-        return list(released.values())
+        which = [among(conn, h.order_id, ids), h.released_at.is_(None)]
+        if not every and not self.legacy:
+            which.append(h.field.is_(None) if field is None else h.field == field)
+        released = [_hold(row._mapping) for row in conn.execute(select(self.holds).where(*which))]
+        if released:
+            conn.execute(update(self.holds).where(*which).values(released_at=now, released_why=why))
+        return released
 
     def all_holds(self, conn: Connection, order_id: int) -> list[Hold]:
         h = self.holds.c
@@ -425,10 +511,27 @@ class JournalTables:
         h = self.holds.c
         rows = conn.execute(
             select(self.holds)
-            .where(among(conn, h.order_id, ids), h.released_at.is_(None))
+            .where(
+                among(conn, h.order_id, ids), h.released_at.is_(None), *self._amounts(self.holds)
+            )
             .order_by(h.id)
         )
         return {int(row.order_id): _hold(row._mapping) for row in rows}
+
+    def field_holds(
+        self, conn: Connection, order_ids: Iterable[int]
+    ) -> dict[tuple[int, str], Hold]:
+        """The hold in force on each mapped field of these orders."""
+        ids = list(order_ids)
+        if not ids or self.legacy:
+            return {}
+        h = self.holds.c
+        rows = conn.execute(
+            select(self.holds)
+            .where(among(conn, h.order_id, ids), h.released_at.is_(None), h.field.is_not(None))
+            .order_by(h.id)
+        )
+        return {(int(row.order_id), row.field): _hold(row._mapping) for row in rows}
 
     def recent_runs(self, conn: Connection, limit: int) -> list[RunRecord]:
         r = self.runs.c
@@ -497,6 +600,8 @@ def _hold(row: Any) -> Hold:
         held_at=row["held_at"],
         released_at=row["released_at"],
         released_why=row["released_why"],
+        field=row.get("field"),
+        value=row.get("value"),
     )
 
 
@@ -512,6 +617,9 @@ def _entry(row: Any) -> JournalEntry:
         changed_at=row["changed_at"],
         conflict=bool(row["conflict"]),
         old_updated_at=row["old_updated_at"],
+        field=row.get("field"),
+        old_value=row.get("old_value"),
+        new_value=row.get("new_value"),
     )
 
 
@@ -529,6 +637,9 @@ class PortalJournal:
         self.tables = JournalTables(name)
         self._fit = TableFit()
         self._found: set[str] | None = None
+        self._shape_known = False
+        """Whether the changes and holds tables were looked at for the mapped fields'
+        columns (a journal from before them is read as it is until its first write)."""
 
     def _has(self, table: Table) -> bool:
         if self._found is None:
@@ -545,7 +656,27 @@ class PortalJournal:
         if not self._has(table):
             return nothing
         with self.db.doing(what), self.db.engine.connect() as conn:
+            if table.name in (self.tables.changes.name, self.tables.holds.name):
+                self._learn_shape(conn)
             return read(conn)
+
+    def _learn_shape(self, conn: Connection) -> None:
+        """Once: whether the journal predates mapped fields, so it is read as it is."""
+        if self._shape_known:
+            return
+        self._shape_known = True
+        for table, added in ((self.tables.changes, "field"), (self.tables.holds, "field")):
+            if self._has(table):
+                have = {c["name"] for c in inspect(conn).get_columns(table.name)}
+                if added not in have:
+                    self.tables = JournalTables(self.tables.name, self._fit, legacy=True)
+                    return
+
+    def _upgraded(self) -> None:
+        """The tables were just created or upgraded in place: read them whole from now on."""
+        self._shape_known = True
+        if self.tables.legacy:
+            self.tables = JournalTables(self.tables.name, self._fit)
 
     def last_written(self, order_ids: Sequence[int]) -> dict[int, LastWrite]:
         """What orderamt last wrote to each order, per the journal (empty before the first)."""
@@ -565,8 +696,26 @@ class PortalJournal:
             lambda conn: self.tables.active_holds(conn, order_ids),
         )
 
-    def touched_after(self, run_id: int, order_ids: Sequence[int]) -> set[int]:
-        """Which of these orders a later run wrote to."""
+    def field_state(
+        self, order_ids: Sequence[int]
+    ) -> tuple[dict[tuple[int, str], LastValue], dict[tuple[int, str], Hold]]:
+        """What orderamt last wrote to each mapped field of these orders, and their holds."""
+        last: dict[tuple[int, str], LastValue] = self._read(
+            self.tables.changes,
+            "reading the journal",
+            {},
+            lambda conn: self.tables.last_values(conn, order_ids),
+        )
+        holds: dict[tuple[int, str], Hold] = self._read(
+            self.tables.holds,
+            "reading the journal's holds",
+            {},
+            lambda conn: self.tables.field_holds(conn, order_ids),
+        )
+        return last, holds
+
+    def touched_after(self, run_id: int, order_ids: Sequence[int]) -> set[tuple[int, str | None]]:
+        """Which (order, field) of these orders a later run wrote to."""
         return self._read(
             self.tables.changes,
             "reading the journal",
@@ -588,7 +737,8 @@ class PortalJournal:
         if not self._has(self.tables.holds):
             return []
         with self.db.doing("releasing the hold"), self.db.engine.begin() as conn:
-            return self.tables.release_holds(conn, [order_id], now, "released by hand")
+            self._learn_shape(conn)
+            return self.tables.release_holds(conn, [order_id], now, "released by hand", every=True)
 
     def fit(self, fit: TableFit) -> None:
         """Create the tables like the orders table, when they are created.
@@ -598,12 +748,13 @@ class PortalJournal:
         statement cache until this)."""
         if fit != self._fit:
             self._fit = fit
-            self.tables = JournalTables(self.tables.name, fit)
+            self.tables = JournalTables(self.tables.name, fit, legacy=self.tables.legacy)
 
     def start_run(self, kind: str, mode: str, now: datetime, reverts: int | None = None) -> int:
         """Record a run (creating the journal's tables on first use); returns its id."""
         with self.db.doing("recording the run in the journal"), self.db.engine.begin() as conn:
             self.tables.create(conn)
+            self._upgraded()
             self._found = {t.name for t in self.tables.metadata.sorted_tables}
             return self.tables.start_run(conn, kind, mode, now, reverts)
 
@@ -686,6 +837,7 @@ class PortalJournal:
             return
         with self.db.doing("creating the journal"), self.db.engine.begin() as conn:
             self.tables.create(conn)
+        self._upgraded()
         self._found = {t.name for t in self.tables.metadata.sorted_tables}
 
     def know_tables(self, names: Iterable[str]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     DateTime,
+    String,
     TableClause,
     bindparam,
     case,
@@ -71,6 +72,7 @@ class PortalOrders:
             columns.append(column(s.updated, LaravelTimestamp(s.zone)))
         if s.currency_column:
             columns.append(column(s.currency_column))
+        columns += [column(spec.column) for spec in s.fields]
         self.table: TableClause = table(s.table, *columns)
         self._by_amount, self._while_null = self._update_statements()
 
@@ -131,6 +133,7 @@ class PortalOrders:
         columns: list[Any] = [c[s.id], c[s.number], c[s.amount], c[s.odoo_id]]
         columns.append(c[s.updated] if s.updated else null())
         columns.append(c[s.currency_column] if s.currency_column else null())
+        columns += [c[spec.column] for spec in s.fields]
         return select(*columns).select_from(self.table)
 
     def newest_created(self) -> datetime | None:
@@ -176,7 +179,8 @@ class PortalOrders:
             last = rows[-1][0]
 
     def _to_order(self, row: Any) -> PortalOrder:
-        order_id, number, amount, odoo_ref, updated, currency = row
+        order_id, number, amount, odoo_ref, updated, currency = row[:6]  # then the fields
+        fields = self.schema.fields
         return PortalOrder(
             id=int(order_id),
             number="" if number is None else str(number),
@@ -184,6 +188,7 @@ class PortalOrders:
             odoo_ref=odoo_ref,
             updated_at=updated,
             currency=_currency(currency) if self.schema.currency_column else self.schema.currency,
+            values={s.name: _text(v) for s, v in zip(fields, row[6:], strict=True)},
         )
 
     def by_odoo_ids(self, odoo_ids: Sequence[int]) -> dict[int, list[PortalOrder]]:
@@ -212,11 +217,12 @@ class PortalOrders:
         now: datetime,
         run_id: int | None,
         checkpoint: Checkpoint | None = None,
-    ) -> set[int]:
-        """Write new amounts and their journal entries in one transaction; returns ids written.
+    ) -> set[tuple[int, str | None]]:
+        """Write new amounts (and mapped fields) and their journal entries in one
+        transaction; returns the (order id, field) written, None for the amount.
 
-        A row is written only while it still holds the amount that was read, so a change the
-        portal made meanwhile is never overwritten. With `run_id`, each write is journaled in
+        A column is written only while it still holds the value that was read, so a change
+        the portal made meanwhile is never overwritten. With `run_id`, each write is journaled in
         the same transaction, so the journal and the orders always agree, and so are the
         holds a revert places and a sync releases. With `checkpoint`, the catch-up poll's
         checkpoint moves in that transaction too: a crash never skips or repeats a batch.
@@ -225,21 +231,22 @@ class PortalOrders:
             return set()
         if checkpoint is not None:
             self.journal.ensure_tables()
-        written: set[int] = set()
+        written: set[tuple[int, str | None]] = set()
         entries: list[JournalEntry] = []
         holds: list[Hold] = []
-        released: dict[str, list[int]] = {}
+        released: dict[tuple[str, str | None], list[int]] = {}
         with self.db.doing("writing a batch (rolled back)"), self.db.engine.begin() as conn:
             taken = self._compare_and_set(conn, changes, now)
             for change in changes:
                 order = change.order
-                if order.id not in taken:
+                key = (order.id, change.field)
+                if key not in taken:
                     continue
-                written.add(order.id)
+                written.add(key)
                 if change.place_hold is not None:
                     holds.append(replace(change.place_hold, revert_run=run_id, held_at=now))
                 if change.release_hold:
-                    released.setdefault(change.release_hold, []).append(order.id)
+                    released.setdefault((change.release_hold, change.field), []).append(order.id)
                 if run_id is not None:
                     entries.append(
                         JournalEntry(
@@ -247,12 +254,15 @@ class PortalOrders:
                             order_id=order.id,
                             odoo_id=change.odoo_id,
                             order_number=order.number,
-                            old_amount=order.amount,
+                            old_amount=order.amount if change.field is None else None,
                             new_amount=change.new_amount,
                             old_updated_at=order.updated_at,
                             odoo_write_date=change.write_date,
                             changed_at=now,
                             conflict=change.conflict,
+                            field=change.field,
+                            old_value=change.old_value,
+                            new_value=change.new_value,
                         )
                     )
             self.journal.tables.record(conn, entries)
@@ -260,14 +270,33 @@ class PortalOrders:
                 self.journal.tables.save_checkpoint(conn, checkpoint, now)
             if run_id is not None:
                 self.journal.tables.place_holds(conn, holds)
-                for why, ids in released.items():
-                    self.journal.tables.release_holds(conn, ids, now, why)
+                for (why, field), ids in released.items():
+                    self.journal.tables.release_holds(conn, ids, now, why, field)
         return written
 
     def _compare_and_set(
         self, conn: Connection, changes: Sequence[Change], now: datetime
-    ) -> set[int]:
-        """Write each change only where its row still holds the amount read; the ids taken.
+    ) -> set[tuple[int, str | None]]:
+        """Write each change only where its column still holds the value read: the amount's
+        changes, then each mapped field's, column by column; the (id, field) taken."""
+        by_field: dict[str | None, list[Change]] = {}
+        for change in changes:
+            by_field.setdefault(change.field, []).append(change)
+        taken: set[tuple[int, str | None]] = set()
+        for field, group in by_field.items():
+            taken |= {(order_id, field) for order_id in self._set_column(conn, group, now)}
+        return taken
+
+    def _target(self, field: str | None) -> _Target:
+        """The column a group of changes writes, and how its values are read and sent."""
+        if field is None:
+            return _Target(self.schema.amount, Money(), "NUMERIC[]", amount=True)
+        column_ = next(spec.column for spec in self.schema.fields if spec.name == field)
+        return _Target(column_, String(), "TEXT[]", amount=False)
+
+    def _set_column(self, conn: Connection, changes: Sequence[Change], now: datetime) -> set[int]:
+        """Write one column's changes only where the row still holds the value read; the ids
+        taken.
 
         SQLite (3.35 and later) and PostgreSQL learn which rows matched from one set-based
         UPDATE ... RETURNING per chunk. MySQL and MariaDB, which have no UPDATE ... RETURNING,
@@ -281,15 +310,18 @@ class PortalOrders:
             dialect == "sqlite" and sqlite3.sqlite_version_info >= (3, 35)
         )
         locking = dialect in ("mysql", "mariadb")
+        target = self._target(changes[0].field)
         if set_based or locking:
             taken: set[int] = set()
             for start in range(0, len(changes), SET_CHUNK):
                 chunk = changes[start : start + SET_CHUNK]
                 if set_based:
-                    taken |= self._set_based(conn, chunk, now)
+                    taken |= self._set_based(conn, chunk, now, target)
                 else:
-                    taken |= self._lock_and_set(conn, chunk, now)
+                    taken |= self._lock_and_set(conn, chunk, now, target)
             return taken
+        if not target.amount:
+            return self._field_by_row(conn, changes, now, target)
         taken = set()
         for change in changes:
             order = change.order
@@ -306,20 +338,40 @@ class PortalOrders:
                 taken.add(order.id)
         return taken
 
-    def _set_based(self, conn: Connection, changes: Sequence[Change], now: datetime) -> set[int]:
+    def _field_by_row(
+        self, conn: Connection, changes: Sequence[Change], now: datetime, target: _Target
+    ) -> set[int]:
+        """An older SQLite: a mapped field's changes one UPDATE each, each rowcount read."""
+        c = self.table.c
+        s = self.schema
+        col = c[target.column]
+        taken = set()
+        for change in changes:
+            values: dict[Any, Any] = {col: change.new_value}
+            if s.updated:
+                values[c[s.updated]] = change.updated_at if change.restore_updated_at else now
+            same = col.is_(None) if change.old_value is None else col == change.old_value
+            stmt = update(self.table).where(c[s.id] == change.order.id, same).values(values)
+            if conn.execute(stmt).rowcount == 1:
+                taken.add(change.order.id)
+        return taken
+
+    def _set_based(
+        self, conn: Connection, changes: Sequence[Change], now: datetime, target: _Target
+    ) -> set[int]:
         """One UPDATE ... FROM (the changes) ... RETURNING for a chunk of changes: on
         PostgreSQL the changes are four arrays unnested (four parameters, however many rows),
         on SQLite a VALUES list."""
         dialect = conn.dialect
         quote = dialect.identifier_preparer.quote
         s = self.schema
-        money = Money().bind_processor(dialect)
+        send = target.type.bind_processor(dialect) or _same
         stamp = LaravelTimestamp(s.zone)
         rows = [
             {
                 "id": change.order.id,
-                "old": money(change.order.amount) if money else change.order.amount,
-                "new": money(change.new_amount) if money else change.new_amount,
+                "old": send(target.old(change)),
+                "new": send(target.new(change)),
                 "now": stamp.process_bind_param(
                     change.updated_at if change.restore_updated_at else now, dialect
                 ),
@@ -327,11 +379,12 @@ class PortalOrders:
             for change in changes
         ]
         columns = ["id", "old", "new"] + (["now"] if s.updated else [])
-        table, amount, id_ = quote(s.table), quote(s.amount), quote(s.id)
+        table, amount, id_ = quote(s.table), quote(target.column), quote(s.id)
         sets = [f"{amount} = v.new"] + ([f"{quote(s.updated)} = v.now"] if s.updated else [])
         params: dict[str, Any] = {}
         if dialect.name == "postgresql":
-            kinds = {"id": "BIGINT[]", "old": "NUMERIC[]", "new": "NUMERIC[]", "now": "TIMESTAMP[]"}
+            kinds = {"id": "BIGINT[]", "old": target.pg_array, "new": target.pg_array,
+                     "now": "TIMESTAMP[]"}  # fmt: skip
             arrays = []
             for column_name in columns:
                 params[column_name] = [row[column_name] for row in rows]
@@ -356,30 +409,31 @@ class PortalOrders:
         )
         return {int(row[0]) for row in conn.execute(text(sql), params)}
 
-    def _lock_and_set(self, conn: Connection, changes: Sequence[Change], now: datetime) -> set[int]:
-        """Lock the rows, keep those that still hold the amount read, write them in one UPDATE."""
+    def _lock_and_set(
+        self, conn: Connection, changes: Sequence[Change], now: datetime, target: _Target
+    ) -> set[int]:
+        """Lock the rows, keep those that still hold the value read, write them in one UPDATE."""
         c = self.table.c
         s = self.schema
+        col = c[target.column]
         by_id = {change.order.id: change for change in changes}
         locked = conn.execute(
-            select(c[s.id], c[s.amount]).where(c[s.id].in_(list(by_id))).with_for_update()
+            select(c[s.id], col).where(c[s.id].in_(list(by_id))).with_for_update()
         ).all()
         taken = [
             order_id
-            for order_id, amount in locked
-            if order_id in by_id and money.same(amount, by_id[order_id].order.amount)
+            for order_id, value in locked
+            if order_id in by_id and target.holds(value, by_id[order_id])
         ]
         if not taken:
             return set()
         ids = c[s.id]
+        kind = c[s.amount].type if target.amount else String()
         values: dict[Any, Any] = {
-            c[s.amount]: case(
-                {
-                    order_id: literal(by_id[order_id].new_amount, c[s.amount].type)
-                    for order_id in taken
-                },
+            col: case(
+                {order_id: literal(target.new(by_id[order_id]), kind) for order_id in taken},
                 value=ids,
-                else_=c[s.amount],
+                else_=col,
             )
         }
         if s.updated:
@@ -406,6 +460,41 @@ class PortalOrders:
 
 SET_CHUNK = 500
 """Changes per set-based UPDATE: on SQLite 2,000 parameters, far below its cap."""
+
+
+@dataclass(frozen=True)
+class _Target:
+    """The column a group of changes writes: the amount (a Decimal) or a mapped field (text)."""
+
+    column: str
+    type: Any
+    pg_array: str
+    amount: bool
+
+    def old(self, change: Change) -> Any:
+        return change.order.amount if self.amount else change.old_value
+
+    def new(self, change: Change) -> Any:
+        return change.new_amount if self.amount else change.new_value
+
+    def holds(self, stored: object, change: Change) -> bool:
+        """The locked row still holds what was read."""
+        if self.amount:
+            return money.same(stored, change.order.amount)  # type: ignore[arg-type]
+        return _text(stored) == change.old_value
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _text(stored: object) -> str | None:
+    """A mapped field's column as text (an ENUM, a VARCHAR, or whatever holds the value)."""
+    if stored is None:
+        return None
+    if isinstance(stored, bytes):
+        return stored.decode("utf-8", "replace")
+    return str(stored)
 
 
 def _currency(stored: object) -> str | None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Float, Integer, Numeric, String, inspect
-from sqlalchemy.exc import NoSuchTableError
+from sqlalchemy import Enum, Float, Integer, Numeric, String, inspect, text
+from sqlalchemy.engine.reflection import Inspector
+from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
+from sqlalchemy.types import NullType
 
 from orderamt import money
 from orderamt.config import PortalSchema
 from orderamt.errors import PortalError
+from orderamt.models import FieldSpec
 from orderamt.portal.engine import Database
 
 
@@ -40,6 +45,12 @@ class TableInfo:
     """The configured schema with each column spelled as the table spells it
     (`Total_Amount` configured, `total_amount` found)."""
 
+    @property
+    def fields(self) -> tuple[FieldSpec, ...]:
+        """The mapped fields, each column spelled as the table spells it (what the sync's
+        TableLimits asks of a checked table)."""
+        return self.schema.fields if self.schema is not None else ()
+
 
 def check_table(db: Database, schema: PortalSchema) -> TableInfo:
     """Reflect the live table: every configured column present, the amount an exact decimal."""
@@ -67,6 +78,8 @@ def check_table(db: Database, schema: PortalSchema) -> TableInfo:
         wanted["PORTAL_COL_UPDATED"] = s.updated
     if s.currency_column:
         wanted["PORTAL_COL_CURRENCY"] = s.currency_column
+    for spec in s.fields:
+        wanted[_column_setting(spec)] = spec.column
     lowered = {name.lower(): name for name in found}
     missing = [f"'{col}' ({var})" for var, col in wanted.items() if col.lower() not in lowered]
     if missing:
@@ -95,7 +108,13 @@ def check_table(db: Database, schema: PortalSchema) -> TableInfo:
         created=actual["PORTAL_COL_CREATED"],
         updated=actual.get("PORTAL_COL_UPDATED"),
         currency_column=actual.get("PORTAL_COL_CURRENCY"),
+        fields=tuple(replace(f, column=actual[_column_setting(f)]) for f in s.fields),
     )
+    if resolved.fields:
+        with db.reaching():
+            clauses = _check_clauses(db, inspector, s.table)
+        for spec in resolved.fields:
+            _check_field_column(s.table, spec, found[spec.column], clauses)
     return TableInfo(
         schema=resolved,
         fit=fit,
@@ -103,7 +122,8 @@ def check_table(db: Database, schema: PortalSchema) -> TableInfo:
         max_amount=_max_amount(amount_type, s),
         odoo_id_is_text=isinstance(odoo_type, String),
         columns=tuple(
-            (lowered[col.lower()], str(found[lowered[col.lower()]])) for col in wanted.values()
+            (lowered[col.lower()], _type_text(found[lowered[col.lower()]]))
+            for col in wanted.values()
         ),
     )
 
@@ -128,3 +148,118 @@ def _max_amount(amount_type: Any, schema: PortalSchema) -> Decimal | None:
     if precision is None or scale is None:
         return None
     return money.largest(precision, scale)
+
+
+def _column_setting(spec: FieldSpec) -> str:
+    """PORTAL_COL_<NAME>: the setting an operator edits to name a mapped field's column."""
+    return f"PORTAL_COL_{spec.name.upper()}"
+
+
+def _type_text(column_type: Any) -> str:
+    """The column's SQL type; an ENUM with its values, which are what a mismatch is about."""
+    if isinstance(column_type, Enum):
+        return "ENUM(" + ",".join(f"'{value}'" for value in column_type.enums) + ")"
+    return str(column_type)
+
+
+_MARIADB_CHECKS = text(
+    "SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
+    "WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = :table"
+)
+
+
+def _check_clauses(db: Database, inspector: Inspector, table: str) -> list[str]:
+    """The SQL of every CHECK constraint of the table, read only when fields are mapped.
+
+    MariaDB's SHOW CREATE TABLE, which SQLAlchemy parses, keeps a CHECK written on the
+    column inside the column's line, where SQLAlchemy does not look: information_schema
+    lists both kinds. Where it cannot be read (an old MariaDB), SQLAlchemy's reading.
+    """
+    if getattr(db.engine.dialect, "is_mariadb", False):
+        try:
+            with db.engine.connect() as conn:
+                return [str(c) for c in conn.execute(_MARIADB_CHECKS, {"table": table}).scalars()]
+        except SQLAlchemyError:
+            pass
+    try:
+        return [str(c["sqltext"]) for c in inspector.get_check_constraints(table)]
+    except NotImplementedError:
+        return []
+
+
+def _check_field_column(
+    table: str, spec: FieldSpec, column_type: Any, clauses: Sequence[str]
+) -> None:
+    """Refuse a column that cannot hold every value of the field's map, now rather than as
+    a failed UPDATE half-way through a run."""
+    setting, name = _column_setting(spec), spec.name.upper()
+    if isinstance(column_type, NullType):
+        return  # a SQLite column without a (known) type holds any text
+    if not isinstance(column_type, String):
+        raise PortalError(
+            f"column '{spec.column}' ({setting}) of table '{table}' is {column_type}, "
+            f"not a text column that can hold the values of ORDERAMT_{name}_MAP"
+        )
+    unfit = _values_not_held(spec, column_type, clauses)
+    if unfit is not None:
+        values, why = unfit
+        raise PortalError(
+            f"column '{spec.column}' ({setting}) of table '{table}' cannot hold "
+            f"{', '.join(values)} from ORDERAMT_{name}_MAP: {why}"
+        )
+
+
+def _values_not_held(
+    spec: FieldSpec, column_type: String, clauses: Sequence[str]
+) -> tuple[list[str], str] | None:
+    """The map's values the column refuses, each as the error shows it, and why; None if none.
+
+    Compared exactly: a value the database takes only by its collation's case folding or by
+    trimming (MariaDB's ENUM) would be read back as another value than the one written.
+    """
+    values = spec.portal_values
+    if isinstance(column_type, Enum):
+        missing = [f"'{v}'" for v in values if v not in column_type.enums]
+        if missing:
+            return missing, f"it is {_type_text(column_type)}"
+    elif column_type.length is not None:
+        too_long = [f"'{v}' ({len(v)} characters)" for v in values if len(v) > column_type.length]
+        if too_long:
+            return too_long, f"it is {column_type}"
+    for clause in clauses:
+        allowed = listed_values(clause, spec.column)
+        if allowed is None:
+            continue
+        missing = [f"'{v}'" for v in values if v not in allowed]
+        if missing:
+            listed = ", ".join(f"'{v}'" for v in allowed)
+            return missing, f"its CHECK constraint allows only {listed}"
+    return None
+
+
+_LITERAL = re.compile(r"'((?:[^']|'')*)'")
+_CAST = re.compile(
+    r"::\s*(?:character\s+varying|[a-z_]\w*)(?:\s*\(\s*\d+\s*\))?(?:\s*\[\s*\])?", re.IGNORECASE
+)
+_NOISE = re.compile(r"[\s()]+")
+
+
+def listed_values(clause: str, column: str) -> tuple[str, ...] | None:
+    """The values a CHECK constraint restricts `column` to, or None where it does anything
+    else (another column, a range, json_valid(...)): such a constraint is not for this
+    check to judge.
+
+    Read are the shapes of Laravel's `$table->enum()` and of a plain IN list, on SQLite
+    (`"status" in ('a', 'b')`), PostgreSQL (`(status)::text = ANY ((ARRAY['a'::character
+    varying, ...])::text[])`, or `status = 'a'::text` for one value) and MariaDB
+    (`` `status` in ('a','b') ``). The literals are set aside first, so what is left, the
+    casts, brackets and spaces taken out, is the same skeleton on every engine.
+    """
+    values = tuple(m.replace("''", "'") for m in _LITERAL.findall(clause))
+    skeleton = _NOISE.sub("", _CAST.sub("", _LITERAL.sub("?", clause)))
+    name = re.escape(_NOISE.sub("", column))
+    listed = r"\?(?:,\?)*"
+    shape = rf'(?:check)?(?:"{name}"|`{name}`|{name})(?:in{listed}|=anyarray\[{listed}\]|=\?)'
+    if not values or not re.fullmatch(shape, skeleton, re.IGNORECASE):
+        return None
+    return values
