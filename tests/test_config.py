@@ -17,6 +17,7 @@ from orderamt.config import (
     read_environment,
 )
 from orderamt.errors import ConfigError, ExitCode
+from orderamt.models import FieldSpec
 
 ODOO_PASSWORD = "hunter2-odoo-key"
 DB_PASSWORD = "s3cr3t-db-pass"
@@ -583,3 +584,58 @@ def test_portal_database_url_must_be_a_url(url: str) -> None:
 def test_portal_database_urls_of_each_kind_are_taken(url: str) -> None:
     """The URL forms the README shows are accepted and kept exactly as given."""
     assert load_settings(env(PORTAL_DATABASE_URL=url)).database_url.reveal() == url
+
+
+def test_mapped_fields_are_a_line_of_configuration_each() -> None:
+    """ORDERAMT_<NAME>_MAP turns a field on: the known names read their Odoo field, the
+    column defaults to the name; any other name reads ORDERAMT_<NAME>_FIELD."""
+    settings = load_settings(
+        env(
+            ORDERAMT_STATUS_MAP="draft:pending, sent:pending,sale:confirmed,cancel:cancelled",
+            ORDERAMT_DELIVERY_STATUS_MAP="false:none,full:delivered",
+            PORTAL_COL_DELIVERY_STATUS="shipping",
+            ORDERAMT_LOCKED_FIELD="locked",
+            ORDERAMT_LOCKED_MAP="true:yes,false:no",
+        )
+    )
+    assert settings.schema.fields == (
+        FieldSpec("delivery_status", "delivery_status", "shipping",
+                  (("false", "none"), ("full", "delivered"))),
+        FieldSpec("locked", "locked", "locked", (("true", "yes"), ("false", "no"))),
+        FieldSpec("status", "state", "status",
+                  (("draft", "pending"), ("sent", "pending"), ("sale", "confirmed"),
+                   ("cancel", "cancelled"))),
+    )  # fmt: skip
+    assert settings.schema.fields[2].portal_values == ("pending", "confirmed", "cancelled")
+    assert load_settings(env()).schema.fields == ()
+
+
+def test_a_mapped_field_set_halfway_is_refused() -> None:
+    """A column without a map, a map of an unknown field without its Odoo field, a pair
+    without its colon, and a value mapped twice: each named, in one message."""
+    message = problems(
+        env(
+            PORTAL_COL_STATUS="status",
+            ORDERAMT_COLOUR_MAP="red:r",
+            ORDERAMT_INVOICE_STATUS_MAP="no:none,invoiced",
+            ORDERAMT_DELIVERY_STATUS_MAP="full:a,full:b",
+        )
+    )
+    assert "ORDERAMT_COLOUR_FIELD is not set (the Odoo field of ORDERAMT_COLOUR_MAP" in message
+    assert "ORDERAMT_DELIVERY_STATUS_MAP maps Odoo's 'full' twice" in message
+    assert (
+        "ORDERAMT_INVOICE_STATUS_MAP must be odoo_value:portal_value pairs separated by "
+        "commas (e.g. draft:pending,sale:confirmed), got 'invoiced'"
+    ) in message
+    assert "PORTAL_COL_STATUS set, but ORDERAMT_STATUS_MAP is not" in message
+
+
+def test_mapped_field_settings_in_env_are_not_taken_for_typos(tmp_path: Path) -> None:
+    """ORDERAMT_STATUS_MAP and PORTAL_COL_STATUS in .env are settings, not unknown names."""
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "ORDERAMT_STATUS_MAP=sale:confirmed\nPORTAL_COL_STATUS=state\n", encoding="utf-8"
+    )
+    settings = load_settings(env(), env_file)
+    assert settings.warnings == ()
+    assert [spec.column for spec in settings.schema.fields] == ["state"]

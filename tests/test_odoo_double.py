@@ -236,6 +236,126 @@ def test_unknown_fields_fault_as_odoo_words_them() -> None:
     )
 
 
+STATUSES = ["state", "invoice_status", "delivery_status"]
+
+
+def statuses(records: list[dict[str, Any]]) -> dict[int, tuple[Any, ...]]:
+    return {record["id"]: tuple(record[name] for name in STATUSES) for record in records}
+
+
+def test_status_fields_are_read_over_xmlrpc_and_json2() -> None:
+    """state, invoice_status and delivery_status come as given, a new order's as Odoo makes it
+    (draft, "no", False for no picking), over XML-RPC and JSON-2 alike."""
+    with OdooDouble(version=19, api_key=KEY) as odoo:
+        odoo.add_order(id=1, state="sale", invoice_status="to invoice", delivery_status="partial")
+        odoo.add_order(id=2)
+        odoo.add_orders([{"id": 3, "state": "cancel"}])
+        by_xmlrpc = search_read(odoo, [], fields=STATUSES)
+        status, _, body = json2(odoo, "sale.order/search_read", {"domain": [], "fields": STATUSES})
+    assert status == 200
+    for records in (by_xmlrpc, json.loads(body)):
+        assert statuses(records) == {
+            1: ("sale", "to invoice", "partial"),
+            2: ("draft", "no", False),
+            3: ("cancel", "no", False),
+        }
+
+
+def test_change_of_a_status_moves_write_date() -> None:
+    """change() of state, invoice_status or delivery_status is a save: a write_date poll sees
+    it. A value outside the field's selection is refused before anything changes."""
+    old = "2026-01-01 00:00:00"
+    with OdooDouble() as odoo:
+        for order_id in (1, 2, 3):
+            odoo.add_order(id=order_id, write_date=old)
+        odoo.change(1, state="sale")
+        odoo.change(2, invoice_status="invoiced", delivery_status="full")
+        odoo.change(2, delivery_status=False)
+        for bad in ({"state": "done"}, {"invoice_status": False}, {"delivery_status": "late"}):
+            with pytest.raises(ValueError, match="is not one of"):
+                odoo.change(3, **bad)
+        records = search_read(odoo, [("write_date", ">", old)], fields=STATUSES)
+    assert statuses(records) == {
+        1: ("sale", "no", False),
+        2: ("draft", "invoiced", False),
+    }
+    assert odoo.orders[3]["write_date"] == old
+
+
+def test_delivery_status_without_sale_stock_is_an_invalid_field() -> None:
+    """Without sale_stock, delivery_status in fields or domain is Odoo's invalid-field error,
+    over XML-RPC and JSON-2, and the double refuses to give an order one."""
+    with OdooDouble(version=19, api_key=KEY, sale_stock=False) as odoo:
+        seed(odoo, 1)
+        assert search_read(odoo, [], fields=["state", "invoice_status"]) == [
+            {"id": 1, "state": "sale", "invoice_status": "no"}
+        ]
+        with pytest.raises(xmlrpc.client.Fault) as in_fields:
+            search_read(odoo, [], fields=["name", "delivery_status"])
+        with pytest.raises(xmlrpc.client.Fault) as in_domain:
+            search_read(odoo, [("delivery_status", "=", "full")])
+        asked = {"domain": [], "fields": ["name", "delivery_status"]}
+        status, _, body = json2(odoo, "sale.order/search_read", asked)
+        with pytest.raises(ValueError, match="sale_stock"):
+            odoo.add_order(id=2, delivery_status="full")
+        with pytest.raises(ValueError, match="sale_stock"):
+            odoo.add_orders([{"id": 2, "delivery_status": "pending"}])
+        with pytest.raises(ValueError, match="sale_stock"):
+            odoo.change(1, delivery_status=False)
+    assert in_fields.value.faultString.splitlines()[-1] == (
+        "ValueError: Invalid field 'delivery_status' on 'sale.order'"
+    )
+    assert in_domain.value.faultString.splitlines()[-1] == (
+        "ValueError: Invalid field sale.order.delivery_status in condition "
+        "('delivery_status', '=', 'full')"
+    )
+    assert status == 500
+    assert json.loads(body)["message"] == "Invalid field 'delivery_status' on 'sale.order'"
+    assert "delivery_status" not in odoo.orders[1]
+
+
+@pytest.mark.parametrize("sale_stock", [True, False])
+def test_fields_get_lists_the_status_fields_with_their_selections(sale_stock: bool) -> None:
+    """fields_get gives the three selections as Odoo 17-19 have them; delivery_status only
+    with sale_stock."""
+    attributes = ["type", "selection"]
+    with OdooDouble(version=19, api_key=KEY, sale_stock=sale_stock) as odoo:
+        with proxy(odoo, "object") as models:
+            by_xmlrpc = models.execute_kw(
+                "odoo", 2, "admin", "sale.order", "fields_get", [], {"attributes": attributes}
+            )
+        status, _, body = json2(odoo, "sale.order/fields_get", {"attributes": attributes})
+    assert status == 200
+    for described in (by_xmlrpc, json.loads(body)):
+        assert [key for key, _ in described["state"]["selection"]] == [
+            "draft",
+            "sent",
+            "sale",
+            "cancel",
+        ]
+        assert described["invoice_status"] == {
+            "type": "selection",
+            "selection": [
+                ["upselling", "Upselling Opportunity"],
+                ["invoiced", "Fully Invoiced"],
+                ["to invoice", "To Invoice"],
+                ["no", "Nothing to Invoice"],
+            ],
+        }
+        if not sale_stock:
+            assert "delivery_status" not in described
+            continue
+        assert described["delivery_status"] == {
+            "type": "selection",
+            "selection": [
+                ["pending", "Not Delivered"],
+                ["started", "Started"],
+                ["partial", "Partially Delivered"],
+                ["full", "Fully Delivered"],
+            ],
+        }
+
+
 def test_currency_and_user_context_are_served() -> None:
     """res.currency gives the decimal places of the orders' currencies; context_get the uid."""
     with OdooDouble(version=19, api_key=KEY) as odoo:

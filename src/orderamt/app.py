@@ -65,6 +65,7 @@ from orderamt.report import (
     print_status,
 )
 from orderamt.sync import (
+    AMOUNT,
     Reporter,
     exit_code_for,
     revert_run,
@@ -308,10 +309,21 @@ def run_sync(
 
 
 def revert(
-    env_file: Path | None, run_id: int, *, dry_run: bool = False, clock: Clock = utc_now
+    env_file: Path | None,
+    run_id: int,
+    *,
+    dry_run: bool = False,
+    order_id: int | None = None,
+    field: str | None = None,
+    clock: Clock = utc_now,
 ) -> ExitCode:
-    """`orderamt revert RUN_ID`."""
+    """`orderamt revert RUN_ID [--order-id N] [--field NAME]`."""
     settings = _settings(env_file)
+    if field is not None:
+        names = [AMOUNT, *(spec.name for spec in settings.schema.fields)]
+        field = field.strip().lower()
+        if field not in names:
+            raise UsageError(f"--field must be one of {', '.join(names)}, got {field!r}")
     report = _report(None, quiet=False, as_json=False, dry_run=dry_run, reverting=run_id)
 
     def body(orders: PortalOrders, journal: PortalJournal, reporter: Reporter) -> RunCounts:
@@ -323,6 +335,8 @@ def revert(
             clock=clock,
             reporter=reporter,
             dry_run=dry_run,
+            order_id=order_id,
+            field=field,
         )
 
     return _run(settings, body, report=report, dry_run=dry_run)

@@ -200,18 +200,28 @@ def sync(
 @cli.command(epilog=exit_codes_help(REVERT_CODES))
 @click.argument("run_id", type=PositiveInt())
 @click.option("--dry-run", is_flag=True, help="Show what would be put back; write nothing.")
+@click.option("--order-id", type=PositiveInt(), help="Put back only this order's changes.")
+@click.option(
+    "--field",
+    metavar="NAME",
+    help="Put back only this field's changes: amount, or a mapped field (e.g. status).",
+)
 @env_file_option
-def revert(run_id: int, dry_run: bool, env_file: Path | None) -> None:
-    """Put back the amounts one run changed, where nothing changed the rows since.
+def revert(
+    run_id: int, dry_run: bool, order_id: int | None, field: str | None, env_file: Path | None
+) -> None:
+    """Put back the amounts (and mapped fields) one run changed, where nothing changed
+    them since.
 
-    A row changed since that run (in the portal, or by a later run) is reported and left
-    alone. Each order put back is held: the sync leaves it until Odoo changes it (see
+    A value changed since that run (in the portal, or by a later run) is reported and left
+    alone. Each value put back is held: the sync leaves it until Odoo changes it (see
     `orderamt release`). The revert is itself a journaled run, so it can be reverted too;
-    a run reverted before is left alone. RUN_ID comes from `orderamt history`.
+    a run reverted before is left alone. RUN_ID comes from `orderamt history`. With
+    --order-id or --field, only that part of the run is put back.
     """
     from orderamt import app
 
-    _exit(lambda: app.revert(env_file, run_id, dry_run=dry_run))
+    _exit(lambda: app.revert(env_file, run_id, dry_run=dry_run, order_id=order_id, field=field))
 
 
 @cli.command(epilog=exit_codes_help(HISTORY_CODES, ok="the journal was read"))

@@ -60,9 +60,12 @@ ODOO_MODULE_OF_FIELD = {"delivery_status": "sale_stock"}
 
 
 def odoo_text(value: object) -> str:
-    """An Odoo selection value as a map spells it: False (no value) is "false"."""
+    """An Odoo value as a map spells it: False (no value, or a boolean's false) is "false",
+    a boolean's True "true"."""
     if value is False or value is None:
         return "false"
+    if value is True:
+        return "true"
     return str(value)
 
 

@@ -237,11 +237,33 @@ SALE_ORDER_STATES = [
     ["sale", "Sales Order"],
     ["cancel", "Cancelled"],
 ]
+INVOICE_STATUSES = [
+    ["upselling", "Upselling Opportunity"],
+    ["invoiced", "Fully Invoiced"],
+    ["to invoice", "To Invoice"],
+    ["no", "Nothing to Invoice"],
+]
+DELIVERY_STATUSES = [
+    ["pending", "Not Delivered"],
+    ["started", "Started"],
+    ["partial", "Partially Delivered"],
+    ["full", "Fully Delivered"],
+]
+NO_SALE_STOCK = (
+    "delivery_status comes with the Odoo module sale_stock, which this double lacks "
+    "(OdooDouble(sale_stock=False))"
+)
 
 SALE_ORDER_FIELDS: dict[str, Field] = {
     "id": Field("integer", "ID"),
     "name": Field("char", "Order Reference"),
     "state": Field("selection", "Status", {"selection": SALE_ORDER_STATES}),
+    "invoice_status": Field(
+        "selection", "Invoice Status", {"selection": INVOICE_STATUSES, "readonly": True}
+    ),
+    "delivery_status": Field(
+        "selection", "Delivery Status", {"selection": DELIVERY_STATUSES, "readonly": True}
+    ),
     "amount_untaxed": _monetary("Untaxed Amount"),
     "amount_tax": _monetary("Taxes"),
     "amount_total": _monetary("Total"),
@@ -643,6 +665,7 @@ class Database:
         password: str,
         uid: int,
         api_key: str | None,
+        sale_stock: bool = True,
     ) -> None:
         self.version = version
         self.name = name
@@ -654,6 +677,11 @@ class Database:
         self._lock = threading.Lock()
         self._login_failures: dict[str, tuple[int, float]] = {}
         self._order_fields = dict(SALE_ORDER_FIELDS)
+        self.sale_stock = sale_stock
+        """Whether the module sale_stock is installed: without it, delivery_status does not
+        exist, and reading it is Odoo's invalid-field error."""
+        if not sale_stock:
+            del self._order_fields["delivery_status"]
         self.models = {
             "sale.order": Model(
                 "sale.order",
@@ -681,6 +709,8 @@ class Database:
         currency: Any = (1, "USD"),
         write_date: str = DEFAULT_WRITE_DATE,
         date_order: str | None = None,
+        invoice_status: Any = "no",
+        delivery_status: Any = False,
         **fields: Any,
     ) -> dict[str, Any]:
         """Store one sale order, its values exactly as given (bad data included)."""
@@ -689,10 +719,15 @@ class Database:
             "name": f"S{id:05d}" if name is None else name,
             "amount_total": amount_total,
             "state": state,
+            "invoice_status": invoice_status,
             "currency_id": _as_many2one(fields.pop("currency_id", currency)),
             "write_date": write_date,
             "date_order": write_date if date_order is None else date_order,
         }
+        if self.sale_stock:
+            order["delivery_status"] = delivery_status
+        elif delivery_status is not False:
+            raise ValueError(NO_SALE_STOCK)
         if fields:
             self._add_fields(fields)
             order.update(fields)
@@ -702,23 +737,47 @@ class Database:
     def add_orders(self, rows: Iterable[Mapping[str, Any]]) -> None:
         """Many orders at once: the same records as add_order, built without a call each."""
         orders = self.orders
+        fast = _ADD_ORDER_ARGS if self.sale_stock else _ADD_ORDER_ARGS - {"delivery_status"}
         for row in rows:
-            if not row.keys() <= _ADD_ORDER_ARGS:
+            if not row.keys() <= fast:
                 self.add_order(**row)
                 continue
             order_id = row["id"]
             name = row.get("name")
             write_date = row.get("write_date", DEFAULT_WRITE_DATE)
             date_order = row.get("date_order")
-            orders[order_id] = {
+            order = {
                 "id": order_id,
                 "name": f"S{order_id:05d}" if name is None else name,
                 "amount_total": row.get("amount_total", 0.0),
                 "state": row.get("state", "draft"),
+                "invoice_status": row.get("invoice_status", "no"),
                 "currency_id": _as_many2one(row.get("currency", (1, "USD"))),
                 "write_date": write_date,
                 "date_order": write_date if date_order is None else date_order,
             }
+            if self.sale_stock:
+                order["delivery_status"] = row.get("delivery_status", False)
+            orders[order_id] = order
+
+    def check_statuses(self, values: Mapping[str, Any]) -> None:
+        """A change may only set a status to a value of its selection (delivery_status also
+        False: no picking), so a test cannot reach a state Odoo never shows."""
+        for name in ("state", "invoice_status", "delivery_status"):
+            if name not in values:
+                continue
+            value = values[name]
+            fld = self._order_fields.get(name)
+            if fld is None:
+                raise ValueError(NO_SALE_STOCK)
+            allowed = [key for key, _ in fld.extra["selection"]]
+            if name == "delivery_status" and value is False:
+                continue
+            if not isinstance(value, str) or value not in allowed:
+                raise ValueError(
+                    f"{name} {value!r} is not one of sale.order's: {', '.join(allowed)}"
+                    + (", or False" if name == "delivery_status" else "")
+                )
 
     def _add_fields(self, values: Mapping[str, Any]) -> None:
         """A test may give orders fields the double does not know; make them readable."""
@@ -869,7 +928,10 @@ def _public_names(methods: type[BaseModel]) -> set[str]:
 
 
 _ADD_ORDER_ARGS = frozenset(
-    ("id", "name", "amount_total", "state", "currency", "write_date", "date_order")
+    (
+        *("id", "name", "amount_total", "state", "invoice_status", "delivery_status"),
+        *("currency", "write_date", "date_order"),
+    )
 )
 
 

@@ -124,7 +124,10 @@ class OdooDouble:
         password: str = "admin",
         uid: int = 2,
         api_key: str | None = None,
+        sale_stock: bool = True,
     ) -> None:
+        """`sale_stock=False` poses as a database without the module sale_stock: its orders
+        have no delivery_status, and asking for it is Odoo's invalid-field error."""
         if not isinstance(version, int) or version < 17:
             raise ValueError(f"OdooDouble serves Odoo 17 and later, not {version!r}")
         self.version = version
@@ -142,7 +145,7 @@ class OdooDouble:
         self.on_call: Callable[[str], None] | None = None
         """Called with the method name of each request, in the server's thread, before the
         answer: a test can change the world while the client waits on Odoo."""
-        self._odoo = Database(version, db, login, password, uid, api_key)
+        self._odoo = Database(version, db, login, password, uid, api_key, sale_stock)
         self._failures: list[_Failure] = []
         self._lock = threading.Lock()
         self._server: _Server | None = None
@@ -204,16 +207,29 @@ class OdooDouble:
         currency: Any = (1, "USD"),
         write_date: str = DEFAULT_WRITE_DATE,
         date_order: str | None = None,
+        invoice_status: Any = "no",
+        delivery_status: Any = False,
         **fields: Any,
     ) -> dict[str, Any]:
         """Add (or replace) one sale order; its values are served exactly as given.
 
         `name` defaults to "S" and the id on five digits, `date_order` to `write_date`,
-        `currency` is `(id, code)` or False. Other keywords become fields of the order.
+        `currency` is `(id, code)` or False. `invoice_status` defaults to "no" and
+        `delivery_status` to False (no picking), as on a new order; a delivery_status
+        without sale_stock is a ValueError. Other keywords become fields of the order.
         Returns the stored record (the same dict as `orders[id]`).
         """
         return self._odoo.add_order(
-            id, name, amount_total, state, currency, write_date, date_order, **fields
+            id,
+            name,
+            amount_total,
+            state,
+            currency,
+            write_date,
+            date_order,
+            invoice_status,
+            delivery_status,
+            **fields,
         )
 
     def add_orders(self, orders: Iterable[Mapping[str, Any]]) -> None:
@@ -229,8 +245,11 @@ class OdooDouble:
         """Staff save the order in Odoo: set `fields` and move `write_date` to now, in UTC
         with whole seconds, as Odoo stamps it (the start of the saving transaction).
 
-        `write_date=...` among `fields` stamps that time instead (a late commit)."""
+        `write_date=...` among `fields` stamps that time instead (a late commit). `state`,
+        `invoice_status` and `delivery_status` must be values of their selections (a
+        ValueError otherwise), so a test cannot show an order Odoo never would."""
         order = self._odoo.orders[id]
+        self._odoo.check_statuses(fields)
         stamp = fields.pop("write_date", None) or datetime.now(timezone.utc).strftime(
             "%Y-%m-%d %H:%M:%S"
         )
