@@ -188,7 +188,12 @@ def test_revert_of_one_field_of_one_order_and_its_hold(
         "SO-1": ("pending", Decimal("11.00")),
         "SO-2": ("confirmed", Decimal("10.00")),
     }
-    assert orderamt("sync", **MAPS).exit_code == 0
+    held = orderamt("sync", **MAPS)
+    assert held.exit_code == 0
+    assert (
+        "  ⏭️  SO-1: status held by the revert of run 1 (Odoo still says confirmed; keeping "
+        "pending; release with: orderamt release 1)"
+    ) in held.lines
     assert columns(portal, "status")["SO-1"] == ("pending",)
     history = orderamt("history", "--order-id", "1", **MAPS)
     assert any("status confirmed → pending" in line for line in history.lines)

@@ -8,8 +8,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orderamt.models import Action, Contest, Hold, LastWrite, OdooTotal, PortalOrder, Reason
-from orderamt.reconcile import has_odoo_id, parse_odoo_id, reconcile
+from orderamt.models import (
+    Action,
+    Contest,
+    FieldSpec,
+    Hold,
+    LastValue,
+    LastWrite,
+    OdooTotal,
+    PortalOrder,
+    Reason,
+)
+from orderamt.reconcile import has_odoo_id, parse_odoo_id, reconcile, reconcile_fields
 
 
 def order(amount: str | None = "857.87", odoo_ref: object = 42) -> PortalOrder:
@@ -222,3 +232,78 @@ def test_currency_decides_what_is_written_and_how_it_is_rounded(
             portal_currency,
             odoo_currency,
         )
+
+
+STATUS = FieldSpec(
+    "status", "state", "status", (("draft", "pending"), ("sale", "confirmed"), ("cancel", "x"))
+)
+DELIVERY = FieldSpec("delivery_status", "delivery_status", "shipping", (("false", "none"),))
+WRITTEN_AT = "2026-11-24 18:15:57"
+
+
+def with_fields(status: str | None, delivery: str | None = "none") -> PortalOrder:
+    return PortalOrder(1, "SO-1", Decimal("1.00"), 42,
+                       values={"status": status, "delivery_status": delivery})  # fmt: skip
+
+
+def odoo_fields(state: object, delivery: object = False) -> OdooTotal:
+    return OdooTotal(42, "S00042", 1.0, "sale", "USD", WRITTEN_AT,
+                     values={"state": state, "delivery_status": delivery})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("portal", "odoo_state", "changes", "issues"),
+    [
+        ("pending", "sale", [("status", "pending", "confirmed")], []),
+        ("confirmed", "sale", [], []),
+        (None, "draft", [("status", None, "pending")], []),
+        ("pending", "done", [], [("status", "done", Reason.UNMAPPED)]),
+        ("pending", False, [], [("status", "false", Reason.UNMAPPED)]),
+    ],
+)
+def test_each_field_takes_the_map_s_value_or_is_left_alone(
+    portal: str | None,
+    odoo_state: object,
+    changes: list[tuple[str, str | None, str]],
+    issues: list[tuple[str, str, Reason]],
+) -> None:
+    """The map's value for Odoo's is written; Odoo's value without one never is; a field
+    already in line, and the other fields, are not touched."""
+    found, problems, held = reconcile_fields(
+        with_fields(portal), odoo_fields(odoo_state), [STATUS, DELIVERY]
+    )
+    assert [(c.field, c.old, c.new) for c in found] == changes
+    assert [(i.field, i.odoo_value, i.reason) for i in problems] == issues
+    assert held == ()
+
+
+def test_a_field_changed_in_the_portal_is_a_conflict_or_a_drift() -> None:
+    """Like the amount: the portal left what orderamt wrote; Odoo changed too (conflict),
+    or still says what was written (drift); --on-conflict skip keeps the portal's."""
+    last = {"status": LastValue("confirmed", "confirmed")}
+    portal = with_fields("on hold")
+    (conflict,), _, _ = reconcile_fields(portal, odoo_fields("cancel"), [STATUS], last=last)
+    assert (conflict.new, conflict.contest, conflict.last_written) == (
+        "x", Contest.CONFLICT, "confirmed"
+    )  # fmt: skip
+    (drift,), _, _ = reconcile_fields(portal, odoo_fields("sale"), [STATUS], last=last)
+    assert drift.contest is Contest.DRIFT
+    none, (kept,), _ = reconcile_fields(
+        portal, odoo_fields("sale"), [STATUS], last=last, skip_conflicts=True
+    )
+    assert (none, kept.reason, kept.portal_value, kept.new) == ((), Reason.DRIFT, "on hold",
+                                                                "confirmed")  # fmt: skip
+
+
+def test_a_held_field_is_kept_until_odoo_changes_it() -> None:
+    """A revert's hold on a field: kept while Odoo says the reverted value at the same
+    write_date; taken again once Odoo's write_date moves, the stale hold to be released."""
+    hold = Hold(1, None, WRITTEN_AT, 3, field="status", value="confirmed")
+    portal = with_fields("pending")
+    found, _, held = reconcile_fields(portal, odoo_fields("sale"), [STATUS],
+                                      holds={"status": hold})  # fmt: skip
+    assert (found, held) == ((), (hold,))
+    later = OdooTotal(42, "S00042", 1.0, "sale", "USD", "2026-11-25 08:00:00",
+                      values={"state": "sale"})  # fmt: skip
+    (change,), _, held = reconcile_fields(portal, later, [STATUS], holds={"status": hold})
+    assert (change.new, change.hold, held) == ("confirmed", hold, ())

@@ -221,6 +221,8 @@ class Decision:
     """The mapped fields to write (written, once the decision is confirmed)."""
     issues: tuple[FieldIssue, ...] = ()
     """The mapped fields left alone that need a look."""
+    held: tuple[Hold, ...] = ()
+    """The mapped fields a revert's hold keeps (Odoo still says what was reverted)."""
 
     @property
     def conflict(self) -> bool:

@@ -140,17 +140,19 @@ def reconcile_fields(
     last: Mapping[str, LastValue] | None = None,
     holds: Mapping[str, Hold] | None = None,
     skip_conflicts: bool = False,
-) -> tuple[tuple[FieldChange, ...], tuple[FieldIssue, ...]]:
+) -> tuple[tuple[FieldChange, ...], tuple[FieldIssue, ...], tuple[Hold, ...]]:
     """Decide each mapped field on its own: the portal takes the map's value for Odoo's.
 
     An Odoo value the map lacks is never written (an issue, the other fields still go).
     `last` and `holds` are the journal's, by field name, with the amount's meaning: a
     portal value that differs from what orderamt last wrote was changed in the portal
     (a conflict, or a drift while Odoo still says what was written); a revert's hold keeps
-    the field while Odoo still says the reverted value at the same write_date.
+    the field while Odoo still says the reverted value at the same write_date (returned
+    with the changes and the issues, for the report to say).
     """
     changes: list[FieldChange] = []
     issues: list[FieldIssue] = []
+    kept: list[Hold] = []
     for spec in specs:
         odoo_value = odoo_text(odoo.values.get(spec.odoo_field, False))
         new = spec.portal_value(odoo_value)
@@ -160,6 +162,8 @@ def reconcile_fields(
             continue
         hold = (holds or {}).get(spec.name)
         if hold is not None and hold.value == new and hold.odoo_write_date == odoo.write_date:
+            if old != new:
+                kept.append(hold)
             continue
         if old == new:
             continue
@@ -192,4 +196,4 @@ def reconcile_fields(
                 hold=hold,
             )
         )
-    return tuple(changes), tuple(issues)
+    return tuple(changes), tuple(issues), tuple(kept)

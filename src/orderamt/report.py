@@ -218,9 +218,22 @@ class ConsoleReport:
             self._amount_line(decision)
         for change in decision.fields:
             self._field_line(decision, change)
+        if not self.quiet:
+            for hold in decision.held:
+                self._held_field_line(decision, hold)
         for issue in decision.issues:
             name = decision.order.number or f"order {decision.order.id}"
             self._line(f"  {self.glyphs.warning}{name}: {field_issue(issue)}", "yellow")
+
+    def _held_field_line(self, decision: Decision, hold: Hold) -> None:
+        order = decision.order
+        name = order.number or f"order {order.id}"
+        self._line(
+            f"  {self.glyphs.skipped}{name}: {hold.field} held by the revert of run "
+            f"{hold.reverted_run} (Odoo still says {hold.value}; keeping "
+            f"{order.values.get(hold.field or '') or '(empty)'}; release with: "
+            f"orderamt release {order.id})"
+        )
 
     def _field_line(self, decision: Decision, change: FieldChange) -> None:
         """`S00042: status pending → confirmed`, a mapped field's change."""

@@ -322,7 +322,7 @@ def _decide_fields(
         odoo: OdooTotal,
         last: dict[tuple[int, str], LastValue] | None = None,
         holds: dict[tuple[int, str], Hold] | None = None,
-    ) -> tuple[tuple[FieldChange, ...], tuple[FieldIssue, ...]]:
+    ) -> tuple[tuple[FieldChange, ...], tuple[FieldIssue, ...], tuple[Hold, ...]]:
         mine = [spec.name for spec in specs]
         return reconcile_fields(
             order,
@@ -341,7 +341,7 @@ def _decide_fields(
         if odoo is not None and d.reason not in _NO_FIELDS
     ]
     first = {i: fields_of(order, odoo) for i, order, odoo in usable}
-    moving = [decisions[i].order.id for i, (changes, _) in first.items() if changes]
+    moving = [decisions[i].order.id for i, (changes, _, _) in first.items() if changes]
     if moving:
         last, holds = journal.field_state(moving)
         if last or holds:
@@ -349,9 +349,9 @@ def _decide_fields(
                 {i: fields_of(order, odoo, last, holds) for i, order, odoo in usable if first[i][0]}
             )
     out = list(decisions)
-    for i, (changes, issues) in first.items():
-        if changes or issues:
-            out[i] = replace(out[i], fields=changes, issues=issues)
+    for i, (changes, issues, held) in first.items():
+        if changes or issues or held:
+            out[i] = replace(out[i], fields=changes, issues=issues, held=held)
     return out
 
 
