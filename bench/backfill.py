@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -57,6 +57,33 @@ with Odoo(url, "odoo", "admin", secret, timeout=60) as odoo:
 """
 
 
+def sync_env(odoo_url: str, version: int, portal_url: str, workdir: Path) -> dict[str, str]:
+    """The whole environment of an orderamt run: the shell's own ODOO_*, PORTAL_* and
+    ORDERAMT_* never leak in."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "ODOO_URL": odoo_url,
+        "ODOO_DB": "odoo",
+        "ODOO_USERNAME": "admin",
+        "ODOO_PASSWORD": API_KEY if version >= 19 else "admin",
+        "PORTAL_DATABASE_URL": portal_url,
+        "ORDERAMT_LOG_FILE": str(workdir / "orderamt.log"),
+    }
+
+
+def reachable(
+    kinds: Sequence[str], tmp: Path, skipped: Callable[[str, str], str]
+) -> Iterator[PortalServer]:
+    """A portal server per engine that answers; each other one printed as skipped."""
+    for kind in kinds:
+        server = PortalServer(kind, None, tmp)
+        why = server.problem()
+        if why:
+            print(skipped(kind, why))
+            continue
+        yield server
+
+
 def timed(command: Sequence[str], env: dict[str, str], cwd: Path) -> float:
     started = time.perf_counter()
     done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, check=False)
@@ -80,15 +107,7 @@ def measure(server: PortalServer, version: int, n: int, workdir: Path) -> dict[s
                  "created_at": now - timedelta(days=1), "updated_at": now - timedelta(days=1)}
                 for i in range(start, min(start + 10_000, n + 1))])  # fmt: skip
         odoo.latency = LATENCY_MS[version] / 1000
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "ODOO_URL": odoo.url,
-            "ODOO_DB": "odoo",
-            "ODOO_USERNAME": "admin",
-            "ODOO_PASSWORD": API_KEY if version >= 19 else "admin",
-            "PORTAL_DATABASE_URL": portal.url,
-            "ORDERAMT_LOG_FILE": str(workdir / "orderamt.log"),
-        }
+        env = sync_env(odoo.url, version, portal.url, workdir)
         bare = timed([sys.executable, "-c", BARE_READ.format(api_key=API_KEY), odoo.url,
                       str(version), str(n)], env, workdir)  # fmt: skip
         sync = [sys.executable, "-m", "orderamt", "sync", "--all", "--quiet"]
@@ -117,11 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{'again':>8}{'target':>8}")  # fmt: skip
     missed = 0
     with tempfile.TemporaryDirectory(prefix="orderamt-backfill-") as tmp:
-        for kind in kinds:
-            server = PortalServer(kind, None, Path(tmp))
-            if server.problem():
-                print(f"{kind:<11}skipped: {server.problem()}")
-                continue
+        for server in reachable(kinds, Path(tmp), lambda kind, why: f"{kind:<11}skipped: {why}"):
+            kind = server.kind
             for version in (int(v) for v in options.versions.split(",")):
                 runs = [measure(server, version, options.orders, Path(tmp))
                         for _ in range(options.repeat)]  # fmt: skip

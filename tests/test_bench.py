@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -132,3 +133,15 @@ def test_benchmark_runs_on_database_servers(bench: ModuleType, kind: str, tmp_pa
     assert [r.db for r in result.results] == [kind] * 3
     assert _run(result, bench.BACKFILL).updated_ids == _changed_ids(bench)
     assert _run(result, bench.REFERENCE).updated_ids == _changed_ids(bench)
+
+
+def test_fields_bench_checks_the_mapped_columns(tmp_path: Path) -> None:
+    """bench/fields.py at 50 orders: it exits 0 only if each run left every amount and mapped
+    column as expected, and its table says what the runs wrote (5 amounts; 5 amounts and 5
+    statuses; nothing again)."""
+    command = [sys.executable, str(BENCH.parent / "fields.py"), "--sizes", str(N), "--repeat", "1"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| sqlite |")]
+    assert [row.split(" | ")[1:3] for row in rows] == [["18", "50"], ["19", "50"]]
+    assert all(row.endswith("| 5 / 10 / 0 |") for row in rows)

@@ -589,6 +589,24 @@ def test_reading_an_absent_journal_finds_nothing_and_creates_nothing(
     assert not inspect(portal.engine).has_table("orderamt_journal_runs")
 
 
+def test_a_journal_dropped_under_a_long_running_process_is_made_again(
+    portal: PortalDb, open_: Open
+) -> None:
+    """The tables are looked for once per process (a listener records a run per batch); if
+    they vanish meanwhile (`php artisan migrate:fresh`), the next run after the failed one
+    makes them again."""
+    portal.create()
+    _, journal = open_()
+    journal.start_run("sync", "webhook", NOW)
+    with portal.engine.begin() as conn:
+        for table in reversed(journal.tables.metadata.sorted_tables):
+            conn.execute(text(f"DROP TABLE {table.name}"))
+    with pytest.raises(PortalError):
+        journal.start_run("sync", "webhook", NOW)
+    assert journal.start_run("sync", "webhook", NOW) == 1
+    assert [r.id for r in journal.runs(10)] == [1]
+
+
 def test_runs_are_recorded_and_listed_newest_first(portal: PortalDb, open_: Open) -> None:
     """Each run gets its id, its end, counts and exit code; runs(limit) lists the latest first."""
     portal.create()

@@ -41,13 +41,14 @@ class FieldSpec:
     column: str
     mapping: tuple[tuple[str, str], ...]
     """(Odoo's value, the portal's value) pairs; Odoo's False is spelled "false"."""
+    _lookup: Mapping[str, str] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_lookup", dict(self.mapping))
 
     def portal_value(self, odoo_value: str) -> str | None:
         """The portal's value for Odoo's, or None where the map has none."""
-        for odoo, portal in self.mapping:
-            if odoo == odoo_value:
-                return portal
-        return None
+        return self._lookup.get(odoo_value)
 
     @property
     def portal_values(self) -> tuple[str, ...]:

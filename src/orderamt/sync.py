@@ -317,19 +317,20 @@ def _decide_fields(
     """Each mapped field of the orders Odoo has; as for the amount, the journal is read only
     for the orders whose fields would change."""
 
+    names = [spec.name for spec in specs]
+
     def fields_of(
         order: PortalOrder,
         odoo: OdooTotal,
         last: dict[tuple[int, str], LastValue] | None = None,
         holds: dict[tuple[int, str], Hold] | None = None,
     ) -> tuple[tuple[FieldChange, ...], tuple[FieldIssue, ...], tuple[Hold, ...]]:
-        mine = [spec.name for spec in specs]
         return reconcile_fields(
             order,
             odoo,
             specs,
-            last={f: last[(order.id, f)] for f in mine if (order.id, f) in last} if last else None,
-            holds={f: holds[(order.id, f)] for f in mine if (order.id, f) in holds}
+            last={f: last[(order.id, f)] for f in names if (order.id, f) in last} if last else None,
+            holds={f: holds[(order.id, f)] for f in names if (order.id, f) in holds}
             if holds
             else None,
             skip_conflicts=skip_conflicts,

@@ -30,9 +30,11 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    literal,
     null,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import mysql, postgresql
@@ -237,9 +239,15 @@ class JournalTables:
     def create(self, conn: Connection) -> None:
         """Create the tables on first use (never in a dry run); a journal from before a table
         or a column existed gains it in place, its history untouched."""
-        self.metadata.create_all(conn, checkfirst=True)
+        inspector = inspect(conn)
+        existing = set(inspector.get_table_names())
+        missing = [t for t in self.metadata.sorted_tables if t.name not in existing]
+        if missing:
+            self.metadata.create_all(conn, tables=missing, checkfirst=False)
         for table in (self.runs, self.state, self.changes, self.holds):
-            have = {c["name"] for c in inspect(conn).get_columns(table.name)}
+            if table.name not in existing:
+                continue
+            have = {c["name"] for c in inspector.get_columns(table.name)}
             for column in table.columns:
                 if column.name not in have:
                     kind = column.type.compile(dialect=conn.dialect)
@@ -416,12 +424,16 @@ class JournalTables:
             .group_by(*key)
             .scalar_subquery()
         )
-        rows = conn.execute(select(*key, c.new_value).where(c.id.in_(latest)))
-        said = {
-            (int(o), f): v
-            for o, f, v in conn.execute(select(*key, c.new_value).where(c.id.in_(from_sync)))
-        }
-        return {(int(o), f): LastValue(v, said.get((int(o), f))) for o, f, v in rows}
+        # One round trip for both: the latest entry of each field, and the latest a sync made.
+        both = union_all(
+            select(literal(True).label("latest"), *key, c.new_value).where(c.id.in_(latest)),
+            select(literal(False).label("latest"), *key, c.new_value).where(c.id.in_(from_sync)),
+        )
+        last: dict[tuple[int, str], str | None] = {}
+        said: dict[tuple[int, str], str | None] = {}
+        for is_latest, order_id, field, value in conn.execute(both):
+            (last if is_latest else said)[(int(order_id), field)] = value
+        return {k: LastValue(v, said.get(k)) for k, v in last.items()}
 
     def touched_after(
         self, conn: Connection, run_id: int, order_ids: Iterable[int]
@@ -637,6 +649,8 @@ class PortalJournal:
         self.tables = JournalTables(name)
         self._fit = TableFit()
         self._found: set[str] | None = None
+        self._created = False
+        """Whether this process created (or upgraded) the tables already."""
         self._shape_known = False
         """Whether the changes and holds tables were looked at for the mapped fields'
         columns (a journal from before them is read as it is until its first write)."""
@@ -673,8 +687,10 @@ class PortalJournal:
                     return
 
     def _upgraded(self) -> None:
-        """The tables were just created or upgraded in place: read them whole from now on."""
+        """The tables were just created or upgraded in place: read them whole from now on,
+        and do not look again (a listener records a run per batch)."""
         self._shape_known = True
+        self._created = True
         if self.tables.legacy:
             self.tables = JournalTables(self.tables.name, self._fit)
 
@@ -749,14 +765,20 @@ class PortalJournal:
         if fit != self._fit:
             self._fit = fit
             self.tables = JournalTables(self.tables.name, fit, legacy=self.tables.legacy)
+            self._created = False
 
     def start_run(self, kind: str, mode: str, now: datetime, reverts: int | None = None) -> int:
         """Record a run (creating the journal's tables on first use); returns its id."""
-        with self.db.doing("recording the run in the journal"), self.db.engine.begin() as conn:
-            self.tables.create(conn)
-            self._upgraded()
-            self._found = {t.name for t in self.tables.metadata.sorted_tables}
-            return self.tables.start_run(conn, kind, mode, now, reverts)
+        try:
+            with self.db.doing("recording the run in the journal"), self.db.engine.begin() as conn:
+                if not self._created:
+                    self.tables.create(conn)
+                    self._upgraded()
+                self._found = {t.name for t in self.tables.metadata.sorted_tables}
+                return self.tables.start_run(conn, kind, mode, now, reverts)
+        except BaseException:
+            self._created = False  # the tables may be gone (migrate:fresh): look next time
+            raise
 
     def finish_run(
         self, run_id: int, now: datetime, counts: RunCounts, code: int, error: str | None = None

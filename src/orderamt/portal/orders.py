@@ -392,6 +392,7 @@ class PortalOrders:
             source = f"unnest({', '.join(arrays)}) AS v({', '.join(columns)})"
             same = "IS NOT DISTINCT FROM"
         else:  # SQLite names VALUES' columns column1, column2, ...
+            rows += [rows[-1]] * (_bucket(len(rows)) - len(rows))
             tuples = []
             for i, row in enumerate(rows):
                 names = []
@@ -429,29 +430,29 @@ class PortalOrders:
             return set()
         ids = c[s.id]
         kind = c[s.amount].type if target.amount else String()
+        padded = taken + [taken[-1]] * (_bucket(len(taken)) - len(taken))
         values: dict[Any, Any] = {
             col: case(
-                {order_id: literal(target.new(by_id[order_id]), kind) for order_id in taken},
-                value=ids,
+                *((ids == oid, literal(target.new(by_id[oid]), kind)) for oid in padded),
                 else_=col,
             )
         }
         if s.updated:
             stamp = LaravelTimestamp(s.zone)  # the portal's wall clock, as a row-by-row write
             values[c[s.updated]] = case(
-                {
-                    order_id: literal(
-                        stamp.process_bind_param(
-                            by_id[order_id].updated_at
-                            if by_id[order_id].restore_updated_at
-                            else now,
-                            conn.dialect,
+                *(
+                    (
+                        ids == oid,
+                        literal(
+                            stamp.process_bind_param(
+                                by_id[oid].updated_at if by_id[oid].restore_updated_at else now,
+                                conn.dialect,
+                            ),
+                            DateTime(),
                         ),
-                        DateTime(),
                     )
-                    for order_id in taken
-                },
-                value=ids,
+                    for oid in padded
+                ),
                 else_=c[s.updated],
             )
         conn.execute(update(self.table).where(ids.in_(taken)).values(values))
@@ -460,6 +461,17 @@ class PortalOrders:
 
 SET_CHUNK = 500
 """Changes per set-based UPDATE: on SQLite 2,000 parameters, far below its cap."""
+
+
+def _bucket(count: int) -> int:
+    """The size a chunk is padded to (its last row repeated, which writes nothing more): a
+    power of two, or SET_CHUNK. A statement's text depends on its row count, and SQLAlchemy
+    keeps each text it compiled: a listener's batches of every size from 1 to 500 filled
+    that cache with 500 statements; padded, there are ten."""
+    size = 1
+    while size < count:
+        size *= 2
+    return min(size, SET_CHUNK)
 
 
 @dataclass(frozen=True)
