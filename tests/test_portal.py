@@ -532,6 +532,39 @@ def test_each_write_is_journaled(portal: PortalDb, open_: Open) -> None:
     assert entry.old_updated_at == CREATED
 
 
+@pytest.mark.parametrize("portal", ["mariadb"], indirect=True)
+@pytest.mark.parametrize("server", ["json_table", "before 10.6"])
+def test_mariadb_writes_alike_with_and_without_json_table(
+    portal: PortalDb, open_: Open, server: str
+) -> None:
+    """MariaDB 10.6 and later take a batch's new values and journal rows as one JSON
+    document (JSON_TABLE); an older server (its version said lower here, the real server
+    running the other SQL) one UPDATE ... CASE and an executemany. The rows and the
+    journal come out the same: a NULL put back, a Decimal at its scale, a name with
+    non-ASCII letters, updated_at and the conflict flag."""
+    portal.insert(
+        row(1, amount="857.87", odoo=42, number="Bestellung-Ü-😀"),
+        row(2, amount=None, odoo=43),
+    )
+    orders, journal = open_()
+    if server != "json_table":
+        orders.db.engine.dialect.server_version_info = (10, 5, 0)
+    run_id = journal.start_run("sync", "all", NOW)
+    first, second = read(orders, 1, 2)
+    undo = Change(second, None, odoo_id="43", restore_updated_at=True, updated_at=CREATED)
+    written = orders.apply([change(first, "950.01", conflict=True), undo], NOW, run_id)
+    assert written == {(1, None), (2, None)}
+    rows = {r["id"]: r for r in portal.rows()}
+    assert (rows[1]["total_amount"], rows[2]["total_amount"]) == (Decimal("950.01"), None)
+    assert rows[2]["updated_at"] == CREATED
+    entries = journal.changes()
+    assert [(e.order_number, e.old_amount, e.new_amount, e.conflict) for e in entries] == [
+        ("Bestellung-Ü-😀", Decimal("857.87"), Decimal("950.01"), True),
+        (rows[2]["order_number"], None, None, False),
+    ]
+    assert entries[0].changed_at == NOW
+
+
 def test_write_and_journal_share_one_transaction(portal: PortalDb, open_: Open) -> None:
     """When the journal entry cannot be written, the amount is rolled back with it, exit 4."""
     portal.insert(row(1, amount="10.00"))

@@ -104,6 +104,11 @@ class JournalStore(Protocol):
 
     def checkpoint(self) -> Checkpoint | None: ...
 
+    def blank(self) -> bool:
+        """No change journaled and no hold placed yet: nothing the journal could say
+        changes a decision (a first backfill need not ask it batch by batch)."""
+        ...
+
     def start_run(self, kind: str, mode: str, now: datetime, reverts: int | None = None) -> int: ...
 
     def finish_run(
@@ -259,6 +264,10 @@ def sync_orders(
             single = _single_order(orders, selection.order_id)
         odoo.login()
         counts.found = orders.count(selection)
+        # Blank before this run: its own entries are for orders of earlier batches (each
+        # order comes once), and a concurrent run's write is still caught by the
+        # compare-and-set.
+        knows = None if journal.blank() else journal
     except BaseException as exc:
         run.failed(exc, clock(), counts)
         raise
@@ -271,7 +280,7 @@ def sync_orders(
     try:
         for batch, totals in _with_totals(orders.batches(selection, batch_size), odoo):
             pairs = [(order, _lookup(totals, order)) for order in batch]
-            decisions = _decide(journal, pairs, limits, skip_conflicts)
+            decisions = _decide(knows, pairs, limits, skip_conflicts)
             if not dry_run:
                 decisions = _write(orders, decisions, clock(), run.start())
             run.note(decisions, clock(), counts)
@@ -294,7 +303,7 @@ def _flush_log() -> None:
 
 
 def _decide(
-    journal: JournalStore,
+    journal: JournalStore | None,
     pairs: Sequence[tuple[PortalOrder, OdooTotal | None]],
     limits: TableLimits,
     skip_conflicts: bool,
@@ -308,7 +317,7 @@ def _decide(
 
 
 def _decide_fields(
-    journal: JournalStore,
+    journal: JournalStore | None,
     pairs: Sequence[tuple[PortalOrder, OdooTotal | None]],
     decisions: list[Decision],
     specs: Sequence[FieldSpec],
@@ -343,7 +352,7 @@ def _decide_fields(
     ]
     first = {i: fields_of(order, odoo) for i, order, odoo in usable}
     moving = [decisions[i].order.id for i, (changes, _, _) in first.items() if changes]
-    if moving:
+    if moving and journal is not None:
         last, holds = journal.field_state(moving)
         if last or holds:
             first.update(
@@ -361,17 +370,17 @@ _NO_FIELDS = (Reason.BAD_ODOO_ID, Reason.NOT_IN_ODOO)
 
 
 def _decide_amounts(
-    journal: JournalStore,
+    journal: JournalStore | None,
     pairs: Sequence[tuple[PortalOrder, OdooTotal | None]],
     max_amount: Decimal | None,
     skip_conflicts: bool,
 ) -> list[Decision]:
     """The rule for each order's amount; the journal is read only for the orders that would
     change (what orderamt last wrote, and a revert's hold), so a batch in line with Odoo
-    costs no journal query."""
+    costs no journal query; None: a journal known to be blank."""
     first = [reconcile(order, odoo, max_amount=max_amount) for order, odoo in pairs]
     moving = [d.order.id for d in first if d.action is Action.UPDATE]
-    if not moving:
+    if not moving or journal is None:
         return first
     last, holds = journal.last_written(moving), journal.holds(moving)
     if not last and not holds:

@@ -51,6 +51,7 @@ from orderamt.models import (
     RunOverview,
     RunRecord,
 )
+from orderamt.portal.bulk import insert_from_json, json_table
 from orderamt.portal.coltypes import Money, UtcTimestamp
 from orderamt.portal.engine import Database
 from orderamt.portal.schema import TableFit
@@ -244,10 +245,16 @@ class JournalTables:
         missing = [t for t in self.metadata.sorted_tables if t.name not in existing]
         if missing:
             self.metadata.create_all(conn, tables=missing, checkfirst=False)
+        upgradable = [
+            t.name for t in (self.runs, self.state, self.changes, self.holds) if t.name in existing
+        ]
+        # One reflection for all four (on PostgreSQL one catalog query instead of four).
+        found = inspector.get_multi_columns(filter_names=upgradable) if upgradable else {}
+        columns_of = {name: [c["name"] for c in cols] for (_, name), cols in found.items()}
         for table in (self.runs, self.state, self.changes, self.holds):
             if table.name not in existing:
                 continue
-            have = {c["name"] for c in inspector.get_columns(table.name)}
+            have = set(columns_of.get(table.name, ()))
             for column in table.columns:
                 if column.name not in have:
                     kind = column.type.compile(dialect=conn.dialect)
@@ -366,7 +373,11 @@ class JournalTables:
             names = [f.name for f in fields(JournalEntry)]
             if self.legacy:
                 names = [n for n in names if n not in ADDED_COLUMNS["changes"]]
-            conn.execute(insert(self.changes), [{n: getattr(e, n) for n in names} for e in entries])
+            rows = [{n: getattr(e, n) for n in names} for e in entries]
+            if json_table(conn):
+                insert_from_json(conn, self.changes, names, rows)
+            else:
+                conn.execute(insert(self.changes), rows)
 
     def last_written(self, conn: Connection, order_ids: Iterable[int]) -> dict[int, LastWrite]:
         """What orderamt last wrote to each of these orders, where it ever wrote, and what
@@ -848,6 +859,19 @@ class PortalJournal:
             [],
             lambda conn: self.tables.entries(conn, run_id=run_id, order_id=order_id, limit=limit),
         )
+
+    def blank(self) -> bool:
+        """No entry and no hold yet (one query): a first backfill's batches need not ask."""
+        if not self._has(self.tables.changes):
+            return True
+        c, h = self.tables.changes.c, self.tables.holds.c
+        any_change = select(c.id).limit(1).scalar_subquery()
+        with self.db.doing("reading the journal"), self.db.engine.connect() as conn:
+            if not self._has(self.tables.holds):
+                return bool(conn.execute(select(any_change.is_(None))).scalar_one())
+            any_hold = select(h.id).limit(1).scalar_subquery()
+            found = conn.execute(select(any_change.is_(None), any_hold.is_(None))).one()
+        return bool(found[0]) and bool(found[1])
 
     def checkpoint(self) -> Checkpoint | None:
         """How far the catch-up poll has read Odoo; None before its first run."""
