@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypedDict
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 
@@ -32,6 +33,8 @@ from orderamt.errors import (
     ConfigError,
     ExitCode,
     LockedError,
+    OdooError,
+    OdooRefused,
     OrderamtError,
     UsageError,
     exit_code_of,
@@ -74,6 +77,7 @@ from orderamt.sync import (
     sync_orders,
 )
 from orderamt.times import utc_now, window_start
+from orderamt.urls import mask_url
 
 DEFAULT_DAYS = 30
 
@@ -388,7 +392,6 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
 
     from orderamt.listen import (
         MAX_BODY,
-        MIN_SECRET,
         PATH_PREFIX,
         Health,
         Pending,
@@ -398,15 +401,7 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
 
     settings = _settings(env_file)
     options = settings.listen
-    secret = options.secret.reveal()
-    if len(secret) < MIN_SECRET or not all(
-        ch.isascii() and (ch.isalnum() or ch in "-_") for ch in secret
-    ):
-        raise ConfigError(
-            f"ORDERAMT_WEBHOOK_SECRET must be at least {MIN_SECRET} letters, digits, '-' or '_' "
-            "(it is the only thing that keeps strangers from posting): generate one with "
-            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
-        )
+    secret = _webhook_secret(settings)
     setup_logging(settings.log_file)
     pending, health = Pending(), Health(options.poll_interval)
     stopped_by: list[str] = []
@@ -622,6 +617,88 @@ def check(env_file: Path | None, *, as_json: bool = False) -> ExitCode:
     code = ExitCode(failures[0].exit_code) if failures else ExitCode.OK
     print_checks(results, as_json=as_json, exit_code=int(code))
     return code
+
+
+def _webhook_secret(settings: Settings) -> str:
+    from orderamt.listen import MIN_SECRET
+
+    secret = settings.listen.secret.reveal()
+    if len(secret) < MIN_SECRET or not all(
+        ch.isascii() and (ch.isalnum() or ch in "-_") for ch in secret
+    ):
+        raise ConfigError(
+            f"ORDERAMT_WEBHOOK_SECRET must be at least {MIN_SECRET} letters, digits, '-' or '_' "
+            "(it is the only thing that keeps strangers from posting): generate one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return secret
+
+
+FIELD_LABELS = {
+    "amount_total": "Total",
+    "state": "Status",
+    "invoice_status": "Invoice Status",
+    "delivery_status": "Delivery Status",
+}
+"""How Odoo's form names the trigger fields an operator picks by hand."""
+
+
+def setup_odoo(env_file: Path | None, url: str, echo: Callable[[str], None]) -> ExitCode:
+    """`orderamt listen --setup-odoo URL`: the automation rule in Odoo that posts each saved
+    sale order to the listener at URL, made (or found) over the API; where the Odoo user
+    may not, the steps to make it by hand."""
+    from orderamt.listen import PATH_PREFIX
+    from orderamt.odoo.automation import RULE_NAME, SENT_FIELDS, ensure_webhook_rule
+
+    settings = _settings(env_file)
+    secret = _webhook_secret(settings)
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise UsageError(
+            f"--setup-odoo takes the address Odoo reaches the listener at, such as "
+            f"https://portal.example.com or http://127.0.0.1:8765, not {mask_url(url)!r}"
+        )
+    base = parts.geturl().rstrip("/")
+    if base.endswith(PATH_PREFIX + secret):
+        base = base[: -len(PATH_PREFIX + secret)]
+    elif PATH_PREFIX in base + "/":
+        raise UsageError(
+            f"--setup-odoo: {mask_url(url)!r} holds another secret than ORDERAMT_WEBHOOK_SECRET"
+        )
+    hook = base + PATH_PREFIX + secret
+    shown = base + PATH_PREFIX + "<ORDERAMT_WEBHOOK_SECRET>"
+    triggers = ["amount_total", "state", *(spec.odoo_field for spec in settings.schema.fields)]
+    with make_odoo(settings.odoo) as odoo:
+        try:
+            rule = ensure_webhook_rule(odoo, hook, triggers)
+        except OdooRefused as exc:
+            labels = ", ".join(FIELD_LABELS.get(f, f) for f in dict.fromkeys(triggers))
+            for line in (
+                f"Odoo's user '{settings.odoo.username}' may not create automation rules (that "
+                "takes Settings rights). An Odoo administrator makes it by hand: Settings, "
+                "Technical, Automation Rules (developer mode on), New:",
+                f"  1. Model: Sales Order. Trigger: On save. Trigger fields: {labels}.",
+                f"  2. Action: Send Webhook Notification. URL: {shown}",
+                f"  3. Fields to send: {', '.join(SENT_FIELDS)} (id is always sent).",
+                "  4. Save, change a line of a test order, and see `orderamt history` show a "
+                "webhook run.",
+            ):
+                echo(line)
+            done = exc.message.rstrip(".")
+            raise OdooError(f"{done}: the rule was not created (see above)") from None
+    where = mask_url(settings.odoo.url)
+    labels = ", ".join(f"{FIELD_LABELS.get(f, f)} ({f})" for f in rule.trigger_fields)
+    if not rule.created:
+        echo(f"Odoo at {where} already has automation rule #{rule.rule_id} posting to {shown}; "
+             "nothing was created.")  # fmt: skip
+        return ExitCode.OK
+    echo(f"Created automation rule #{rule.rule_id} '{RULE_NAME}' in Odoo at {where}:")
+    echo(f"  on saving a Sales Order whose {labels} changed,")
+    echo(f"  Send Webhook Notification to {shown}")
+    echo(f"  with the fields id, {', '.join(rule.sent_fields)}.")
+    echo("See it in Odoo under Settings, Technical, Automation Rules; then change a line of a "
+         "test order and see `orderamt history` show a webhook run.")  # fmt: skip
+    return ExitCode.OK
 
 
 def demo(echo: Callable[[str], None]) -> ExitCode:

@@ -26,7 +26,7 @@ RUN_CODES = (E.OK, E.PARTIAL, E.USAGE, E.ODOO, E.PORTAL, E.LOCKED, E.INTERRUPTED
 REVERT_CODES = (E.OK, E.PARTIAL, E.USAGE, E.PORTAL, E.LOCKED, E.INTERRUPTED, E.TERMINATED)
 HISTORY_CODES = (E.OK, E.USAGE, E.PORTAL)
 RELEASE_CODES = (E.OK, E.USAGE, E.PORTAL, E.LOCKED)
-LISTEN_CODES = (E.OK, E.USAGE, E.PORTAL)
+LISTEN_CODES = (E.OK, E.USAGE, E.ODOO, E.PORTAL)
 STATUS_CODES = (E.OK, E.PARTIAL, E.USAGE, E.PORTAL)
 IGNORE_CODES = (E.OK, E.USAGE, E.PORTAL)
 CHECK_CODES = (E.OK, E.USAGE, E.ODOO, E.PORTAL)
@@ -329,8 +329,15 @@ def check(as_json: bool, env_file: Path | None) -> None:
 
 
 @cli.command(epilog=exit_codes_help(LISTEN_CODES, ok="stopped by SIGTERM or Ctrl-C"))
+@click.option(
+    "--setup-odoo",
+    "setup_url",
+    metavar="URL",
+    help="Instead of listening: create the automation rule in Odoo that posts to the "
+    "listener at URL (e.g. https://portal.example.com), or say how to make it by hand.",
+)
 @env_file_option
-def listen(env_file: Path | None) -> None:
+def listen(setup_url: str | None, env_file: Path | None) -> None:
     """Keep the portal current within seconds: serve Odoo's webhooks, poll for the rest.
 
     Serves ORDERAMT_LISTEN (default 127.0.0.1:8765) at /orderamt/<ORDERAMT_WEBHOOK_SECRET>,
@@ -344,6 +351,8 @@ def listen(env_file: Path | None) -> None:
     """
     from orderamt import app
 
+    if setup_url is not None:
+        _exit(lambda: app.setup_odoo(env_file, setup_url, click.echo))
     _exit(lambda: app.listen(env_file, click.echo))
 
 

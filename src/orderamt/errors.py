@@ -96,6 +96,10 @@ class OdooUnavailable(OdooError):
     """
 
 
+class OdooRefused(OdooError):
+    """Odoo refused an operation the user has no rights for (its AccessError)."""
+
+
 class LockedError(OrderamtError):
     """Another run holds the lock."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from orderamt.errors import OdooError
 from orderamt.models import OdooTotal
@@ -43,6 +43,12 @@ class OdooClient(Protocol):
     def changed_since(
         self, since: str, after: tuple[str, int] | None, limit: int
     ) -> list[OdooTotal]: ...
+
+    def search_records(
+        self, model: str, domain: list[Any], fields: list[str], what: str
+    ) -> list[dict[str, Any]]: ...
+
+    def create_record(self, model: str, values: dict[str, Any], what: str) -> int: ...
 
     def close(self) -> None: ...
 
@@ -143,6 +149,21 @@ class Odoo:
             self.login()
         assert self.client is not None
         return self.client.changed_since(since, after, limit)
+
+    def search_records(
+        self, model: str, domain: list[Any], fields: list[str], what: str
+    ) -> list[dict[str, Any]]:
+        """Any model's records (the automation rule's set-up reads ir.model and the like)."""
+        if self.client is None:
+            self.login()
+        assert self.client is not None
+        return self.client.search_records(model, domain, fields, what)
+
+    def create_record(self, model: str, values: dict[str, Any], what: str) -> int:
+        if self.client is None:
+            self.login()
+        assert self.client is not None
+        return self.client.create_record(model, values, what)
 
     def close(self) -> None:
         if self.client is not None:

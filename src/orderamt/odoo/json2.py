@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from orderamt.errors import OdooError
+from orderamt.errors import OdooError, OdooRefused
 from orderamt.models import OdooTotal
 from orderamt.odoo.net import (
     TRANSIENT_STATUSES,
@@ -17,10 +17,12 @@ from orderamt.odoo.net import (
 from orderamt.odoo.records import (
     CHANGED_ORDER,
     changed_domain,
+    created_id,
     fields_to_read,
     missing_field_error,
     parse_record_list,
     parse_records,
+    record_dicts,
     summary,
 )
 from orderamt.odoo.retry import NO_RETRIES, RetryPolicy, with_retries
@@ -96,7 +98,7 @@ class Json2Odoo:
                 "be a valid API key of the Odoo user (see the README)"
             )
         if status == 403:
-            return OdooError(f"Odoo refused {what}: {message or reason}")
+            return OdooRefused(f"Odoo refused {what}: {message or reason}")
         if status == 404 and message is None:
             if "No database is selected" in text:
                 return OdooError(f"Odoo has no database '{self.db}' (check ODOO_DB)")
@@ -137,3 +139,14 @@ class Json2Odoo:
         }  # fmt: skip
         answer = self._post("sale.order", "search_read", body, "search_read of changed sale orders")
         return parse_record_list(answer, self.extra)
+
+    def search_records(
+        self, model: str, domain: list[Any], fields: list[str], what: str
+    ) -> list[dict[str, Any]]:
+        """Any model's records, as search_read gives them."""
+        body = {"domain": [list(leaf) for leaf in domain], "fields": fields}
+        return record_dicts(self._post(model, "search_read", body, what), what)
+
+    def create_record(self, model: str, values: dict[str, Any], what: str) -> int:
+        """One record created (JSON-2's create takes `vals_list` and answers the ids)."""
+        return created_id(self._post(model, "create", {"vals_list": [values]}, what), what)

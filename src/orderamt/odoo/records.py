@@ -113,6 +113,22 @@ def _many2one_name(value: object) -> str | None:
     return None
 
 
+def record_dicts(answer: object, what: str) -> list[dict[str, Any]]:
+    """A search_read answer of any model: a list of structs, or an error."""
+    if not isinstance(answer, list) or not all(isinstance(r, dict) for r in answer):
+        raise OdooError(f"Odoo answered {what} with something that is not a list of records")
+    return answer
+
+
+def created_id(answer: object, what: str) -> int:
+    """What `create` answers: an id (a dict was sent) or a list of one (a list was)."""
+    if isinstance(answer, list) and len(answer) == 1:
+        answer = answer[0]
+    if isinstance(answer, bool) or not isinstance(answer, int):
+        raise OdooError(f"Odoo answered {what} with something that is not an id: {answer!r:.40}")
+    return answer
+
+
 def summary(text: str) -> str:
     """One line a user can act on: a traceback's exception line, or a message's first line."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]

@@ -8,16 +8,18 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from xml.parsers.expat import ExpatError
 
-from orderamt.errors import OdooError
+from orderamt.errors import OdooError, OdooRefused
 from orderamt.models import OdooTotal
 from orderamt.odoo.net import connection_error, http_status_error
 from orderamt.odoo.records import (
     CHANGED_ORDER,
     changed_domain,
+    created_id,
     fields_to_read,
     missing_field_error,
     parse_record_list,
     parse_records,
+    record_dicts,
     summary,
 )
 from orderamt.odoo.retry import NO_RETRIES, RetryPolicy, with_retries
@@ -139,6 +141,8 @@ class XmlRpcOdoo:
             return self._login_refused()
         if "Too many login failures" in message:
             return OdooError(f"Odoo refused the login: {message}")
+        if fault.faultCode == 4:
+            return OdooRefused(f"Odoo refused {what}: {message}")
         missing = missing_field_error(message, self.extra)
         return missing or OdooError(f"Odoo answered {what} with an error: {message}")
 
@@ -160,17 +164,34 @@ class XmlRpcOdoo:
             raise OdooError(f"Odoo answered the login with something unusable: {uid!r:.40}")
         self._uid = uid
 
-    def _search_read(self, what: str, domain: list[Any], options: dict[str, Any]) -> Any:
-        """One search_read on sale.order, logging in first where not yet done."""
+    def _search_read(
+        self, what: str, domain: list[Any], options: dict[str, Any], model: str = "sale.order"
+    ) -> Any:
+        """One search_read (on sale.order unless said), logging in first where not yet done."""
+        return self._execute(what, model, "search_read", [domain], options)
+
+    def _execute(
+        self, what: str, model: str, method: str, args: list[Any], kwargs: dict[str, Any]
+    ) -> Any:
         if self._uid is None:
             self.login()
         uid = self._uid
         return self._call(
             what,
             lambda: self._proxy("object").execute_kw(
-                self.db, uid, self._password, "sale.order", "search_read", [domain], options
+                self.db, uid, self._password, model, method, args, kwargs
             ),
         )
+
+    def search_records(
+        self, model: str, domain: list[Any], fields: list[str], what: str
+    ) -> list[dict[str, Any]]:
+        """Any model's records, as search_read gives them."""
+        return record_dicts(self._search_read(what, domain, {"fields": fields}, model), what)
+
+    def create_record(self, model: str, values: dict[str, Any], what: str) -> int:
+        """One record created (`create` with a dict answers its id)."""
+        return created_id(self._execute(what, model, "create", [values], {}), what)
 
     def fetch_totals(self, ids: Sequence[int]) -> dict[int, OdooTotal]:
         """One search_read for the whole batch of ids."""

@@ -124,6 +124,10 @@ def user_error(message: str) -> OdooError:
     return OdooError("odoo.exceptions.UserError", message, fault_code=2, status=422)
 
 
+def validation_error(message: str) -> OdooError:
+    return OdooError("odoo.exceptions.ValidationError", message, fault_code=2, status=422)
+
+
 def missing_error(message: str) -> OdooError:
     return OdooError("odoo.exceptions.MissingError", message, fault_code=2, status=404)
 
@@ -322,6 +326,42 @@ USER_FIELDS: dict[str, Field] = {
 }
 
 
+IR_MODEL_FIELDS: dict[str, Field] = {
+    "id": Field("integer", "ID"),
+    "model": Field("char", "Model"),
+    "name": Field("char", "Model Description"),
+}
+IR_FIELD_FIELDS: dict[str, Field] = {
+    "id": Field("integer", "ID"),
+    "model": Field("char", "Model Name"),
+    "name": Field("char", "Field Name"),
+    "field_description": Field("char", "Field Label"),
+    "ttype": Field("selection", "Field Type", {"selection": []}),
+}
+AUTOMATION_FIELDS: dict[str, Field] = {
+    "id": Field("integer", "ID"),
+    "name": Field("char", "Automation Rule Name"),
+    "model_id": _many2one("Model", "ir.model"),
+    "trigger": Field("selection", "Trigger", {"selection": [["on_create_or_write", "On save"]]}),
+    "trigger_field_ids": Field("many2many", "Trigger Fields", {"relation": "ir.model.fields"}),
+    "action_server_ids": Field("one2many", "Actions", {"relation": "ir.actions.server"}),
+    "active": Field("boolean", "Active"),
+}
+SERVER_ACTION_FIELDS: dict[str, Field] = {
+    "id": Field("integer", "ID"),
+    "name": Field("char", "Action Name"),
+    "state": Field("selection", "Type", {"selection": [["webhook", "Send Webhook Notification"]]}),
+    "usage": Field("selection", "Usage", {"selection": [["base_automation", "Automation Rule"]]}),
+    "model_id": _many2one("Model", "ir.model"),
+    "webhook_url": Field("char", "Webhook URL"),
+    "webhook_field_ids": Field("many2many", "Webhook Fields", {"relation": "ir.model.fields"}),
+    "base_automation_id": _many2one("Automation Rule", "base.automation"),
+}
+ADMIN_GROUP = {17: "Administration/Settings", 18: "Administration/Settings"}
+"""The group that may touch models and automation rules, as AccessError names it (19 and
+later: "Role / Administrator")."""
+
+
 @dataclass
 class Model:
     """A model's fields and where its records live."""
@@ -332,6 +372,9 @@ class Model:
     order: str = "id"
     derived: Mapping[str, Callable[[Mapping[str, Any]], Any]] = field(default_factory=dict)
     methods: type[BaseModel] = field(default_factory=lambda: BaseModel)
+    admin_only: bool = False
+    """ir.model and the automation models: base.group_system only (an ordinary user's
+    access rights on them are 0,0,0,0)."""
 
 
 # -- domains and orders -----------------------------------------------------------------------
@@ -568,6 +611,8 @@ class BaseModel:
         order: Any = None,
         **read_kwargs: Any,
     ) -> list[dict[str, Any]]:
+        if self._model.admin_only:
+            self._odoo.check_admin(self._model.name, "access")
         names = self._field_names(fields)
         rows = self._search(domain or [], offset, limit, order)
         load = self._read_format_kwargs(read_kwargs)
@@ -651,6 +696,21 @@ class ResUsers(BaseModel):
         return {"lang": "en_US", "tz": False, "uid": self._odoo.uid}
 
 
+class Automations(BaseModel):
+    """base.automation: created with its actions in one call, as the form saves it."""
+
+    API_MODEL = BaseModel.API_MODEL | {"create"}
+
+    def create(self, vals_list: Any) -> Any:
+        """`@api.model_create_multi`: a dict gives an id, a list of dicts a list of ids."""
+        self._odoo.check_admin(self._model.name, "create")
+        single = isinstance(vals_list, Mapping)
+        ids = [
+            self._odoo.create_automation(vals) for vals in ([vals_list] if single else vals_list)
+        ]
+        return ids[0] if single else ids
+
+
 # -- the database -----------------------------------------------------------------------------
 
 
@@ -697,6 +757,35 @@ class Database:
                 "res.users", USER_FIELDS, self._users, order="name, id", methods=ResUsers
             ),
         }
+        self.admin = True
+        """Whether the user is in base.group_system (may read models and create rules)."""
+        self.automations: dict[int, dict[str, Any]] = {}
+        self.server_actions: dict[int, dict[str, Any]] = {}
+        self._ir_models = {
+            i: {"id": i, "model": name, "name": label}
+            for i, (name, label) in enumerate(
+                (("sale.order", "Sales Order"), ("res.currency", "Currency"),
+                 ("res.users", "User")), start=1)
+        }  # fmt: skip
+        self._ir_fields = {
+            i: {"id": i, "model": model.name, "name": name,
+                "field_description": fld.string, "ttype": fld.type}
+            for i, (model, name, fld) in enumerate(
+                ((m, n, f) for m in self.models.values() for n, f in m.fields.items()), start=1)
+        }  # fmt: skip
+        self.models.update(
+            {
+                "ir.model": Model("ir.model", IR_MODEL_FIELDS, lambda: self._ir_models,
+                                  admin_only=True),
+                "ir.model.fields": Model("ir.model.fields", IR_FIELD_FIELDS,
+                                         lambda: self._ir_fields, admin_only=True),
+                "base.automation": Model("base.automation", AUTOMATION_FIELDS,
+                                         lambda: self.automations, methods=Automations,
+                                         admin_only=True),
+                "ir.actions.server": Model("ir.actions.server", SERVER_ACTION_FIELDS,
+                                           lambda: self.server_actions, admin_only=True),
+            }
+        )  # fmt: skip
 
     # -- records --
 
@@ -887,6 +976,68 @@ class Database:
             raise
         return self.uid
 
+    # -- automation rules --
+
+    def check_admin(self, model_name: str, operation: str) -> None:
+        if self.admin:
+            return
+        labels = {
+            "ir.model": "Models",
+            "ir.model.fields": "Fields",
+            "base.automation": "Automation Rule",
+            "ir.actions.server": "Server Actions",
+        }
+        group = ADMIN_GROUP.get(self.version, "Role / Administrator")
+        raise access_error(
+            f"You are not allowed to {operation} '{labels[model_name]}' ({model_name}) "
+            f"records.\n\nThis operation is allowed for the following groups:\n\t- {group}"
+            "\n\nContact your administrator to request access if necessary."
+        )
+
+    def field_id(self, model: str, name: str) -> int:
+        return next(
+            i for i, f in self._ir_fields.items() if f["model"] == model and f["name"] == name
+        )
+
+    def create_automation(self, vals: Any) -> int:
+        """A rule and its (0, 0, vals) actions; the actions' model must be the rule's."""
+        if not isinstance(vals, Mapping):
+            raise python_error("TypeError", "create() expects a dict of values")
+        for name in ("name", "model_id", "trigger"):
+            if not vals.get(name):
+                raise validation_error(f"Missing required value for the field '{name}'")
+        model = self._ir_models.get(vals["model_id"])
+        if model is None:
+            raise missing_error("Record does not exist or has been deleted.")
+        rule_id = max(self.automations, default=0) + 1
+        actions = []
+        for command in vals.get("action_server_ids") or []:
+            if not (isinstance(command, (list, tuple)) and len(command) == 3 and command[0] == 0):
+                raise validation_error(f"Unsupported command {command!r}")
+            action = dict(command[2])
+            if action.get("model_id") != vals["model_id"]:
+                raise validation_error(
+                    "Target model of actions must be the rule's model (Sales Order)."
+                )
+            action_id = max(self.server_actions, default=0) + 1
+            self.server_actions[action_id] = {
+                **action,
+                "id": action_id,
+                "model_id": [model["id"], model["name"]],
+                "webhook_field_ids": _set_command(action.get("webhook_field_ids")),
+                "base_automation_id": [rule_id, vals["name"]],
+            }
+            actions.append(action_id)
+        self.automations[rule_id] = {
+            **vals,
+            "id": rule_id,
+            "model_id": [model["id"], model["name"]],
+            "trigger_field_ids": _set_command(vals.get("trigger_field_ids")),
+            "action_server_ids": actions,
+            "active": vals.get("active", True),
+        }
+        return rule_id
+
     # -- models and methods --
 
     def refuse_private(self, model_name: str, name: str) -> None:
@@ -914,6 +1065,15 @@ class Database:
         if isinstance(ids, bool) or not isinstance(ids, (list, tuple)):
             ids = [] if ids is False or ids is None else [ids]
         return model.methods(self, model, list(ids))
+
+
+def _set_command(commands: Any) -> list[int]:
+    """The ids a many2many's [(6, 0, ids)] sets."""
+    ids: list[int] = []
+    for command in commands or []:
+        if isinstance(command, (list, tuple)) and len(command) == 3 and command[0] == 6:
+            ids = list(command[2])
+    return ids
 
 
 def _public_names(methods: type[BaseModel]) -> set[str]:

@@ -125,6 +125,7 @@ class OdooDouble:
         uid: int = 2,
         api_key: str | None = None,
         sale_stock: bool = True,
+        admin: bool = True,
     ) -> None:
         """`sale_stock=False` poses as a database without the module sale_stock: its orders
         have no delivery_status, and asking for it is Odoo's invalid-field error."""
@@ -146,6 +147,9 @@ class OdooDouble:
         """Called with the method name of each request, in the server's thread, before the
         answer: a test can change the world while the client waits on Odoo."""
         self._odoo = Database(version, db, login, password, uid, api_key, sale_stock)
+        self._odoo.admin = admin
+        """`admin=False`: the user is not in Settings (base.group_system), so reading
+        ir.model and creating automation rules is Odoo's AccessError."""
         self._failures: list[_Failure] = []
         self._lock = threading.Lock()
         self._server: _Server | None = None
@@ -240,6 +244,20 @@ class OdooDouble:
     def orders(self) -> dict[int, dict[str, Any]]:
         """The sale orders by id, as Odoo field names; a test may change them at any time."""
         return self._odoo.orders
+
+    @property
+    def automations(self) -> dict[int, dict[str, Any]]:
+        """The automation rules (base.automation) created over the API, by id."""
+        return self._odoo.automations
+
+    @property
+    def server_actions(self) -> dict[int, dict[str, Any]]:
+        """Their actions (ir.actions.server), by id."""
+        return self._odoo.server_actions
+
+    def field_id(self, model: str, name: str) -> int:
+        """The id ir.model.fields gives a field."""
+        return self._odoo.field_id(model, name)
 
     def change(self, id: int, **fields: Any) -> dict[str, Any]:
         """Staff save the order in Odoo: set `fields` and move `write_date` to now, in UTC
