@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import inspect, text
 
 from orderamt.errors import ExitCode
@@ -299,3 +300,62 @@ def test_a_status_change_reaches_the_portal_through_the_poll_and_the_webhook(
         _, err = listener.stop()
     assert listener.process.returncode == 0, err
     assert (2, "status", "pending", "cancelled") in field_entries(portal)
+
+
+@pytest.mark.parametrize("portal", ["postgresql"], indirect=True)
+def test_a_postgresql_enum_type_is_refused_up_front(portal: PortalDb, orderamt: Orderamt) -> None:
+    """A native PostgreSQL enum column cannot be written as text: refused by the schema
+    check (exit 4) instead of failing every batch."""
+    portal.create()
+    with portal.engine.begin() as conn:
+        conn.execute(text("DROP TYPE IF EXISTS order_state"))
+        conn.execute(text("CREATE TYPE order_state AS ENUM ('pending', 'confirmed')"))
+        conn.execute(text("ALTER TABLE orders ADD COLUMN status order_state"))
+    try:
+        run = orderamt("check", ORDERAMT_STATUS_MAP="draft:pending,sale:confirmed")
+    finally:
+        with portal.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE orders DROP COLUMN status"))
+            conn.execute(text("DROP TYPE order_state"))
+    assert run.exit_code == ExitCode.PORTAL
+    assert "is the PostgreSQL enum type order_state, which orderamt cannot write" in run.stdout
+
+
+def test_a_long_value_is_journaled_whole_and_put_back(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """A text column and a map value of 300 characters (a fourth field, by configuration):
+    written, journaled whole and reverted on every engine."""
+    portal.create()
+    with portal.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE orders ADD COLUMN remark TEXT NULL"))
+    fill(portal, odoo, {1: {"state": "sale"}})
+    long = "confirmed " + "x" * 290
+    maps = {"ORDERAMT_REMARK_FIELD": "state", "ORDERAMT_REMARK_MAP": f"sale:{long}"}
+    assert orderamt("sync", **maps).exit_code == 0
+    assert columns(portal, "remark") == {"SO-1": (long,)}
+    assert field_entries(portal) == [(1, "remark", None, long)]
+    reverted = orderamt("revert", "1", **maps)
+    assert reverted.exit_code == 0, reverted.stderr
+    assert columns(portal, "remark") == {"SO-1": (None,)}
+
+
+def test_a_field_no_longer_mapped_is_not_reverted_blindly(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """Its map gone, a run's status changes cannot be checked against the column: the
+    revert says so (exit 2) and writes nothing; --field amount still works."""
+    portal_with_fields(portal)
+    fill(portal, odoo, {1: {"state": "sale"}})
+    odoo.change(1, amount_total=11.0)
+    assert orderamt("sync", **MAPS).exit_code == 0
+    refused = orderamt("revert", "1")
+    assert refused.exit_code == ExitCode.USAGE
+    assert (
+        "run 1 changed invoice_status, status, which is no longer mapped "
+        "(ORDERAMT_INVOICE_STATUS_MAP): map it again to put it back, or revert the rest with "
+        "--field"
+    ) in refused.stderr
+    assert columns(portal, "status", "total_amount") == {"SO-1": ("confirmed", Decimal("11.00"))}
+    assert orderamt("revert", "1", "--field", "amount").exit_code == 0
+    assert columns(portal, "status", "total_amount") == {"SO-1": ("confirmed", Decimal("10.00"))}

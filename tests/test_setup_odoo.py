@@ -92,9 +92,12 @@ def test_a_url_odoo_cannot_post_to_or_no_secret_is_refused(orderamt_sqlite: Orde
         ((f"{PORTAL}/orderamt/another-secret-of-forty-characters-xxxxx",),
          {"ORDERAMT_WEBHOOK_SECRET": SECRET}, "holds another secret than ORDERAMT_WEBHOOK_SECRET"),
         ((PORTAL,), {}, "ORDERAMT_WEBHOOK_SECRET must be at least 32"),
+        ((f"{HOOK}?x=1",), {"ORDERAMT_WEBHOOK_SECRET": SECRET},
+         "not 'https://portal.example.com/orderamt/<secret>'"),
     ]  # fmt: skip
     for args, env, message in cases:
         run = orderamt_sqlite("listen", "--setup-odoo", *args, **env)
         assert run.exit_code == ExitCode.USAGE, run.stdout
         assert message in run.stderr
+        assert SECRET not in run.stderr
         assert len(run.stderr.strip().splitlines()) == 1

@@ -653,17 +653,20 @@ def setup_odoo(env_file: Path | None, url: str, echo: Callable[[str], None]) -> 
     settings = _settings(env_file)
     secret = _webhook_secret(settings)
     parts = urlsplit(url.strip())
+    said = mask_url(url)
+    if PATH_PREFIX in said:  # never echo a secret, this one or another
+        said = said[: said.index(PATH_PREFIX) + len(PATH_PREFIX)] + "<secret>"
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
         raise UsageError(
             f"--setup-odoo takes the address Odoo reaches the listener at, such as "
-            f"https://portal.example.com or http://127.0.0.1:8765, not {mask_url(url)!r}"
+            f"https://portal.example.com or http://127.0.0.1:8765, not {said!r}"
         )
     base = parts.geturl().rstrip("/")
     if base.endswith(PATH_PREFIX + secret):
         base = base[: -len(PATH_PREFIX + secret)]
     elif PATH_PREFIX in base + "/":
         raise UsageError(
-            f"--setup-odoo: {mask_url(url)!r} holds another secret than ORDERAMT_WEBHOOK_SECRET"
+            f"--setup-odoo: {said!r} holds another secret than ORDERAMT_WEBHOOK_SECRET"
         )
     hook = base + PATH_PREFIX + secret
     shown = base + PATH_PREFIX + "<ORDERAMT_WEBHOOK_SECRET>"

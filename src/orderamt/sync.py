@@ -785,7 +785,7 @@ def revert_run(
     With `order_id` (and `field`: "amount" or a mapped field's name) only that part of the
     run is put back; such a partial revert does not count as the run's revert.
     """
-    orders.check()
+    limits = orders.check()
     reverted = journal.run(run_id)
     if reverted is None:
         raise UsageError(f"run {run_id} is not in the journal (see: orderamt history)")
@@ -798,6 +798,14 @@ def revert_run(
     if field is not None:
         wanted = None if field == AMOUNT else field
         entries = [e for e in entries if e.field == wanted]
+    mapped = {spec.name for spec in limits.fields}
+    unmapped = sorted({e.field for e in entries if e.field is not None and e.field not in mapped})
+    if unmapped:
+        raise UsageError(
+            f"run {run_id} changed {', '.join(unmapped)}, which is no longer mapped (ORDERAMT_"
+            f"{unmapped[0].upper()}_MAP): map it again to put it back, or revert the rest "
+            "with --field"
+        )
     counts = RunCounts(found=len(entries))
     reporter.found(counts.found, None)
     mode = PARTIAL_REVERT if partial else "revert"

@@ -24,6 +24,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     any_,
     bindparam,
     delete,
@@ -85,8 +86,8 @@ def _added_change_columns() -> list[Column[Any]]:
     """The changes table's columns for mapped fields (NULL field: the amount's change)."""
     return [
         Column("field", String(64), nullable=True),
-        Column("old_value", String(255), nullable=True),
-        Column("new_value", String(255), nullable=True),
+        Column("old_value", Text(), nullable=True),
+        Column("new_value", Text(), nullable=True),
     ]
 
 
@@ -94,7 +95,7 @@ def _added_hold_columns() -> list[Column[Any]]:
     """The holds table's columns for mapped fields (NULL field: the amount's hold)."""
     return [
         Column("field", String(64), nullable=True),
-        Column("value", String(255), nullable=True),
+        Column("value", Text(), nullable=True),
     ]
 
 

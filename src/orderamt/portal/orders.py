@@ -490,7 +490,7 @@ class PortalOrders:
             ]
             for change in changes
         ]
-        kind = "DECIMAL(65, 30)" if target.amount else "VARCHAR(255)"
+        kind = "DECIMAL(65, 30)" if target.amount else "LONGTEXT"
         table, col, id_ = quote(s.table), quote(target.column), quote(s.id)
         sets = [f"{table}.{col} = v.new"]
         if s.updated:

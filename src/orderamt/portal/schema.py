@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Enum, Float, Integer, Numeric, String, inspect, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine.reflection import Inspector
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 from sqlalchemy.types import NullType
@@ -199,6 +200,12 @@ def _check_field_column(
         raise PortalError(
             f"column '{spec.column}' ({setting}) of table '{table}' is {column_type}, "
             f"not a text column that can hold the values of ORDERAMT_{name}_MAP"
+        )
+    if isinstance(column_type, postgresql.ENUM):
+        raise PortalError(
+            f"column '{spec.column}' ({setting}) of table '{table}' is the PostgreSQL enum "
+            f"type {column_type.name}, which orderamt cannot write as text: make it a varchar "
+            "with a CHECK of its values, as Laravel's enum() does"
         )
     unfit = _values_not_held(spec, column_type, clauses)
     if unfit is not None:
