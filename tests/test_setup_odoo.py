@@ -51,7 +51,16 @@ def test_the_rule_is_made_once_and_the_secret_never_shown(
     assert again.lines == [
         f"Odoo at {odoo.url} already has automation rule #1 posting to "
         f"{PORTAL}/orderamt/<ORDERAMT_WEBHOOK_SECRET>; nothing was created."
-    ]
+    ]  # its triggers include every field mapped now (none)
+    assert len(odoo.automations) == 1
+    mapped = orderamt_sqlite(
+        "listen", "--setup-odoo", PORTAL, ORDERAMT_WEBHOOK_SECRET=SECRET,
+        ORDERAMT_INVOICE_STATUS_MAP="no:none", ORDERAMT_DELIVERY_STATUS_MAP="full:shipped",
+    )  # fmt: skip
+    assert mapped.lines[1] == (
+        "It does not trigger on Delivery Status (delivery_status): add them to its trigger "
+        "fields in Odoo (meanwhile the catch-up poll finds those changes)."
+    )
     assert len(odoo.automations) == 1
 
 

@@ -694,6 +694,10 @@ def setup_odoo(env_file: Path | None, url: str, echo: Callable[[str], None]) -> 
     if not rule.created:
         echo(f"Odoo at {where} already has automation rule #{rule.rule_id} posting to {shown}; "
              "nothing was created.")  # fmt: skip
+        if rule.missing_triggers:
+            lacking = ", ".join(f"{FIELD_LABELS.get(f, f)} ({f})" for f in rule.missing_triggers)
+            echo(f"It does not trigger on {lacking}: add them to its trigger fields in Odoo "
+                 "(meanwhile the catch-up poll finds those changes).")  # fmt: skip
         return ExitCode.OK
     echo(f"Created automation rule #{rule.rule_id} '{RULE_NAME}' in Odoo at {where}:")
     echo(f"  on saving a Sales Order whose {labels} changed,")

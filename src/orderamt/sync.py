@@ -726,6 +726,7 @@ def _confirm(decision: Decision, written: set[tuple[int, str | None]]) -> Decisi
             odoo_id=decision.odoo_id,
             fields=decision.fields,
             issues=decision.issues,
+            held=decision.held,
         )
     if decision.conflict:
         _log_conflict(decision, "Odoo wins")

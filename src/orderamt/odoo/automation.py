@@ -28,6 +28,8 @@ class WebhookRule:
     created: bool
     trigger_fields: tuple[str, ...]
     sent_fields: tuple[str, ...] = SENT_FIELDS
+    missing_triggers: tuple[str, ...] = ()
+    """A rule found: the wanted trigger fields it lacks (a field mapped since it was made)."""
 
 
 def ensure_webhook_rule(odoo: Odoo, url: str, trigger_fields: Sequence[str]) -> WebhookRule:
@@ -42,7 +44,9 @@ def ensure_webhook_rule(odoo: Odoo, url: str, trigger_fields: Sequence[str]) -> 
     for action in found:
         rule = action.get("base_automation_id")
         if isinstance(rule, list) and rule and isinstance(rule[0], int):
-            return WebhookRule(rule[0], created=False, trigger_fields=triggers)
+            has = _trigger_names(odoo, rule[0])
+            missing = tuple(name for name in triggers if name not in has)
+            return WebhookRule(rule[0], False, triggers, missing_triggers=missing)
     models = odoo.search_records(
         "ir.model", [("model", "=", "sale.order")], ["id"], "the search for sale.order's model"
     )
@@ -57,9 +61,9 @@ def ensure_webhook_rule(odoo: Odoo, url: str, trigger_fields: Sequence[str]) -> 
         "the search for sale.order's fields",
     )
     ids = {str(f["name"]): int(f["id"]) for f in fields}
-    missing = [name for name in wanted if name not in ids]
-    if missing:
-        raise OdooError(f"Odoo's sale.order has no field {', '.join(missing)}")
+    absent = [name for name in wanted if name not in ids]
+    if absent:
+        raise OdooError(f"Odoo's sale.order has no field {', '.join(absent)}")
     action = {
         "name": "Send Webhook Notification",
         "state": "webhook",
@@ -80,3 +84,17 @@ def ensure_webhook_rule(odoo: Odoo, url: str, trigger_fields: Sequence[str]) -> 
         "the creation of the automation rule",
     )
     return WebhookRule(rule_id, created=True, trigger_fields=triggers)
+
+
+def _trigger_names(odoo: Odoo, rule_id: int) -> set[str]:
+    """The names of the fields a rule triggers on."""
+    rules = odoo.search_records(
+        "base.automation", [("id", "=", rule_id)], ["trigger_field_ids"], "the rule's fields"
+    )
+    ids = [i for rule in rules for i in rule.get("trigger_field_ids") or [] if isinstance(i, int)]
+    if not ids:
+        return set()
+    fields = odoo.search_records(
+        "ir.model.fields", [("id", "in", ids)], ["name"], "the rule's trigger fields"
+    )
+    return {str(f["name"]) for f in fields}
