@@ -634,21 +634,12 @@ def _webhook_secret(settings: Settings) -> str:
     return secret
 
 
-FIELD_LABELS = {
-    "amount_total": "Total",
-    "state": "Status",
-    "invoice_status": "Invoice Status",
-    "delivery_status": "Delivery Status",
-}
-"""How Odoo's form names the trigger fields an operator picks by hand."""
-
-
 def setup_odoo(env_file: Path | None, url: str, echo: Callable[[str], None]) -> ExitCode:
     """`orderamt listen --setup-odoo URL`: the automation rule in Odoo that posts each saved
     sale order to the listener at URL, made (or found) over the API; where the Odoo user
     may not, the steps to make it by hand."""
     from orderamt.listen import PATH_PREFIX
-    from orderamt.odoo.automation import RULE_NAME, SENT_FIELDS, ensure_webhook_rule
+    from orderamt.odoo.automation import FIELD_LABELS, RULE_NAME, SENT_FIELDS, ensure_webhook_rule
 
     settings = _settings(env_file)
     secret = _webhook_secret(settings)

@@ -19,6 +19,14 @@ RULE_NAME = "orderamt: sale orders to the portal"
 SENT_FIELDS = ("name", "amount_total")
 """Sent beside `id` (always sent) for the request log; orderamt reads only the id."""
 
+FIELD_LABELS = {
+    "amount_total": "Total",
+    "state": "Status",
+    "invoice_status": "Invoice Status",
+    "delivery_status": "Delivery Status",
+}
+"""How Odoo's form names the trigger fields an operator picks by hand."""
+
 
 @dataclass(frozen=True)
 class WebhookRule:

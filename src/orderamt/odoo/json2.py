@@ -131,8 +131,7 @@ class Json2Odoo:
         """Orders written at or after `since` (past `after`), oldest write first, at most
         `limit` of them."""
         body = {
-            "domain": [list(leaf) if isinstance(leaf, tuple) else leaf
-                       for leaf in changed_domain(since, after)],
+            "domain": changed_domain(since, after),  # json.dumps sends tuples as arrays
             "fields": self.fields,
             "order": CHANGED_ORDER,
             "limit": limit,
@@ -144,7 +143,7 @@ class Json2Odoo:
         self, model: str, domain: list[Any], fields: list[str], what: str
     ) -> list[dict[str, Any]]:
         """Any model's records, as search_read gives them."""
-        body = {"domain": [list(leaf) for leaf in domain], "fields": fields}
+        body = {"domain": domain, "fields": fields}
         return record_dicts(self._post(model, "search_read", body, what), what)
 
     def create_record(self, model: str, values: dict[str, Any], what: str) -> int:

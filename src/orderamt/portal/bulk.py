@@ -51,16 +51,27 @@ def insert_from_json(
         ]
         for row in rows
     ]
-    columns = ", ".join(
-        f"{quote(name)} {_json_type(table.c[name].type.compile(dialect=dialect))} PATH '$[{i}]'"
-        for i, name in enumerate(names)
+    source = json_source(
+        [(quote(name), _json_type(table.c[name].type.compile(dialect=dialect))) for name in names]
     )
     listed = ", ".join(quote(name) for name in names)
     sql = (
         f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({listed}) "
-        f"SELECT {listed} FROM JSON_TABLE(:rows, '$[*]' COLUMNS ({columns})) AS v"
+        f"SELECT {listed} FROM {source}"
     )
-    conn.execute(text(sql), {"rows": json.dumps(document, ensure_ascii=False)})
+    conn.execute(text(sql), json_rows(document))
+
+
+def json_source(columns: Sequence[tuple[str, str]]) -> str:
+    """`JSON_TABLE(:rows, ...) AS v` over a document of arrays, the i-th item of each the
+    i-th of `columns` (name, SQL type)."""
+    listed = ", ".join(f"{name} {kind} PATH '$[{i}]'" for i, (name, kind) in enumerate(columns))
+    return f"JSON_TABLE(:rows, '$[*]' COLUMNS ({listed})) AS v"
+
+
+def json_rows(rows: Sequence[Sequence[object]]) -> dict[str, str]:
+    """The :rows parameter of `json_source`: one JSON document, non-ASCII as it is."""
+    return {"rows": json.dumps(rows, ensure_ascii=False)}
 
 
 def _json_type(kind: str) -> str:

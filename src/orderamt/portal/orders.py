@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -40,7 +39,7 @@ from orderamt.models import (
     Recent,
     Selection,
 )
-from orderamt.portal.bulk import json_table, json_value
+from orderamt.portal.bulk import json_rows, json_source, json_table, json_value
 from orderamt.portal.coltypes import LaravelTimestamp, Money, parse_timestamp
 from orderamt.portal.engine import Database
 from orderamt.portal.journal import PortalJournal
@@ -495,12 +494,9 @@ class PortalOrders:
         sets = [f"{table}.{col} = v.new"]
         if s.updated:
             sets.append(f"{table}.{quote(s.updated)} = v.stamp")
-        sql = (
-            f"UPDATE {table} JOIN JSON_TABLE(:rows, '$[*]' COLUMNS ("
-            f"id BIGINT PATH '$[0]', new {kind} PATH '$[1]', stamp DATETIME(6) PATH '$[2]'"
-            f")) AS v ON {table}.{id_} = v.id SET {', '.join(sets)}"
-        )
-        conn.execute(text(sql), {"rows": json.dumps(rows, ensure_ascii=False)})
+        source = json_source([("id", "BIGINT"), ("new", kind), ("stamp", "DATETIME(6)")])
+        sql = f"UPDATE {table} JOIN {source} ON {table}.{id_} = v.id SET {', '.join(sets)}"
+        conn.execute(text(sql), json_rows(rows))
 
 
 SET_CHUNK = 500
