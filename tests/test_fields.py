@@ -233,6 +233,37 @@ def test_a_status_changed_in_the_portal_and_in_odoo_is_a_conflict(
     assert columns(portal, "status") == {"SO-1": ("pending",), "SO-2": ("cancelled",)}
 
 
+def test_a_field_the_portal_changes_during_the_run_is_kept_even_by_case_alone(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt, tmp_path: Any
+) -> None:
+    """The portal writes `None` over `none` while orderamt waits on Odoo: a case-insensitive
+    collation calls them equal, orderamt does not; the portal's edit stays and the order's
+    other field is still written."""
+    portal_with_fields(portal)
+    fill(portal, odoo, {1: {"state": "sale", "invoice_status": "to invoice"},
+                        2: {"state": "sale", "invoice_status": "to invoice"}})  # fmt: skip
+    with portal.engine.begin() as conn:
+        conn.execute(text("UPDATE orders SET invoicing = 'none'"))
+
+    def portal_edits_meanwhile(method: str) -> None:
+        if method == "search_read":
+            with portal.engine.begin() as conn:
+                conn.execute(text("UPDATE orders SET invoicing = 'None' WHERE id = 1"))
+
+    odoo.on_call = portal_edits_meanwhile
+    run = orderamt("sync", **MAPS)
+    assert run.exit_code == 0, run.stderr
+    assert columns(portal, "status", "invoicing") == {
+        "SO-1": ("confirmed", "None"),
+        "SO-2": ("confirmed", "due"),
+    }
+    assert (1, "invoice_status", "none", "due") not in field_entries(portal)
+    assert (2, "invoice_status", "none", "due") in field_entries(portal)
+    assert "Order field changed in the portal during the run; not overwritten" in (
+        orderamt.log_file.read_text()
+    )
+
+
 def test_a_journal_from_before_mapped_fields_is_upgraded_with_its_history(
     portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
 ) -> None:

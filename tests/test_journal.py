@@ -106,6 +106,41 @@ def test_revert_leaves_a_portal_edit(
                                 "SO-3": Decimal("1.00")}  # fmt: skip
 
 
+AWKWARD_NUMBERS = ['SO "1"', "back\\slash", "{brace,comma}", "NULL", "O'Brien", "Grüße, ß"]
+
+
+def test_awkward_order_numbers_are_journaled_as_they_are(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """Quotes, backslashes, braces, the word NULL and non-ASCII reach the journal unchanged
+    (the journal's rows travel as one array or document per batch), and a revert by them
+    restores every amount."""
+    portal.insert(
+        *(
+            {"order_number": number, "total_amount": Decimal("1.00"), "odoo_order_id": i,
+             "created_at": RECENT, "updated_at": RECENT}
+            for i, number in enumerate(AWKWARD_NUMBERS, start=1)
+        )
+    )  # fmt: skip
+    odoo.add_orders(
+        {"id": i, "name": f"S{i:05}", "amount_total": 10.25 * i}
+        for i in range(1, len(AWKWARD_NUMBERS) + 1)
+    )
+    assert orderamt("sync").exit_code == 0
+    with portal.engine.connect() as conn:
+        journaled = conn.execute(
+            text("SELECT order_number, odoo_id, new_amount FROM orderamt_journal ORDER BY id")
+        ).all()
+    assert [(n, o, Decimal(str(a))) for n, o, a in journaled] == [
+        (number, str(i), Decimal("10.25") * i) for i, number in enumerate(AWKWARD_NUMBERS, 1)
+    ]
+    for order_id in (1, 2, 4):
+        shown = orderamt("history", "--order-id", str(order_id))
+        assert any(AWKWARD_NUMBERS[order_id - 1] in line for line in shown.lines), shown.lines
+    assert orderamt("revert", "1").exit_code == 0
+    assert portal.amounts() == dict.fromkeys(AWKWARD_NUMBERS, Decimal("1.00"))
+
+
 def test_revert_of_unknown_run(portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt) -> None:
     """Reverting a run that is not in the journal is a usage error."""
     fill(portal, odoo)

@@ -24,9 +24,19 @@ class ContextFormatter(logging.Formatter):
 
     def __init__(self) -> None:
         super().__init__("[%(asctime)s] %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
+        self._second = -1
+        self._stamp = ""
 
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
+        if record.exc_info or record.exc_text or record.stack_info:
+            line = super().format(record)
+        else:
+            # The same line without logging's general machinery, the time stamp made once
+            # a second: a backfill logs one line per change, 10,000 in a second or two.
+            second = int(record.created)
+            if second != self._second:
+                self._second, self._stamp = second, self.formatTime(record, self.datefmt)
+            line = f"[{self._stamp}] {record.levelname} {record.getMessage()}"
         context = getattr(record, "context", None)
         if context:
             line += " " + json.dumps(context, default=str, ensure_ascii=False)

@@ -52,7 +52,7 @@ from orderamt.models import (
     RunOverview,
     RunRecord,
 )
-from orderamt.portal.bulk import insert_from_json, json_table
+from orderamt.portal.bulk import insert_many
 from orderamt.portal.coltypes import Money, UtcTimestamp
 from orderamt.portal.engine import Database
 from orderamt.portal.schema import TableFit
@@ -375,10 +375,7 @@ class JournalTables:
             if self.legacy:
                 names = [n for n in names if n not in ADDED_COLUMNS["changes"]]
             rows = [{n: getattr(e, n) for n in names} for e in entries]
-            if json_table(conn):
-                insert_from_json(conn, self.changes, names, rows)
-            else:
-                conn.execute(insert(self.changes), rows)
+            insert_many(conn, self.changes, names, rows)
 
     def last_written(self, conn: Connection, order_ids: Iterable[int]) -> dict[int, LastWrite]:
         """What orderamt last wrote to each of these orders, where it ever wrote, and what

@@ -39,7 +39,7 @@ from orderamt.models import (
     Recent,
     Selection,
 )
-from orderamt.portal.bulk import json_rows, json_source, json_table, json_value
+from orderamt.portal.bulk import json_rows, json_source, json_table, pg_array
 from orderamt.portal.coltypes import LaravelTimestamp, Money, parse_timestamp
 from orderamt.portal.engine import Database
 from orderamt.portal.journal import PortalJournal
@@ -361,8 +361,8 @@ class PortalOrders:
         self, conn: Connection, changes: Sequence[Change], now: datetime, target: _Target
     ) -> set[int]:
         """One UPDATE ... FROM (the changes) ... RETURNING for a chunk of changes: on
-        PostgreSQL the changes are four arrays unnested (four parameters, however many rows),
-        on SQLite a VALUES list."""
+        PostgreSQL the changes are four arrays unnested (four parameters, however many rows,
+        each sent as the array's text), on SQLite a VALUES list."""
         dialect = conn.dialect
         quote = dialect.identifier_preparer.quote
         s = self.schema
@@ -388,7 +388,7 @@ class PortalOrders:
                      "now": "TIMESTAMP[]"}  # fmt: skip
             arrays = []
             for column_name in columns:
-                params[column_name] = [row[column_name] for row in rows]
+                params[column_name] = pg_array(row[column_name] for row in rows)
                 arrays.append(f"CAST(:{column_name} AS {kinds[column_name]})")
             source = f"unnest({', '.join(arrays)}) AS v({', '.join(columns)})"
             same = "IS NOT DISTINCT FROM"
@@ -416,11 +416,24 @@ class PortalOrders:
     def _lock_and_set(
         self, conn: Connection, changes: Sequence[Change], now: datetime, target: _Target
     ) -> set[int]:
-        """Lock the rows, keep those that still hold the value read, write them in one UPDATE."""
+        """Lock the rows, keep those that still hold the value read, write them in one UPDATE.
+
+        Where the server has JSON_TABLE, one UPDATE that also compares each row with the
+        value read is tried first, inside a savepoint: when it matched every row of the chunk
+        (the count MySQL's dialects report is of rows matched), those are the rows written and
+        nothing needs reading. When it matched fewer, a portal edit raced the chunk: the
+        savepoint is rolled back and the rows are locked, checked and written as below.
+        """
         c = self.table.c
         s = self.schema
         col = c[target.column]
         by_id = {change.order.id: change for change in changes}
+        if json_table(conn) and len(by_id) == len(changes):
+            attempt = conn.begin_nested()
+            if self._set_from_json(conn, changes, now, target, held=True) == len(changes):
+                attempt.commit()
+                return set(by_id)
+            attempt.rollback()
         locked = conn.execute(
             select(c[s.id], col).where(c[s.id].in_(list(by_id))).with_for_update()
         ).all()
@@ -469,23 +482,31 @@ class PortalOrders:
         return {int(order_id) for order_id in taken}
 
     def _set_from_json(
-        self, conn: Connection, changes: Sequence[Change], now: datetime, target: _Target
-    ) -> None:
-        """The locked rows written by one UPDATE joined to JSON_TABLE over one parameter:
-        the new values as a JSON array, escaped once by the driver instead of value by
-        value, and matched by id instead of a CASE of every id for every row."""
+        self,
+        conn: Connection,
+        changes: Sequence[Change],
+        now: datetime,
+        target: _Target,
+        held: bool = False,
+    ) -> int:
+        """Rows written by one UPDATE joined to JSON_TABLE over one parameter: the new values
+        as a JSON array, escaped once by the driver instead of value by value, and matched
+        by id instead of a CASE of every id for every row; the number of rows matched.
+
+        With `held`, only where the row still holds the value read: compared as numbers for
+        the amount (a DECIMAL column), byte for byte for a field (a case-insensitive
+        collation would take `Pending` for `pending`)."""
         s = self.schema
         quote = conn.dialect.identifier_preparer.quote
         stamp = LaravelTimestamp(s.zone)
         rows = [
             [
                 change.order.id,
-                json_value(target.new(change)),
-                json_value(
-                    stamp.process_bind_param(
-                        change.updated_at if change.restore_updated_at else now, conn.dialect
-                    )
+                target.new(change),
+                stamp.process_bind_param(
+                    change.updated_at if change.restore_updated_at else now, conn.dialect
                 ),
+                target.old(change) if held else None,
             ]
             for change in changes
         ]
@@ -494,9 +515,14 @@ class PortalOrders:
         sets = [f"{table}.{col} = v.new"]
         if s.updated:
             sets.append(f"{table}.{quote(s.updated)} = v.stamp")
-        source = json_source([("id", "BIGINT"), ("new", kind), ("stamp", "DATETIME(6)")])
-        sql = f"UPDATE {table} JOIN {source} ON {table}.{id_} = v.id SET {', '.join(sets)}"
-        conn.execute(text(sql), json_rows(rows))
+        columns = [("id", "BIGINT"), ("new", kind), ("stamp", "DATETIME(6)"), ("old", kind)]
+        on = f"{table}.{id_} = v.id"
+        if held and target.amount:
+            on += f" AND {table}.{col} <=> v.old"
+        elif held:
+            on += f" AND CAST({table}.{col} AS BINARY) <=> CAST(v.old AS BINARY)"
+        sql = f"UPDATE {table} JOIN {json_source(columns)} ON {on} SET {', '.join(sets)}"
+        return int(conn.execute(text(sql), json_rows(rows)).rowcount)
 
 
 SET_CHUNK = 500
