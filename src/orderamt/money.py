@@ -110,7 +110,7 @@ def format_amount(amount: Decimal | None, currency: str | None = None) -> str:
     if not amount.is_finite():
         return "(not a number)"
     code = currency or DEFAULT_CURRENCY
-    places = max(currency_decimals(code), -amount.normalize().as_tuple().exponent)  # type: ignore[operator]
+    places = _places(amount, currency_decimals(code))
     text = f"{amount:,.{places}f}"
     symbol = CURRENCY_SYMBOLS.get(code)
     return f"{symbol}{text}" if symbol else f"{text} {code}"
@@ -122,5 +122,12 @@ def plain(amount: Decimal | None) -> str | None:
         return None
     if not amount.is_finite():
         return "NaN"
-    places = max(DEFAULT_DECIMALS, -amount.normalize().as_tuple().exponent)  # type: ignore[operator]
-    return f"{amount:.{places}f}"
+    return f"{amount:.{_places(amount, DEFAULT_DECIMALS)}f}"
+
+
+def _places(amount: Decimal, least: int) -> int:
+    """`least` decimals, or more where the amount's digits past them are not all zero."""
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent <= least:
+        return least  # no digit past `least`: 857.87, 1579.5, 12
+    return max(least, -amount.normalize().as_tuple().exponent)  # type: ignore[operator]

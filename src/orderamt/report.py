@@ -267,16 +267,16 @@ class ConsoleReport:
             new = format_amount(decision.new_amount, cur)
             would = "would update " if self.dry_run else ""
             text = f"  {g.updated}{name}: {would}{portal} {g.arrow} {new}"
-            wrote = format_amount(decision.last_written, cur)
-            if decision.contest is Contest.CONFLICT:
-                text += (
-                    f" (conflict: changed in the portal since orderamt wrote {wrote}; Odoo wins)"
-                )
-            elif decision.contest is Contest.DRIFT:
-                text += (
-                    f" (the portal drifted: changed there since orderamt wrote {wrote}, while "
-                    "Odoo did not change; Odoo's amount is put back)"
-                )
+            if decision.contest is not None:
+                wrote = format_amount(decision.last_written, cur)
+                if decision.contest is Contest.CONFLICT:
+                    text += f" (conflict: changed in the portal since orderamt wrote {wrote}; "
+                    text += "Odoo wins)"
+                else:
+                    text += (
+                        f" (the portal drifted: changed there since orderamt wrote {wrote}, "
+                        "while Odoo did not change; Odoo's amount is put back)"
+                    )
             self._line(text, "yellow" if decision.conflict else "green")
         elif reason is Reason.ZERO_IN_ODOO:
             zero = format_amount(Decimal("0.00"), cur)
