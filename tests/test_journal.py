@@ -192,6 +192,36 @@ def test_conflict_flagged_or_skipped(
     assert len(conflicts) == 3
 
 
+def test_the_log_has_a_line_per_change_and_a_conflict_before_its_write(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """Each change is its own log line, in the batch's order, and a conflict's warning comes
+    right before the line of the write it let through."""
+    fill(portal, odoo, count=4)
+    orderamt("sync")
+    set_amount(portal, "SO-3", "33.00")
+    for i in range(1, 5):
+        odoo.orders[i]["amount_total"] = 100.0 * i
+    before = len(orderamt.log_file.read_text().splitlines())
+    assert orderamt("sync", ORDERAMT_BATCH_SIZE="3").exit_code == 0
+    lines = orderamt.log_file.read_text().splitlines()[before:]
+    said = []
+    for line in lines:
+        head, brace, context = line.partition(" {")
+        if brace and '"order_id"' in context:
+            said.append((head.split("] ", 1)[1], json.loads("{" + context)))
+    assert [(message, ctx["order_id"]) for message, ctx in said] == [
+        ("INFO Synced order amount from Odoo", 1),
+        ("INFO Synced order amount from Odoo", 2),
+        ("WARNING Conflict: amount changed in the portal and in Odoo", 3),
+        ("INFO Synced order amount from Odoo", 3),
+        ("INFO Synced order amount from Odoo", 4),
+    ]
+    assert said[3][1] == {"order_id": 3, "order_number": "SO-3", "old_amount": "33.00",
+                          "new_amount": "300.00"}  # fmt: skip
+    assert all(line.startswith("[") for line in lines)
+
+
 def test_killed_between_batches_journal_agrees(
     portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
 ) -> None:

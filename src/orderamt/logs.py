@@ -36,11 +36,20 @@ class ContextFormatter(logging.Formatter):
             second = int(record.created)
             if second != self._second:
                 self._second, self._stamp = second, self.formatTime(record, self.datefmt)
+            each = getattr(record, "each", None)
+            if each is not None:
+                # A batch's lines in one record (orderamt.sync), written one line each.
+                head = f"[{self._stamp}] {record.levelname} "
+                return "\n".join(head + message + _context(ctx) for message, ctx in each)
             line = f"[{self._stamp}] {record.levelname} {record.getMessage()}"
-        context = getattr(record, "context", None)
-        if context:
-            line += " " + json.dumps(context, default=str, ensure_ascii=False)
-        return line
+        return line + _context(getattr(record, "context", None))
+
+
+def _context(context: object) -> str:
+    """A record's context as the JSON after its message (nothing when there is none)."""
+    if not context:
+        return ""
+    return " " + json.dumps(context, default=str, ensure_ascii=False)
 
 
 BUFFERED_RECORDS = 1000

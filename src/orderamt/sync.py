@@ -639,7 +639,32 @@ def _write(
             for f in d.fields
         )
     written = orders.apply(changes, now, run_id, checkpoint)
-    return [_confirm(decision, written) for decision in decisions]
+    lines = _Lines()
+    confirmed = [_confirm(decision, written, lines) for decision in decisions]
+    lines.flush()
+    return confirmed
+
+
+class _Lines:
+    """A batch's log lines, in their order: the INFO lines (one per change) go out together
+    as one record that the log's formatter writes a line each (`each`); a warning goes out
+    in its place, after the lines before it. A LogRecord per change was most of what the
+    log cost a backfill."""
+
+    def __init__(self) -> None:
+        self._each: list[tuple[str, dict[str, object]]] = []
+
+    def info(self, message: str, context: dict[str, object]) -> None:
+        self._each.append((message, context))
+
+    def warning(self, message: str, context: dict[str, object]) -> None:
+        self.flush()
+        log.warning(message, extra={"context": context})
+
+    def flush(self) -> None:
+        if self._each:
+            log.info(self._each[0][0], extra={"each": self._each})
+            self._each = []
 
 
 def _lookup(totals: dict[int, OdooTotal], order: PortalOrder) -> OdooTotal | None:
@@ -647,37 +672,41 @@ def _lookup(totals: dict[int, OdooTotal], order: PortalOrder) -> OdooTotal | Non
     return totals.get(odoo_id) if odoo_id is not None else None
 
 
-def _confirm_fields(decision: Decision, written: set[tuple[int, str | None]]) -> Decision:
+def _confirm_fields(
+    decision: Decision, written: set[tuple[int, str | None]], lines: _Lines
+) -> Decision:
     """Keep the field changes the database took; log each, and each one a portal change
     raced (left alone, as for the amount)."""
     order = decision.order
     for issue in decision.issues:
         if issue.reason in (Reason.CONFLICT, Reason.DRIFT):
-            _log_field_conflict(order, issue.field, issue.portal_value, issue.last_written,
-                                issue.new, issue.reason is Reason.CONFLICT, "skipped")  # fmt: skip
+            _log_field_conflict(lines, order, issue.field, issue.portal_value,
+                                issue.last_written, issue.new, issue.reason is Reason.CONFLICT,
+                                "skipped")  # fmt: skip
     if not decision.fields:
         return decision
     kept = []
     for f in decision.fields:
-        context = {"order_id": order.id, "order_number": order.number, "field": f.field}
+        context: dict[str, object] = {
+            "order_id": order.id, "order_number": order.number, "field": f.field,
+        }  # fmt: skip
         if (order.id, f.field) not in written:
-            log.warning(
-                "Order field changed in the portal during the run; not overwritten",
-                extra={"context": context},
+            lines.warning(
+                "Order field changed in the portal during the run; not overwritten", context
             )
             continue
         if f.contest is not None:
-            _log_field_conflict(order, f.field, f.old, f.last_written, f.new,
+            _log_field_conflict(lines, order, f.field, f.old, f.last_written, f.new,
                                 f.contest is Contest.CONFLICT, "Odoo wins")  # fmt: skip
-        log.info(
-            "Synced order field from Odoo",
-            extra={"context": {**context, "old_value": f.old, "new_value": f.new}},
+        lines.info(
+            "Synced order field from Odoo", {**context, "old_value": f.old, "new_value": f.new}
         )
         kept.append(f)
     return replace(decision, fields=tuple(kept))
 
 
 def _log_field_conflict(
+    lines: _Lines,
     order: PortalOrder,
     field: str,
     portal: str | None,
@@ -686,36 +715,34 @@ def _log_field_conflict(
     both: bool,
     outcome: str,
 ) -> None:
-    log.warning(
+    lines.warning(
         f"Conflict: {field} changed in the portal and in Odoo"
         if both
         else f"Drift: {field} changed in the portal while Odoo did not change",
-        extra={
-            "context": {
-                "order_id": order.id,
-                "order_number": order.number,
-                "field": field,
-                "orderamt_wrote": wrote,
-                "portal_value": portal,
-                "odoo_value": odoo,
-                "outcome": outcome,
-            }
+        {
+            "order_id": order.id,
+            "order_number": order.number,
+            "field": field,
+            "orderamt_wrote": wrote,
+            "portal_value": portal,
+            "odoo_value": odoo,
+            "outcome": outcome,
         },
     )
 
 
-def _confirm(decision: Decision, written: set[tuple[int, str | None]]) -> Decision:
+def _confirm(decision: Decision, written: set[tuple[int, str | None]], lines: _Lines) -> Decision:
     """An update the database did not take was raced by a portal change: report it as such."""
-    decision = _confirm_fields(decision, written)
+    decision = _confirm_fields(decision, written, lines)
     if decision.action is not Action.UPDATE:
         if decision.conflict:
-            _log_conflict(decision, "skipped")
+            _log_conflict(lines, decision, "skipped")
         return decision
     order = decision.order
     if (order.id, None) not in written:
-        log.warning(
+        lines.warning(
             "Order changed in the portal during the run; not overwritten",
-            extra={"context": {"order_id": order.id, "order_number": order.number}},
+            {"order_id": order.id, "order_number": order.number},
         )
         return Decision(
             order,
@@ -729,36 +756,32 @@ def _confirm(decision: Decision, written: set[tuple[int, str | None]]) -> Decisi
             held=decision.held,
         )
     if decision.conflict:
-        _log_conflict(decision, "Odoo wins")
-    log.info(
+        _log_conflict(lines, decision, "Odoo wins")
+    lines.info(
         "Synced order amount from Odoo",
-        extra={
-            "context": {
-                "order_id": order.id,
-                "order_number": order.number,
-                "old_amount": money.plain(order.amount),
-                "new_amount": money.plain(decision.new_amount),
-            }
+        {
+            "order_id": order.id,
+            "order_number": order.number,
+            "old_amount": money.plain(order.amount),
+            "new_amount": money.plain(decision.new_amount),
         },
     )
     return decision
 
 
-def _log_conflict(decision: Decision, outcome: str) -> None:
+def _log_conflict(lines: _Lines, decision: Decision, outcome: str) -> None:
     order = decision.order
-    log.warning(
+    lines.warning(
         "Conflict: amount changed in the portal and in Odoo"
         if decision.contest is Contest.CONFLICT
         else "Drift: amount changed in the portal while Odoo did not change",
-        extra={
-            "context": {
-                "order_id": order.id,
-                "order_number": order.number,
-                "orderamt_wrote": money.plain(decision.last_written),
-                "portal_amount": money.plain(order.amount),
-                "odoo_amount": money.plain(decision.new_amount),
-                "outcome": outcome,
-            }
+        {
+            "order_id": order.id,
+            "order_number": order.number,
+            "orderamt_wrote": money.plain(decision.last_written),
+            "portal_amount": money.plain(order.amount),
+            "odoo_amount": money.plain(decision.new_amount),
+            "outcome": outcome,
         },
     )
 
