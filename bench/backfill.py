@@ -16,18 +16,28 @@ included:
 
 Targets (issue 16): the backfill within 1.3 x bare + 0.6 s; the second run within bare +
 0.45 s. The portal is checked after each run.
+
+    ODOO_DB=... ODOO_USERNAME=... ODOO_PASSWORD=... \
+    python bench/backfill.py --odoo-url https://odoo.example.com --orders 10000
+
+points it at a real Odoo instead (its database, user and password or API key from the
+shell's ODOO_* settings): the portal gets that Odoo's first N sale orders (oldest write
+first, the catch-up poll's read) at 1.00 each, and what Odoo says decides what the backfill
+must write. Nothing is written to Odoo.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -39,33 +49,51 @@ if str(BENCH_DIR) not in sys.path:
 from servers import API_KEY, KINDS, PortalServer, answer_without_nagle_delay  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+from orderamt import money  # noqa: E402
+from orderamt.odoo import Odoo  # noqa: E402
 from orderamt.testing import OdooDouble  # noqa: E402
 from orderamt.testing.portal import create_orders_table, insert_orders  # noqa: E402
+from orderamt.times import EPOCH  # noqa: E402
+
+ONE = Decimal("1.00")
+"""Every portal order's amount before the backfill."""
 
 LATENCY_MS = {18: 56.0, 19: 23.0}
 """Per search_read of 500 orders, from the recorded real servers (see the docstring)."""
 
 BARE_READ = """
-import sys
+import json, os, sys
 from orderamt.odoo import Odoo
-url, version, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-secret = {api_key!r} if version >= 19 else "admin"
-with Odoo(url, "odoo", "admin", secret, timeout=60) as odoo:
+ids = json.loads(open(sys.argv[1]).read())
+env = os.environ
+with Odoo(env["ODOO_URL"], env["ODOO_DB"], env["ODOO_USERNAME"], env["ODOO_PASSWORD"],
+          timeout=60) as odoo:
     odoo.login()
-    for start in range(1, n + 1, 500):
-        odoo.fetch_totals(list(range(start, min(start + 500, n + 1))))
+    for start in range(0, len(ids), 500):
+        odoo.fetch_totals(ids[start:start + 500])
 """
+"""Log in and read the orders (their ids in the file argv[1]) by batches of 500."""
 
 
-def sync_env(odoo_url: str, version: int, portal_url: str, workdir: Path) -> dict[str, str]:
+@dataclass(frozen=True)
+class OdooAt:
+    """The Odoo a run reads: the double or a real server."""
+
+    url: str
+    db: str
+    login: str
+    secret: str
+
+
+def sync_env(odoo: OdooAt, portal_url: str, workdir: Path) -> dict[str, str]:
     """The whole environment of an orderamt run: the shell's own ODOO_*, PORTAL_* and
     ORDERAMT_* never leak in."""
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "ODOO_URL": odoo_url,
-        "ODOO_DB": "odoo",
-        "ODOO_USERNAME": "admin",
-        "ODOO_PASSWORD": API_KEY if version >= 19 else "admin",
+        "ODOO_URL": odoo.url,
+        "ODOO_DB": odoo.db,
+        "ODOO_USERNAME": odoo.login,
+        "ODOO_PASSWORD": odoo.secret,
         "PORTAL_DATABASE_URL": portal_url,
         "ORDERAMT_LOG_FILE": str(workdir / "orderamt.log"),
     }
@@ -115,34 +143,81 @@ def run_measured(command: Sequence[str], env: dict[str, str], cwd: Path) -> tupl
     return took, peak_kb / 1024
 
 
-def measure(
-    server: PortalServer, version: int, n: int, workdir: Path, report: str = "--quiet"
+def measure_double(
+    server: PortalServer, version: int, n: int, workdir: Path, report: str
 ) -> dict[str, float]:
+    """N orders at 1.00 in the portal, at i + 0.25 in the double playing `version`."""
     kwargs = {"version": version, "api_key": API_KEY} if version >= 19 else {
         "version": version, "db": "odoo", "login": "admin", "password": "admin"}  # fmt: skip
-    now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
-    with answer_without_nagle_delay(), OdooDouble(**kwargs) as odoo, server.portal() as portal:
+    with answer_without_nagle_delay(), OdooDouble(**kwargs) as odoo:
         odoo.add_orders({"id": i, "amount_total": i + 0.25, "state": "sale"}
                         for i in range(1, n + 1))  # fmt: skip
-        create_orders_table(portal.engine)
-        for start in range(1, n + 1, 10_000):
-            insert_orders(portal.engine, [
-                {"order_number": f"SO-{i}", "total_amount": Decimal("1.00"), "odoo_order_id": i,
-                 "created_at": now - timedelta(days=1), "updated_at": now - timedelta(days=1)}
-                for i in range(start, min(start + 10_000, n + 1))])  # fmt: skip
         odoo.latency = LATENCY_MS[version] / 1000
-        env = sync_env(odoo.url, version, portal.url, workdir)
-        bare = timed([sys.executable, "-c", BARE_READ.format(api_key=API_KEY), odoo.url,
-                      str(version), str(n)], env, workdir)  # fmt: skip
+        at = OdooAt(odoo.url, "odoo", "admin", API_KEY if version >= 19 else "admin")
+        expected = {i: Decimal(i) + Decimal("0.25") for i in range(1, n + 1)}
+        return measure(server, at, expected, workdir, report)
+
+
+def real_odoo(url: str, n: int) -> tuple[OdooAt, str, dict[int, Decimal]]:
+    """The real Odoo the shell's ODOO_* settings log in to, its version, and for its first N
+    sale orders the amount each portal order must hold after the backfill (1.00 where Odoo
+    says 0.00: the portal keeps its own)."""
+    missing = [name for name in ("ODOO_DB", "ODOO_USERNAME", "ODOO_PASSWORD")
+               if not os.environ.get(name)]  # fmt: skip
+    if missing:
+        raise SystemExit(f"--odoo-url needs {', '.join(missing)} in the environment")
+    at = OdooAt(
+        url, os.environ["ODOO_DB"], os.environ["ODOO_USERNAME"], os.environ["ODOO_PASSWORD"]
+    )
+    with Odoo(at.url, at.db, at.login, at.secret, timeout=60) as odoo:
+        version = odoo.connect()
+        odoo.login()
+        orders = odoo.changed_since(EPOCH, None, n)
+    if not orders:
+        raise SystemExit(f"{url} has no sale order to read")
+    expected = {}
+    for order in orders:
+        amount = money.from_odoo(order.amount_total, money.currency_decimals(order.currency))
+        expected[order.id] = amount if amount else ONE
+    return at, str(version.major), expected
+
+
+def measure(
+    server: PortalServer,
+    odoo: OdooAt,
+    expected: Mapping[int, Decimal],
+    workdir: Path,
+    report: str = "--quiet",
+) -> dict[str, float]:
+    """A portal of one order at 1.00 per Odoo id in `expected`; the bare read, the backfill
+    (every row then holds its expected amount, each change journaled) and the run again."""
+    now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    ids = sorted(expected)
+    changes = sum(1 for amount in expected.values() if amount != ONE)
+    with server.portal() as portal:
+        create_orders_table(portal.engine)
+        for start in range(0, len(ids), 10_000):
+            insert_orders(portal.engine, [
+                {"order_number": f"SO-{i}", "total_amount": ONE, "odoo_order_id": i,
+                 "created_at": now - timedelta(days=1), "updated_at": now - timedelta(days=1)}
+                for i in ids[start:start + 10_000]])  # fmt: skip
+        env = sync_env(odoo, portal.url, workdir)
+        listed = workdir / "ids.json"
+        listed.write_text(json.dumps(ids))
+        bare = timed([sys.executable, "-c", BARE_READ, str(listed)], env, workdir)
         sync = [sys.executable, "-m", "orderamt", "sync", "--all", report]
         first, peak = run_measured(sync, env, workdir)
         with portal.engine.connect() as conn:
-            wrong = conn.execute(
-                text("SELECT COUNT(*) FROM orders WHERE total_amount <> odoo_order_id + 0.25")
-            ).scalar_one()
+            rows = conn.execute(text("SELECT odoo_order_id, total_amount FROM orders"))
+            # As text first: SQLite hands a NUMERIC column back as a float.
+            wrong = sum(1 for odoo_id, amount in rows
+                        if Decimal(str(amount)) != expected[int(odoo_id)])  # fmt: skip
             journaled = conn.execute(text("SELECT COUNT(*) FROM orderamt_journal")).scalar_one()
-        if wrong or journaled != n:
-            raise SystemExit(f"the backfill left {wrong} wrong rows, {journaled} journal entries")
+        if wrong or journaled != changes:
+            raise SystemExit(
+                f"the backfill left {wrong} wrong rows, {journaled} journal entries "
+                f"for {changes} changes"
+            )
         second = timed(sync, env, workdir)
     return {"bare": bare, "first": first, "second": second, "peak_mb": peak}
 
@@ -158,25 +233,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="the backfill with --json (its document thrown away) instead of --quiet",
     )
+    parser.add_argument(
+        "--odoo-url",
+        help="a real Odoo to read instead of the double (ODOO_DB, ODOO_USERNAME and "
+        "ODOO_PASSWORD from the environment); --versions is then ignored",
+    )
     options = parser.parse_args(argv)
     report = "--json" if options.json_report else "--quiet"
     kinds = KINDS if options.db == "all" else tuple(options.db.split(","))
-    print(f"{options.orders:,} orders, every amount changed, sync --all {report}; "
-          f"median of {options.repeat}")  # fmt: skip
+    cases: list[tuple[str, Callable[[PortalServer, Path], dict[str, float]]]]
+    if options.odoo_url:
+        at, version, expected = real_odoo(options.odoo_url, options.orders)
+        changes = sum(1 for amount in expected.values() if amount != ONE)
+        print(f"{len(expected):,} orders of {options.odoo_url} (Odoo {version}), {changes:,} "
+              f"to change, sync --all {report}; median of {options.repeat}")  # fmt: skip
+        cases = [(version, lambda server, tmp: measure(server, at, expected, tmp, report))]
+    else:
+        changes = options.orders
+        print(f"{options.orders:,} orders, every amount changed, sync --all {report}; "
+              f"median of {options.repeat}")  # fmt: skip
+        cases = [
+            (version, lambda server, tmp, v=int(version): measure_double(
+                server, v, options.orders, tmp, report))
+            for version in options.versions.split(",")
+        ]  # fmt: skip
     print(f"{'engine':<11}{'odoo':<6}{'bare read':>10}{'backfill':>10}{'target':>8}"
           f"{'again':>8}{'target':>8}{'per row':>9}{'peak':>9}")  # fmt: skip
     missed = 0
     with tempfile.TemporaryDirectory(prefix="orderamt-backfill-") as tmp:
         for server in reachable(kinds, Path(tmp), lambda kind, why: f"{kind:<11}skipped: {why}"):
             kind = server.kind
-            for version in (int(v) for v in options.versions.split(",")):
-                runs = [measure(server, version, options.orders, Path(tmp), report)
-                        for _ in range(options.repeat)]  # fmt: skip
+            for version, run in cases:
+                runs = [run(server, Path(tmp)) for _ in range(options.repeat)]
                 med = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
                 first_target = 1.3 * med["bare"] + 0.6
                 second_target = med["bare"] + 0.45
                 missed += (med["first"] > first_target) + (med["second"] > second_target)
-                per_row = (med["first"] - med["bare"]) / options.orders * 1e6
+                per_row = (med["first"] - med["bare"]) / max(changes, 1) * 1e6
                 print(f"{kind:<11}{version:<6}{med['bare']:>9.2f}s{med['first']:>9.2f}s"
                       f"{first_target:>7.2f}s{med['second']:>7.2f}s{second_target:>7.2f}s"
                       f"{per_row:>6.0f} us{med['peak_mb']:>6.0f} MB")  # fmt: skip

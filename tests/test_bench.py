@@ -17,6 +17,9 @@ from typing import Any
 
 import pytest
 
+from orderamt.testing import OdooDouble
+from tests.conftest import API_KEY
+
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "run.py"
 N = 50
 BATCH = 20
@@ -144,3 +147,44 @@ def test_fields_bench_checks_the_mapped_columns(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     rows = [line for line in done.stdout.splitlines() if line.startswith("| sqlite |")]
     assert [row.split(" | ")[1:3] for row in rows] == [["18", "50"], ["19", "50"]]
+
+
+def test_backfill_bench_checks_every_row_against_the_double_and_a_given_odoo(
+    tmp_path: Path,
+) -> None:
+    """bench/backfill.py at 50 orders: it exits 0 only if each backfill left every portal
+    row at Odoo's amount and journaled each change. Pointed with --odoo-url at an Odoo of
+    its own (here the double, with ids that are not 1..N, amounts still 0.00 and a currency
+    without cents), it takes that Odoo's orders and what they say."""
+    script = str(BENCH.parent / "backfill.py")
+    done = subprocess.run(
+        [sys.executable, script, "--orders", str(N), "--db", "sqlite"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = [line.split()[:2] for line in done.stdout.splitlines() if line.startswith("sqlite ")]
+    assert rows == [["sqlite", "18"], ["sqlite", "19"]]
+
+    with OdooDouble(version=19, api_key=API_KEY) as odoo:
+        odoo.add_orders(
+            {"id": 10 + 7 * i, "amount_total": 0.0 if i % 10 == 0 else 3.337 * i,
+             "state": "sale", "currency": "JPY" if i % 3 == 0 else "EUR"}
+            for i in range(1, 61)
+        )  # fmt: skip
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "ODOO_DB": "odoo",
+               "ODOO_USERNAME": "admin", "ODOO_PASSWORD": API_KEY}  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, script, "--odoo-url", odoo.url, "--orders", str(N)],
+            cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith(f"50 orders of {odoo.url} (Odoo 19), 45 to change")
+        assert [line.split()[:2] for line in done.stdout.splitlines()
+                if line.startswith("sqlite ")] == [["sqlite", "19"]]  # fmt: skip
+        del env["ODOO_PASSWORD"]
+        refused = subprocess.run(
+            [sys.executable, script, "--odoo-url", odoo.url], cwd=tmp_path, env=env,
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert refused.returncode == 1
+        assert refused.stderr.strip() == "--odoo-url needs ODOO_PASSWORD in the environment"
