@@ -153,9 +153,13 @@ def measure_double(
         odoo.add_orders({"id": i, "amount_total": i + 0.25, "state": "sale"}
                         for i in range(1, n + 1))  # fmt: skip
         odoo.latency = LATENCY_MS[version] / 1000
-        at = OdooAt(odoo.url, "odoo", "admin", API_KEY if version >= 19 else "admin")
         expected = {i: Decimal(i) + Decimal("0.25") for i in range(1, n + 1)}
-        return measure(server, at, expected, workdir, report)
+        return measure(server, double_at(odoo.url, version), expected, workdir, report)
+
+
+def double_at(url: str, version: int) -> OdooAt:
+    """How the bench's double is logged in to, playing Odoo `version`."""
+    return OdooAt(url, "odoo", "admin", API_KEY if version >= 19 else "admin")
 
 
 def real_odoo(url: str, n: int) -> tuple[OdooAt, str, dict[int, Decimal]]:

@@ -35,7 +35,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
-from backfill import LATENCY_MS, reachable, sync_env, timed  # noqa: E402
+from backfill import LATENCY_MS, double_at, reachable, sync_env, timed  # noqa: E402
 from servers import KINDS, PortalServer, answer_without_nagle_delay, start_odoo  # noqa: E402
 from sqlalchemy import Engine, column, table, text, update  # noqa: E402
 
@@ -121,7 +121,7 @@ def measure(server: PortalServer, version: int, n: int, workdir: Path) -> dict[s
                                    ("statuses", MAPS, stale)):  # fmt: skip
             with server.portal() as portal:
                 fill(portal.engine, n, stale=bool(behind))
-                env = {**sync_env(odoo.url, version, portal.url, workdir), **maps}
+                env = {**sync_env(double_at(odoo.url, version), portal.url, workdir), **maps}
                 figures[case] = timed(sync, env, workdir)
                 check(portal.engine, case, (0, 0, changed + behind))
     return figures

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from orderamt.testing import OdooDouble
 from tests.conftest import Orderamt, PortalDb, child_environment
@@ -55,6 +57,72 @@ def test_portal_change_between_read_and_write_survives(
     )
     assert "Synced: 2 (1 updated, 0 unchanged, 1 skipped)" in run.lines
     assert portal.amounts() == {"RACED": Decimal("55.55"), "CALM": Decimal("99.00")}
+
+
+@contextmanager
+def orders_by_hand(portal: PortalDb, id_type: str, amount_type: str) -> Iterator[Connection]:
+    """An orders table with the Laravel columns but this id and amount, made by hand; the
+    connection (in a transaction) to fill it."""
+    when = "DATETIME" if portal.kind == "mariadb" else "TIMESTAMP"
+    with portal.engine.begin() as conn:
+        conn.execute(text(
+            f"CREATE TABLE orders (id {id_type}, order_number VARCHAR(255) NOT NULL, "
+            f"total_amount {amount_type} NULL, odoo_order_id BIGINT NULL, "
+            f"created_at {when} NULL, updated_at {when} NULL)"
+        ))  # fmt: skip
+        yield conn
+
+
+def test_an_id_that_is_not_unique_never_passes_a_raced_order_as_written(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """A portal table whose id has no unique key, with a second row under id 1 that the sync
+    does not select: an order the portal edits meanwhile is still reported as raced and not
+    journaled (one UPDATE's count of rows matched says nothing about which orders here)."""
+    with orders_by_hand(portal, "BIGINT NOT NULL", "DECIMAL(10, 2)") as conn:
+        for values in ("1, 'SO-1', 10.00, 1", "1, 'SO-1-COPY', 10.00, NULL",
+                       "2, 'SO-2', 10.00, 2"):  # fmt: skip
+            conn.execute(text(f"INSERT INTO orders VALUES ({values}, :at, :at)"), {"at": CREATED})
+    odoo.add_order(id=1, name="S00001", amount_total=99.0)
+    odoo.add_order(id=2, name="S00002", amount_total=99.0)
+
+    def portal_edits_meanwhile(method: str) -> None:
+        if method == "search_read":
+            with portal.engine.begin() as conn:
+                conn.execute(text("UPDATE orders SET total_amount = 55.55 WHERE id = 2"))
+
+    odoo.on_call = portal_edits_meanwhile
+    run = orderamt("sync", "--all")
+    assert (
+        "  ⚠️  SO-2: Changed in the portal during the run; the portal's change was kept" in run.lines
+    ), run.lines
+    with portal.engine.connect() as conn:
+        journaled = conn.execute(text("SELECT order_id FROM orderamt_journal")).scalars().all()
+        kept = conn.execute(text("SELECT total_amount FROM orders WHERE id = 2")).scalar_one()
+    assert 2 not in [int(order_id) for order_id in journaled]
+    assert Decimal(str(kept)) == Decimal("55.55")
+
+
+def test_a_wide_amount_is_compared_and_journaled_to_its_last_digit(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """A DECIMAL(20, 4) portal amount of 17 significant digits: as a float it would be
+    another number, the compare-and-set would never match and the order would be skipped
+    as changed in the portal on every run. It is written, and journaled exactly."""
+    if portal.kind == "sqlite":
+        pytest.skip("SQLite keeps such a number as a REAL: it cannot hold 17 digits")
+    with orders_by_hand(portal, "BIGINT NOT NULL PRIMARY KEY", "DECIMAL(20, 4)") as conn:
+        conn.execute(
+            text("INSERT INTO orders VALUES (1, 'WIDE', 1234567890123.4567, 1, :at, :at)"),
+            {"at": CREATED},
+        )
+    odoo.add_order(id=1, name="S00001", amount_total=5.0)
+    run = orderamt("sync", "--all")
+    assert run.exit_code == 0, run.lines
+    with portal.engine.connect() as conn:
+        amount = conn.execute(text("SELECT total_amount FROM orders")).scalar_one()
+        old = conn.execute(text("SELECT old_amount FROM orderamt_journal")).scalar_one()
+    assert (amount, old) == (Decimal("5.0000"), Decimal("1234567890123.4567"))
 
 
 def test_run_dying_part_way_resumes_without_double_writes(

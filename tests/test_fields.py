@@ -264,6 +264,36 @@ def test_a_field_the_portal_changes_during_the_run_is_kept_even_by_case_alone(
     )
 
 
+def test_a_field_changed_to_the_bytes_of_the_value_read_is_kept(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """A latin1 column on MariaDB: the portal writes `cafÃ©` over `café` while orderamt
+    waits on Odoo. Stored, `cafÃ©` has the very bytes `café` has in UTF-8; orderamt compares
+    text, not bytes, and keeps the portal's edit (on every engine)."""
+    portal_with_fields(portal)
+    if portal.kind == "mariadb":
+        with portal.engine.begin() as conn:
+            conn.execute(text(
+                "ALTER TABLE orders MODIFY invoicing varchar(20) CHARACTER SET latin1 NULL"
+            ))  # fmt: skip
+    fill(portal, odoo, {1: {"state": "sale", "invoice_status": "to invoice"},
+                        2: {"state": "sale", "invoice_status": "to invoice"}})  # fmt: skip
+    with portal.engine.begin() as conn:
+        conn.execute(text("UPDATE orders SET invoicing = :v WHERE id = 1"), {"v": "café"})
+        conn.execute(text("UPDATE orders SET invoicing = 'none' WHERE id = 2"))
+
+    def portal_edits_meanwhile(method: str) -> None:
+        if method == "search_read":
+            with portal.engine.begin() as conn:
+                conn.execute(text("UPDATE orders SET invoicing = :v WHERE id = 1"), {"v": "cafÃ©"})
+
+    odoo.on_call = portal_edits_meanwhile
+    run = orderamt("sync", **MAPS)
+    assert run.exit_code == 0, run.stderr
+    assert columns(portal, "invoicing") == {"SO-1": ("cafÃ©",), "SO-2": ("due",)}
+    assert [entry[0] for entry in field_entries(portal) if entry[1] == "invoice_status"] == [2]
+
+
 def test_a_journal_from_before_mapped_fields_is_upgraded_with_its_history(
     portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
 ) -> None:

@@ -640,9 +640,14 @@ def _write(
         )
     written = orders.apply(changes, now, run_id, checkpoint)
     lines = _Lines()
-    confirmed = [_confirm(decision, written, lines) for decision in decisions]
-    lines.flush()
-    return confirmed
+    try:
+        return [_confirm(decision, written, lines) for decision in decisions]
+    finally:
+        lines.flush()  # the batch is committed: its lines are kept, whatever comes next
+
+
+LINES_A_RECORD = 1000
+"""Lines one record holds at most: a block the log's rotation can still bound."""
 
 
 class _Lines:
@@ -656,6 +661,8 @@ class _Lines:
 
     def info(self, message: str, context: dict[str, object]) -> None:
         self._each.append((message, context))
+        if len(self._each) >= LINES_A_RECORD:
+            self.flush()
 
     def warning(self, message: str, context: dict[str, object]) -> None:
         self.flush()

@@ -10,12 +10,14 @@ dumping each element in Python; an array's text, joined in one go, costs a fract
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, text
+from sqlalchemy import Connection, Dialect, Table, insert, text
+from sqlalchemy.types import TypeEngine
 
 
 def json_table(conn: Connection) -> bool:
@@ -40,6 +42,13 @@ def json_value(value: object) -> object:
     if isinstance(value, (str, int, float)) or value is None:
         return value
     raise TypeError(f"no JSON form for {type(value).__name__}")
+
+
+def bind_processor(kind: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy does to a value of this type before the driver gets it: the
+    processing of the dialect's own form of the type. (The type's `bind_processor` alone
+    is the generic one: a Numeric's turns a Decimal into a float on PostgreSQL and SQLite.)"""
+    return kind.dialect_impl(dialect).bind_processor(dialect)
 
 
 def insert_many(
@@ -71,10 +80,18 @@ def insert_from_arrays(
     arrays = []
     for n, name in enumerate(names):
         column = table.c[name]
-        process = column.type.bind_processor(dialect)
-        values = [row[name] for row in rows]
-        params[f"c{n}"] = pg_array(map(process, values) if process else values)
-        arrays.append(f"CAST(:c{n} AS {pg_base_type(column.type.compile(dialect=dialect))}[])")
+        process = bind_processor(column.type, dialect)
+        values = [process(row[name]) for row in rows] if process else [row[name] for row in rows]
+        kind = pg_base_type(column.type.compile(dialect=dialect))
+        if kind.upper() in ("TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE") and any(
+            isinstance(v, datetime) and v.tzinfo is not None for v in values
+        ):
+            # An aware time goes in as an INSERT takes it: a timestamptz, which the column
+            # turns into the session's wall clock (cast straight to TIMESTAMP, its offset
+            # would be dropped).
+            kind = "TIMESTAMPTZ"
+        params[f"c{n}"] = pg_array(values)
+        arrays.append(f"CAST(:c{n} AS {kind}[])")
     listed = ", ".join(quote(name) for name in names)
     sql = (
         f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({listed}) "
@@ -85,8 +102,10 @@ def insert_from_arrays(
 
 def pg_base_type(kind: str) -> str:
     """A PostgreSQL type without its length or precision: VARCHAR(64) is VARCHAR, NUMERIC(20,
-    4) is NUMERIC, so that casting an array to it never cuts or rounds a value."""
-    return kind.split("(", 1)[0].strip()
+    4) is NUMERIC, TIMESTAMP(6) WITH TIME ZONE keeps its zone, CHAR(3) is BPCHAR (a bare CHAR
+    is one character), so that casting an array to it never cuts or rounds a value."""
+    base = re.sub(r"\s*\([^)]*\)", "", kind).strip()
+    return "BPCHAR" if base.upper() in ("CHAR", "CHARACTER") else base
 
 
 def pg_array(values: Iterable[object]) -> str:
@@ -104,10 +123,11 @@ def _pg_element(value: object) -> str:
         return str(value)
     if isinstance(value, datetime):
         return f'"{value.isoformat(sep=" ")}"'
-    text_ = str(value)
-    if "\\" in text_ or '"' in text_:
-        text_ = text_.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text_}"'
+    if not isinstance(value, str):
+        raise TypeError(f"no array text for {type(value).__name__}")
+    if "\\" in value or '"' in value:
+        value = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{value}"'
 
 
 def insert_from_json(
@@ -121,7 +141,7 @@ def insert_from_json(
     for name in names:
         # Column by column: a type's processing is one pass over its values, and a column
         # that needs none (text, integers) is taken as it is.
-        process = table.c[name].type.bind_processor(dialect)
+        process = bind_processor(table.c[name].type, dialect)
         values = [row[name] for row in rows]
         columns.append([process(v) for v in values] if process else values)
     document = list(zip(*columns, strict=True))

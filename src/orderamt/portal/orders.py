@@ -39,7 +39,7 @@ from orderamt.models import (
     Recent,
     Selection,
 )
-from orderamt.portal.bulk import json_rows, json_source, json_table, pg_array
+from orderamt.portal.bulk import bind_processor, json_rows, json_source, json_table, pg_array
 from orderamt.portal.coltypes import LaravelTimestamp, Money, parse_timestamp
 from orderamt.portal.engine import Database
 from orderamt.portal.journal import PortalJournal
@@ -366,7 +366,7 @@ class PortalOrders:
         dialect = conn.dialect
         quote = dialect.identifier_preparer.quote
         s = self.schema
-        send = target.type.bind_processor(dialect) or _same
+        send = bind_processor(target.type, dialect) or _same
         stamp = LaravelTimestamp(s.zone)
         rows = [
             {
@@ -422,13 +422,14 @@ class PortalOrders:
         value read is tried first, inside a savepoint: when it matched every row of the chunk
         (the count MySQL's dialects report is of rows matched), those are the rows written and
         nothing needs reading. When it matched fewer, a portal edit raced the chunk: the
-        savepoint is rolled back and the rows are locked, checked and written as below.
+        savepoint is rolled back and the rows are locked, checked and written as below. The
+        count says which orders were written only where the id column is unique.
         """
         c = self.table.c
         s = self.schema
         col = c[target.column]
         by_id = {change.order.id: change for change in changes}
-        if json_table(conn) and len(by_id) == len(changes):
+        if json_table(conn) and self.info.id_unique and len(by_id) == len(changes):
             attempt = conn.begin_nested()
             if self._set_from_json(conn, changes, now, target, held=True) == len(changes):
                 attempt.commit()
@@ -495,7 +496,8 @@ class PortalOrders:
 
         With `held`, only where the row still holds the value read: compared as numbers for
         the amount (a DECIMAL column), byte for byte for a field (a case-insensitive
-        collation would take `Pending` for `pending`)."""
+        collation would take `Pending` for `pending`), the column's text first converted to
+        the document's utf8mb4 (a latin1 column's `cafÃ©` has the bytes of `café`)."""
         s = self.schema
         quote = conn.dialect.identifier_preparer.quote
         stamp = LaravelTimestamp(s.zone)
@@ -520,7 +522,10 @@ class PortalOrders:
         if held and target.amount:
             on += f" AND {table}.{col} <=> v.old"
         elif held:
-            on += f" AND CAST({table}.{col} AS BINARY) <=> CAST(v.old AS BINARY)"
+            on += (
+                f" AND CAST(CONVERT({table}.{col} USING utf8mb4) AS BINARY)"
+                " <=> CAST(v.old AS BINARY)"
+            )
         sql = f"UPDATE {table} JOIN {json_source(columns)} ON {on} SET {', '.join(sets)}"
         return int(conn.execute(text(sql), json_rows(rows)).rowcount)
 

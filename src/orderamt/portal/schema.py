@@ -45,12 +45,25 @@ class TableInfo:
     schema: PortalSchema | None = None
     """The configured schema with each column spelled as the table spells it
     (`Total_Amount` configured, `total_amount` found)."""
+    id_unique: bool = False
+    """MySQL and MariaDB: the id column is the primary key, or unique on its own, so that
+    the rows one UPDATE matched are as many as the orders it wrote (never set elsewhere)."""
 
     @property
     def fields(self) -> tuple[FieldSpec, ...]:
         """The mapped fields, each column spelled as the table spells it (what the sync's
         TableLimits asks of a checked table)."""
         return self.schema.fields if self.schema is not None else ()
+
+
+def _unique_on_its_own(inspector: Inspector, table: str, column: str) -> bool:
+    """Whether `column` alone is the table's primary key or a unique index of it."""
+    keys: list[Sequence[str | None]] = [
+        inspector.get_pk_constraint(table).get("constrained_columns") or []
+    ]
+    keys += [i["column_names"] for i in inspector.get_indexes(table) if i.get("unique")]
+    keys += [u["column_names"] for u in inspector.get_unique_constraints(table)]
+    return any([(c or "").lower() for c in key] == [column.lower()] for key in keys)
 
 
 def check_table(db: Database, schema: PortalSchema) -> TableInfo:
@@ -91,9 +104,11 @@ def check_table(db: Database, schema: PortalSchema) -> TableInfo:
     amount_type = found[lowered[s.amount.lower()]]
     odoo_type = found[lowered[s.odoo_id.lower()]]
     fit = TableFit()
+    id_unique = False
     if db.engine.dialect.name in ("mysql", "mariadb"):
         with db.reaching():
             options = inspect(db.engine).get_table_options(s.table)
+            id_unique = _unique_on_its_own(inspector, s.table, lowered[s.id.lower()])
         fit = TableFit(
             charset=options.get("mysql_default charset"),
             collation=options.get("mysql_collate"),
@@ -122,6 +137,7 @@ def check_table(db: Database, schema: PortalSchema) -> TableInfo:
         tables=tables,
         max_amount=_max_amount(amount_type, s),
         odoo_id_is_text=isinstance(odoo_type, String),
+        id_unique=id_unique,
         columns=tuple(
             (lowered[col.lower()], _type_text(found[lowered[col.lower()]]))
             for col in wanted.values()
