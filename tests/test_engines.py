@@ -18,6 +18,8 @@ from orderamt.testing import OdooDouble
 from tests.conftest import Orderamt, PortalDb, child_environment
 
 CREATED = datetime.now().replace(microsecond=0) - timedelta(days=1)
+CREATED_TEXT = {"at": f"{CREATED:%Y-%m-%d %H:%M:%S}"}
+"""CREATED as the :at of a statement by hand (Python 3.12's sqlite3 adapts no datetime)."""
 
 PIP = Path(sys.executable).parent / "pip"
 """The pip of the venv under test, which the missing-driver hint names."""
@@ -82,7 +84,7 @@ def test_an_id_that_is_not_unique_never_passes_a_raced_order_as_written(
     with orders_by_hand(portal, "BIGINT NOT NULL", "DECIMAL(10, 2)") as conn:
         for values in ("1, 'SO-1', 10.00, 1", "1, 'SO-1-COPY', 10.00, NULL",
                        "2, 'SO-2', 10.00, 2"):  # fmt: skip
-            conn.execute(text(f"INSERT INTO orders VALUES ({values}, :at, :at)"), {"at": CREATED})
+            conn.execute(text(f"INSERT INTO orders VALUES ({values}, :at, :at)"), CREATED_TEXT)
     odoo.add_order(id=1, name="S00001", amount_total=99.0)
     odoo.add_order(id=2, name="S00002", amount_total=99.0)
 
@@ -114,7 +116,7 @@ def test_a_wide_amount_is_compared_and_journaled_to_its_last_digit(
     with orders_by_hand(portal, "BIGINT NOT NULL PRIMARY KEY", "DECIMAL(20, 4)") as conn:
         conn.execute(
             text("INSERT INTO orders VALUES (1, 'WIDE', 1234567890123.4567, 1, :at, :at)"),
-            {"at": CREATED},
+            CREATED_TEXT,
         )
     odoo.add_order(id=1, name="S00001", amount_total=5.0)
     run = orderamt("sync", "--all")
