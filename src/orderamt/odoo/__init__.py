@@ -134,36 +134,31 @@ class Odoo:
         assert self.client is not None
         self.client.login()
 
-    def fetch_totals(self, ids: Sequence[int]) -> dict[int, OdooTotal]:
+    def _logged_in(self) -> OdooClient:
+        """The transport, logged in first where not yet done."""
         if self.client is None:
             self.login()
         assert self.client is not None
-        return self.client.fetch_totals(ids)
+        return self.client
+
+    def fetch_totals(self, ids: Sequence[int]) -> dict[int, OdooTotal]:
+        return self._logged_in().fetch_totals(ids)
 
     def changed_since(
         self, since: str, after: tuple[str, int] | None, limit: int
     ) -> list[OdooTotal]:
         """Sale orders written at or after `since` (past the cursor `after`), in
         (write_date, id) order, at most `limit` of them."""
-        if self.client is None:
-            self.login()
-        assert self.client is not None
-        return self.client.changed_since(since, after, limit)
+        return self._logged_in().changed_since(since, after, limit)
 
     def search_records(
         self, model: str, domain: list[Any], fields: list[str], what: str
     ) -> list[dict[str, Any]]:
         """Any model's records (the automation rule's set-up reads ir.model and the like)."""
-        if self.client is None:
-            self.login()
-        assert self.client is not None
-        return self.client.search_records(model, domain, fields, what)
+        return self._logged_in().search_records(model, domain, fields, what)
 
     def create_record(self, model: str, values: dict[str, Any], what: str) -> int:
-        if self.client is None:
-            self.login()
-        assert self.client is not None
-        return self.client.create_record(model, values, what)
+        return self._logged_in().create_record(model, values, what)
 
     def close(self) -> None:
         if self.client is not None:

@@ -51,6 +51,19 @@ def bind_processor(kind: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], A
     return kind.dialect_impl(dialect).bind_processor(dialect)
 
 
+def _bound(
+    dialect: Dialect, table: Table, names: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> list[list[Any]]:
+    """Each named column's values as the driver would get them, column by column: a type's
+    processing is one pass over its values, and a column that needs none is taken as it is."""
+    columns = []
+    for name in names:
+        process = bind_processor(table.c[name].type, dialect)
+        values = [row[name] for row in rows]
+        columns.append([process(v) for v in values] if process else values)
+    return columns
+
+
 def insert_many(
     conn: Connection, table: Table, names: Sequence[str], rows: Sequence[Mapping[str, Any]]
 ) -> None:
@@ -78,11 +91,9 @@ def insert_from_arrays(
     quote = dialect.identifier_preparer.quote
     params: dict[str, str] = {}
     arrays = []
-    for n, name in enumerate(names):
-        column = table.c[name]
-        process = bind_processor(column.type, dialect)
-        values = [process(row[name]) for row in rows] if process else [row[name] for row in rows]
-        kind = pg_base_type(column.type.compile(dialect=dialect))
+    bound = _bound(dialect, table, names, rows)
+    for n, (name, values) in enumerate(zip(names, bound, strict=True)):
+        kind = pg_base_type(table.c[name].type.compile(dialect=dialect))
         if kind.upper() in ("TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE") and any(
             isinstance(v, datetime) and v.tzinfo is not None for v in values
         ):
@@ -137,14 +148,7 @@ def insert_from_json(
     passed through its column type's own bind processing first, as an executemany would."""
     dialect = conn.dialect
     quote = dialect.identifier_preparer.quote
-    columns = []
-    for name in names:
-        # Column by column: a type's processing is one pass over its values, and a column
-        # that needs none (text, integers) is taken as it is.
-        process = bind_processor(table.c[name].type, dialect)
-        values = [row[name] for row in rows]
-        columns.append([process(v) for v in values] if process else values)
-    document = list(zip(*columns, strict=True))
+    document = list(zip(*_bound(dialect, table, names, rows), strict=True))
     source = json_source(
         [(quote(name), _json_type(table.c[name].type.compile(dialect=dialect))) for name in names]
     )

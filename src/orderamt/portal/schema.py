@@ -107,7 +107,7 @@ def check_table(db: Database, schema: PortalSchema) -> TableInfo:
     id_unique = False
     if db.engine.dialect.name in ("mysql", "mariadb"):
         with db.reaching():
-            options = inspect(db.engine).get_table_options(s.table)
+            options = inspector.get_table_options(s.table)
             id_unique = _unique_on_its_own(inspector, s.table, lowered[s.id.lower()])
         fit = TableFit(
             charset=options.get("mysql_default charset"),
