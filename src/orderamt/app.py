@@ -16,7 +16,6 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TypedDict
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
@@ -49,6 +48,7 @@ from orderamt.models import (
     OneOrder,
     Recent,
     RunCounts,
+    RunOptions,
     RunOverview,
     RunRecord,
     Selection,
@@ -135,13 +135,14 @@ def _run(
     body: Callable[[PortalOrders, PortalJournal, Reporter], RunCounts],
     *,
     report: ConsoleReport | JsonReport,
-    dry_run: bool,
+    options: RunOptions,
 ) -> ExitCode:
     """A sync or a revert: log file, lock, the body, its report; failures logged and raised.
 
     With a JSON report, a failure still prints the document, with the error in it.
     """
     setup_logging(settings.log_file)
+    dry_run = options.dry_run
     console_report = report if isinstance(report, ConsoleReport) else None
     try:
         # A dry run writes nothing, so it need not wait for (or block) a real run.
@@ -170,7 +171,7 @@ def _run(
         close_logging()
     if not dry_run:
         write_metrics(settings)
-    code = exit_code_for(counts)
+    code = exit_code_for(counts, options.strict)
     if console_report is not None:
         console_report.finished(counts)
     else:
@@ -268,48 +269,47 @@ def sync(
         margin=settings.changed_margin,
     )
     report = _report(selection, quiet=quiet, as_json=as_json, dry_run=dry_run)
-    if on_conflict:
-        settings = replace(settings, on_conflict=on_conflict)
-    return run_sync(settings, selection, report=report, dry_run=dry_run, clock=clock, strict=strict)
+    options = run_options(settings, dry_run=dry_run, on_conflict=on_conflict, strict=strict)
+    return run_sync(settings, selection, options, report=report, clock=clock)
 
 
-class SweepOptions(TypedDict):
-    """What `sync_orders` and `sync_changed` take besides what they sync."""
-
-    batch_size: int
-    clock: Clock
-    reporter: Reporter
-    dry_run: bool
-    skip_conflicts: bool
-    strict: bool
+def run_options(
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    on_conflict: OnConflict | None = None,
+    strict: bool = False,
+) -> RunOptions:
+    """The run's options: the command line's, over the settings'."""
+    return RunOptions(
+        batch_size=settings.batch_size,
+        dry_run=dry_run,
+        skip_conflicts=(on_conflict or settings.on_conflict) == "skip",
+        strict=strict,
+    )
 
 
 def run_sync(
     settings: Settings,
     selection: Selection,
+    options: RunOptions,
     *,
     report: ConsoleReport | JsonReport,
-    dry_run: bool = False,
     clock: Clock = utc_now,
-    strict: bool = False,
 ) -> ExitCode:
     """A sync with settings already made (the demo's way in)."""
 
     def body(orders: PortalOrders, journal: PortalJournal, reporter: Reporter) -> RunCounts:
-        options = SweepOptions(
-            batch_size=settings.batch_size,
-            clock=clock,
-            reporter=reporter,
-            dry_run=dry_run,
-            skip_conflicts=settings.on_conflict == "skip",
-            strict=strict,
-        )
         with make_odoo(settings.odoo, settings.schema.fields) as odoo:
             if isinstance(selection, Changed):
-                return sync_changed(orders, journal, odoo, selection, **options)
-            return sync_orders(orders, journal, odoo, selection, **options)
+                return sync_changed(
+                    orders, journal, odoo, selection, options, clock=clock, reporter=reporter
+                )
+            return sync_orders(
+                orders, journal, odoo, selection, options, clock=clock, reporter=reporter
+            )
 
-    return _run(settings, body, report=report, dry_run=dry_run)
+    return _run(settings, body, report=report, options=options)
 
 
 def revert(
@@ -329,21 +329,13 @@ def revert(
         if field not in names:
             raise UsageError(f"--field must be one of {', '.join(names)}, got {field!r}")
     report = _report(None, quiet=False, as_json=False, dry_run=dry_run, reverting=run_id)
+    options = run_options(settings, dry_run=dry_run)
 
     def body(orders: PortalOrders, journal: PortalJournal, reporter: Reporter) -> RunCounts:
-        return revert_run(
-            orders,
-            journal,
-            run_id,
-            batch_size=settings.batch_size,
-            clock=clock,
-            reporter=reporter,
-            dry_run=dry_run,
-            order_id=order_id,
-            field=field,
-        )
+        return revert_run(orders, journal, run_id, options, clock=clock, reporter=reporter,
+                          order_id=order_id, field=field)  # fmt: skip
 
-    return _run(settings, body, report=report, dry_run=dry_run)
+    return _run(settings, body, report=report, options=options)
 
 
 def history(env_file: Path | None, *, order_id: int | None, limit: int, as_json: bool) -> ExitCode:
@@ -409,7 +401,7 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
         _portal(settings) as (engine, orders, journal),
         make_odoo(settings.odoo, settings.schema.fields) as odoo,
     ):
-        skip = settings.on_conflict == "skip"
+        sweep = run_options(settings)
         margin = timedelta(seconds=settings.changed_margin)
 
         def quiet_report(selection: Selection) -> ConsoleReport:
@@ -422,9 +414,8 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
             report = quiet_report(selection)
             try:
                 with run_lock(settings, engine):
-                    counts = sync_changed(orders, journal, odoo, selection,
-                                          batch_size=settings.batch_size, clock=utc_now,
-                                          reporter=report, skip_conflicts=skip)  # fmt: skip
+                    counts = sync_changed(orders, journal, odoo, selection, sweep,
+                                          clock=utc_now, reporter=report)  # fmt: skip
             except LockedError:
                 return  # another listener or a cron sync is at it; the next poll is ours
             report.finished(counts)
@@ -433,8 +424,8 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
             selection = OdooOrders(ids)
             report = quiet_report(selection)
             with run_lock(settings, engine):
-                counts = sync_odoo_orders(orders, journal, odoo, selection, clock=utc_now,
-                                          reporter=report, skip_conflicts=skip)  # fmt: skip
+                counts = sync_odoo_orders(orders, journal, odoo, selection, sweep,
+                                          clock=utc_now, reporter=report)  # fmt: skip
             report.finished(counts)
 
         def stop(signum: int, frame: object) -> None:
@@ -712,7 +703,7 @@ def demo(echo: Callable[[str], None]) -> ExitCode:
     ):
         echo(f"Demo: a throw-away portal database and an Odoo test double at {odoo_url}")
         echo("")
-        code = run_sync(settings, selection, report=report)
+        code = run_sync(settings, selection, run_options(settings), report=report)
         echo("")
         echo("That was the real sync. To run it on your own portal and Odoo, write a .env")
         echo("with ODOO_URL, ODOO_DB, ODOO_USERNAME, ODOO_PASSWORD and PORTAL_DATABASE_URL")

@@ -331,6 +331,21 @@ Selection: TypeAlias = "Recent | Everything | OneOrder | Changed | OdooOrders"
 """Which portal orders a run looks at; each kind carries exactly what it needs."""
 
 
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """How a run goes, as the command line and the settings ask: built once where the
+    command line is read, handed down whole."""
+
+    batch_size: int
+    """Portal orders read, asked of Odoo and written a transaction at a time."""
+    dry_run: bool = False
+    """Decide everything, write nothing anywhere (no journal, no run record)."""
+    skip_conflicts: bool = False
+    """--on-conflict skip: an order the portal changed since orderamt wrote it is kept."""
+    strict: bool = False
+    """--strict: any order that needs a look makes the exit 1, news or not."""
+
+
 @dataclass(slots=True)
 class RunCounts:
     """A tally, counted up as a run goes; `skipped` orders are the ones that need a human."""
@@ -341,8 +356,6 @@ class RunCounts:
     skipped: int = 0
     new_problems: int | None = None
     """Of the skipped, those that are news since the last run (None: not known, a dry run)."""
-    strict: bool = False
-    """--strict: any order that needs a look makes the exit 1, news or not."""
 
     @property
     def synced(self) -> int:

@@ -1,0 +1,149 @@
+"""What the sync meets the world through: the portal's stores, Odoo, and whoever is told.
+
+The real ones (the portal's tables, the Odoo adapters, the reports) and the tests' fakes
+meet these Protocols; the sync knows no database, no HTTP and no terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from orderamt.models import (
+    Change,
+    Checkpoint,
+    Decision,
+    FieldSpec,
+    Hold,
+    JournalEntry,
+    LastValue,
+    LastWrite,
+    OdooTotal,
+    PortalOrder,
+    RunCounts,
+    RunRecord,
+    Selection,
+)
+
+
+class TableLimits(Protocol):
+    @property
+    def max_amount(self) -> Decimal | None: ...
+
+    @property
+    def fields(self) -> tuple[FieldSpec, ...]:
+        """The mapped fields, each column spelled as the table spells it."""
+        ...
+
+
+class OrderStore(Protocol):
+    """Where portal orders are read and written (the portal's orders table meets this)."""
+
+    def check(self) -> TableLimits: ...
+
+    def get(self, order_id: int) -> PortalOrder | None: ...
+
+    def get_many(self, order_ids: Sequence[int]) -> dict[int, PortalOrder]: ...
+
+    def count(self, selection: Selection) -> int: ...
+
+    def batches(self, selection: Selection, size: int) -> Iterator[list[PortalOrder]]: ...
+
+    def by_odoo_ids(self, odoo_ids: Sequence[int]) -> dict[int, list[PortalOrder]]: ...
+
+    def apply(
+        self,
+        changes: Sequence[Change],
+        now: datetime,
+        run_id: int | None,
+        checkpoint: Checkpoint | None = None,
+    ) -> set[tuple[int, str | None]]:
+        """Write compare-and-set, each column over the value read; with `run_id`, journal
+        each write in the same transaction; with `checkpoint`, move the catch-up poll's
+        checkpoint in it too. Returns the (order id, field) written; None is the amount."""
+        ...
+
+
+class JournalStore(Protocol):
+    """What orderamt did before: its runs and the changes it made (the journal meets this)."""
+
+    def last_written(self, order_ids: Sequence[int]) -> dict[int, LastWrite]: ...
+
+    def holds(self, order_ids: Sequence[int]) -> dict[int, Hold]: ...
+
+    def field_state(
+        self, order_ids: Sequence[int]
+    ) -> tuple[dict[tuple[int, str], LastValue], dict[tuple[int, str], Hold]]:
+        """For the mapped fields: what orderamt last wrote to each (order, field), and the
+        revert holds in force on them."""
+        ...
+
+    def touched_after(self, run_id: int, order_ids: Sequence[int]) -> set[tuple[int, str | None]]:
+        """The (order, field) a run later than `run_id` wrote to; None is the amount."""
+        ...
+
+    def revert_of(self, run_id: int) -> RunRecord | None: ...
+
+    def checkpoint(self) -> Checkpoint | None: ...
+
+    def blank(self) -> bool:
+        """No change journaled and no hold placed yet: nothing the journal could say
+        changes a decision (a first backfill need not ask it batch by batch)."""
+        ...
+
+    def start_run(self, kind: str, mode: str, now: datetime, reverts: int | None = None) -> int: ...
+
+    def finish_run(
+        self, run_id: int, now: datetime, counts: RunCounts, code: int, error: str | None = None
+    ) -> None: ...
+
+    def heartbeat(self, checkpoint: Checkpoint | None, mode: str, now: datetime) -> int: ...
+
+    def note_problems(self, run_id: int, decisions: Sequence[Decision], now: datetime) -> int:
+        """Keep the orders that need a look; returns how many are news (not known before
+        with the same reason, and not ignored)."""
+        ...
+
+    def run(self, run_id: int) -> RunRecord | None: ...
+
+    def changes(
+        self, *, run_id: int | None = None, order_id: int | None = None, limit: int | None = None
+    ) -> list[JournalEntry]: ...
+
+
+class TotalsSource(Protocol):
+    """Where Odoo's totals come from (each Odoo adapter meets this)."""
+
+    def login(self) -> None: ...
+
+    def fetch_totals(self, ids: Sequence[int]) -> dict[int, OdooTotal]: ...
+
+
+class ChangesSource(TotalsSource, Protocol):
+    """Odoo, asked what changed (each Odoo adapter meets this)."""
+
+    def changed_since(
+        self, since: str, after: tuple[str, int] | None, limit: int
+    ) -> list[OdooTotal]: ...
+
+
+class Reporter(Protocol):
+    """Who is told about the run as it goes (the console and JSON reports meet this)."""
+
+    def found(self, count: int, order: PortalOrder | None) -> None: ...
+
+    def recorded(self, run_id: int) -> None:
+        """The run now has this id in the journal (for history and revert)."""
+        ...
+
+    def already_reverted(self, run_id: int, by: RunRecord) -> None:
+        """A revert found its run reverted before, and does nothing."""
+        ...
+
+    def polling(self, since: str, checkpoint: Checkpoint | None) -> None:
+        """A catch-up poll reads the orders Odoo wrote since `since` (Odoo's UTC)."""
+        ...
+
+    def decided(self, decision: Decision) -> None: ...

@@ -1,0 +1,273 @@
+"""Small in-memory stand-ins for the Protocols the sync meets (`orderamt.sync.ports`), for
+fast tests of the orchestration; the end-to-end tests use the real stores and adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from orderamt.models import (
+    Change,
+    Checkpoint,
+    Decision,
+    FieldSpec,
+    Hold,
+    JournalEntry,
+    LastValue,
+    LastWrite,
+    OdooTotal,
+    PortalOrder,
+    RunCounts,
+    RunRecord,
+    Selection,
+)
+from orderamt.times import UTC
+
+START = datetime(2026, 12, 1, 9, 0, 0, tzinfo=UTC)
+
+
+class Ticking:
+    """A clock that moves one second each time it is read."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+class Fail:
+    """Raises `exc` when the named call is made for the `nth` time (1: the first)."""
+
+    def __init__(self, at: str | None = None, exc: BaseException | None = None, nth: int = 1):
+        self.at, self.exc, self.nth = at, exc, nth
+        self.seen: dict[str, int] = {}
+
+    def __call__(self, name: str) -> None:
+        self.seen[name] = self.seen.get(name, 0) + 1
+        if name == self.at and self.seen[name] == self.nth:
+            assert self.exc is not None
+            raise self.exc
+
+
+@dataclass
+class Limits:
+    max_amount: Decimal | None = None
+    fields: tuple[FieldSpec, ...] = ()
+
+
+@dataclass
+class FakeOrders:
+    """The portal's orders table: rows by id, written compare-and-set like the real one."""
+
+    rows: dict[int, PortalOrder]
+    fail: Fail = field(default_factory=Fail)
+    journal: FakeJournal | None = None
+
+    def check(self) -> Limits:
+        self.fail("check")
+        return Limits()
+
+    def get(self, order_id: int) -> PortalOrder | None:
+        return self.rows.get(order_id)
+
+    def get_many(self, order_ids: Sequence[int]) -> dict[int, PortalOrder]:
+        return {i: self.rows[i] for i in order_ids if i in self.rows}
+
+    def count(self, selection: Selection) -> int:
+        return len(self.rows)
+
+    def batches(self, selection: Selection, size: int) -> Iterator[list[PortalOrder]]:
+        ids = sorted(self.rows)
+        for start in range(0, len(ids), size):
+            self.fail("batch")
+            yield [self.rows[i] for i in ids[start : start + size]]
+
+    def by_odoo_ids(self, odoo_ids: Sequence[int]) -> dict[int, list[PortalOrder]]:
+        out: dict[int, list[PortalOrder]] = {}
+        for order in self.rows.values():
+            if order.odoo_ref in odoo_ids:
+                out.setdefault(int(str(order.odoo_ref)), []).append(order)
+        return out
+
+    def apply(
+        self,
+        changes: Sequence[Change],
+        now: datetime,
+        run_id: int | None,
+        checkpoint: Checkpoint | None = None,
+    ) -> set[tuple[int, str | None]]:
+        self.fail("apply")
+        written: set[tuple[int, str | None]] = set()
+        for change in changes:
+            row = self.rows[change.order.id]
+            if change.field is None and row.amount == change.order.amount:
+                self.rows[row.id] = replace(row, amount=change.new_amount, updated_at=now)
+                written.add((row.id, None))
+                if run_id is not None and self.journal is not None:
+                    self.journal.entries.append(
+                        JournalEntry(
+                            run_id,
+                            row.id,
+                            change.odoo_id,
+                            row.number,
+                            row.amount,
+                            change.new_amount,
+                            change.write_date,
+                            now,
+                            old_updated_at=row.updated_at,
+                        )
+                    )
+        if checkpoint is not None and self.journal is not None:
+            self.journal.saved = checkpoint
+        return written
+
+
+@dataclass
+class FakeJournal:
+    """The journal: its runs and entries in lists."""
+
+    runs: dict[int, RunRecord] = field(default_factory=dict)
+    entries: list[JournalEntry] = field(default_factory=list)
+    saved: Checkpoint | None = None
+    fail: Fail = field(default_factory=Fail)
+
+    def last_written(self, order_ids: Sequence[int]) -> dict[int, LastWrite]:
+        return {}
+
+    def holds(self, order_ids: Sequence[int]) -> dict[int, Hold]:
+        return {}
+
+    def field_state(
+        self, order_ids: Sequence[int]
+    ) -> tuple[dict[tuple[int, str], LastValue], dict[tuple[int, str], Hold]]:
+        return {}, {}
+
+    def touched_after(self, run_id: int, order_ids: Sequence[int]) -> set[tuple[int, str | None]]:
+        return {(e.order_id, e.field) for e in self.entries if e.run_id > run_id}
+
+    def revert_of(self, run_id: int) -> RunRecord | None:
+        return next((r for r in self.runs.values() if r.reverts_run == run_id), None)
+
+    def checkpoint(self) -> Checkpoint | None:
+        return self.saved
+
+    def blank(self) -> bool:
+        return not self.entries
+
+    def start_run(self, kind: str, mode: str, now: datetime, reverts: int | None = None) -> int:
+        self.fail("start_run")
+        run_id = len(self.runs) + 1
+        self.runs[run_id] = RunRecord(
+            run_id, kind, mode, reverts, now, None, None, None, None, None, None
+        )
+        return run_id
+
+    def finish_run(
+        self, run_id: int, now: datetime, counts: RunCounts, code: int, error: str | None = None
+    ) -> None:
+        self.runs[run_id] = replace(
+            self.runs[run_id],
+            finished_at=now,
+            found=counts.found,
+            updated=counts.updated,
+            unchanged=counts.unchanged,
+            skipped=counts.skipped,
+            exit_code=code,
+            error=error,
+        )
+
+    def heartbeat(self, checkpoint: Checkpoint | None, mode: str, now: datetime) -> int:
+        run_id = self.start_run("sync", mode, now)
+        self.finish_run(run_id, now, RunCounts(), 0)
+        return run_id
+
+    def note_problems(self, run_id: int, decisions: Sequence[Decision], now: datetime) -> int:
+        return sum(1 for d in decisions if d.needs_look)
+
+    def run(self, run_id: int) -> RunRecord | None:
+        return self.runs.get(run_id)
+
+    def changes(
+        self, *, run_id: int | None = None, order_id: int | None = None, limit: int | None = None
+    ) -> list[JournalEntry]:
+        return [
+            e
+            for e in self.entries
+            if (run_id is None or e.run_id == run_id)
+            and (order_id is None or e.order_id == order_id)
+        ]
+
+
+@dataclass
+class FakeOdoo:
+    """Odoo: a total per sale order id, every one written at the same second."""
+
+    totals: dict[int, OdooTotal]
+    fail: Fail = field(default_factory=Fail)
+    calls: list[str] = field(default_factory=list)
+
+    def login(self) -> None:
+        self.calls.append("login")
+        self.fail("login")
+
+    def fetch_totals(self, ids: Sequence[int]) -> dict[int, OdooTotal]:
+        self.calls.append("fetch_totals")
+        self.fail("fetch_totals")
+        return {i: self.totals[i] for i in ids if i in self.totals}
+
+    def changed_since(
+        self, since: str, after: tuple[str, int] | None, limit: int
+    ) -> list[OdooTotal]:
+        self.calls.append("changed_since")
+        self.fail("changed_since")
+        page = sorted(self.totals.values(), key=lambda t: (t.write_date or "", t.id))
+        if after is not None:
+            page = [t for t in page if ((t.write_date or ""), t.id) > after]
+        return page[:limit]
+
+
+@dataclass
+class Told:
+    """A reporter that keeps what it is told."""
+
+    decisions: list[Decision] = field(default_factory=list)
+    run_ids: list[int] = field(default_factory=list)
+
+    def found(self, count: int, order: PortalOrder | None) -> None:
+        pass
+
+    def recorded(self, run_id: int) -> None:
+        self.run_ids.append(run_id)
+
+    def already_reverted(self, run_id: int, by: RunRecord) -> None:
+        pass
+
+    def polling(self, since: str, checkpoint: Checkpoint | None) -> None:
+        pass
+
+    def decided(self, decision: Decision) -> None:
+        self.decisions.append(decision)
+
+
+def portal(count: int) -> dict[int, PortalOrder]:
+    """`count` portal orders, order i for sale order 100 + i, each at 10.00."""
+    return {
+        i: PortalOrder(i, f"SO-{i}", Decimal("10.00"), 100 + i, START) for i in range(1, count + 1)
+    }
+
+
+def odoo_of(rows: dict[int, PortalOrder], amount: str = "12.50") -> dict[int, OdooTotal]:
+    """Odoo's side of `rows`: each sale order at `amount`, written in one second."""
+    return {
+        int(str(o.odoo_ref)): OdooTotal(
+            int(str(o.odoo_ref)), o.number, float(amount), "sale", "USD", "2026-12-01 08:00:00"
+        )
+        for o in rows.values()
+    }
+
+
+Clock = Callable[[], datetime]
