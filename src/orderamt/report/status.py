@@ -1,0 +1,141 @@
+"""`orderamt status`: the last runs, what is going now and what needs a look; the metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from orderamt.models import Problem, RunOverview, RunRecord
+from orderamt.report.jsondoc import jsonable, print_json, problem_json, run_json
+from orderamt.report.terminal import make_console, plural
+
+
+def _ago(then: datetime, now: datetime) -> str:
+    seconds = max(0, int((now - then).total_seconds()))
+    for size, unit in ((86_400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            return f"{plural(seconds // size, unit)} ago"
+    return f"{plural(seconds, 'second')} ago"
+
+
+def _run_words(r: RunRecord, now: datetime) -> str:
+    what = f"revert of run {r.reverts_run}" if r.kind == "revert" else f"{r.kind} {r.mode}"
+    text = f"run {r.id}, {what}, {r.started_at:%Y-%m-%d %H:%M:%S} UTC ({_ago(r.started_at, now)})"
+    if r.finished_at is not None:
+        took = (r.finished_at - r.started_at).total_seconds()
+        text += f", took {took:.0f} s, exit {r.exit_code}"
+        if r.found is not None and r.error is None:
+            text += (
+                f": found {r.found}, {r.updated} updated, {r.unchanged} unchanged, "
+                f"{r.skipped} skipped"
+            )
+    if r.error:
+        text += f": {r.error}"
+    return text
+
+
+def status_document(
+    overview: RunOverview,
+    problems: Sequence[Problem],
+    going: Sequence[tuple[RunRecord, str]],
+    now: datetime,
+) -> dict[str, Any]:
+    """`orderamt status --json`."""
+    last, success = overview.last, overview.last_success
+    return {
+        "now": jsonable(now),
+        "last_run": run_json(last) if last else None,
+        "last_success": run_json(success) if success else None,
+        "last_success_age_seconds": int((now - success.finished_at).total_seconds())
+        if success and success.finished_at
+        else None,
+        "last_poll": jsonable(overview.last_poll.finished_at) if overview.last_poll else None,
+        "going": [{**run_json(r), "state": state} for r, state in going],
+        "needing_a_look": [problem_json(p) for p in problems if p.ignored_reason is None],
+        "ignored": [problem_json(p) for p in problems if p.ignored_reason is not None],
+    }
+
+
+def print_status(
+    overview: RunOverview,
+    problems: Sequence[Problem],
+    going: Sequence[tuple[RunRecord, str]],
+    now: datetime,
+    *,
+    as_json: bool,
+) -> None:
+    """`orderamt status`: the last run, the last success, what is going now, what needs a look."""
+    if as_json:
+        print_json(status_document(overview, problems, going, now))
+        return
+    console, _ = make_console()
+    last, success = overview.last, overview.last_success
+    console.print(f"Last run:      {_run_words(last, now) if last else 'none yet'}", soft_wrap=True)
+    if success is None:
+        console.print("Last success:  never", soft_wrap=True)
+    elif last is not None and success.id == last.id:
+        console.print(f"Last success:  the last run, {_ago(success.started_at, now)}")
+    else:
+        console.print(f"Last success:  {_run_words(success, now)}", soft_wrap=True)
+    if overview.last_poll is not None and overview.last_poll.finished_at is not None:
+        polled = overview.last_poll.finished_at
+        console.print(
+            f"Last poll:     {polled:%Y-%m-%d %H:%M:%S} UTC ({_ago(polled, now)})", soft_wrap=True
+        )
+    if not going:
+        console.print("Running now:   nothing")
+    for r, state in going:
+        where = f"on {r.host or 'an unknown host'}, pid {r.pid}" if r.pid else ""
+        console.print(
+            f"Running now:   run {r.id}, {r.kind} {r.mode} {where}, since "
+            f"{r.started_at:%H:%M:%S} UTC ({state})",
+            soft_wrap=True,
+        )
+    needing = [p for p in problems if p.ignored_reason is None]
+    ignored = [p for p in problems if p.ignored_reason is not None]
+    verb = "needs" if len(needing) == 1 else "need"
+    console.print(f"Needing a look: {plural(len(needing), 'order')} {verb} a look" if needing
+                  else "Needing a look: none")  # fmt: skip
+    for p in needing:
+        console.print(
+            f"  order {p.order_id} ({p.order_number}): {p.detail} (since run {p.first_run})",
+            soft_wrap=True,
+        )
+    for p in ignored:
+        console.print(
+            f"  ignored: order {p.order_id} ({p.order_number}): {p.detail} "
+            f"(ignored: {p.ignored_reason})",
+            soft_wrap=True,
+        )
+
+
+def metrics_text(overview: RunOverview, needing: int, now: datetime) -> str:
+    """The Prometheus text format node_exporter's textfile collector reads."""
+    last, success = overview.last, overview.last_success
+    lines: list[str] = []
+
+    def gauge(name: str, help_text: str, samples: Sequence[tuple[str, float]]) -> None:
+        lines.append(f"# HELP orderamt_{name} {help_text}")
+        lines.append(f"# TYPE orderamt_{name} gauge")
+        lines.extend(f"orderamt_{name}{labels} {value:g}" for labels, value in samples)
+
+    if last is not None and last.finished_at is not None:
+        gauge("last_run_timestamp_seconds", "When the last run ended (Unix time).",
+              [("", last.finished_at.timestamp())])  # fmt: skip
+        gauge("last_run_duration_seconds", "How long the last run took.",
+              [("", (last.finished_at - last.started_at).total_seconds())])  # fmt: skip
+        gauge("last_run_exit_code", "The exit code of the last run.",
+              [("", float(last.exit_code or 0))])  # fmt: skip
+        gauge(
+            "last_run_orders",
+            "Orders of the last run, by outcome.",
+            [(f'{{outcome="{outcome}"}}', float(getattr(last, outcome) or 0))
+             for outcome in ("updated", "unchanged", "skipped")],
+        )  # fmt: skip
+    if success is not None and success.finished_at is not None:
+        gauge("last_success_timestamp_seconds",
+              "When the last completed run (exit 0 or 1) ended (Unix time).",
+              [("", success.finished_at.timestamp())])  # fmt: skip
+    gauge("orders_needing_a_look", "Orders that need a look (not ignored).", [("", needing)])
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,72 @@
+"""What the terminal, the pipe or the cron mail can show: glyphs, emoji or not, the console."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TextIO
+
+from rich.console import Console
+
+
+@dataclass(frozen=True)
+class Glyphs:
+    """The decorations of the report; plain ASCII for terminals that cannot show emoji."""
+
+    start: str
+    updated: str
+    skipped: str
+    warning: str
+    arrow: str
+    done: str
+    attention: str
+
+
+EMOJI = Glyphs("🔄 ", "✅ ", "⏭️  ", "⚠️  ", "→", "✅ ", "⚠️  ")
+PLAIN = Glyphs("", "[updated] ", "[unchanged] ", "[warning] ", "->", "", "[warning] ")
+
+
+COERCED_LOCALES = ("C.UTF-8", "C.utf8", "UTF-8")
+"""What Python writes into LC_CTYPE when it coerces a C locale at start-up (PEP 538)."""
+
+
+def can_show_emoji(
+    stream: TextIO, environ: Mapping[str, str], *, locale_coerced: bool = False
+) -> bool:
+    """Whether the output can carry emoji: its encoding takes them and the locale is UTF-8.
+
+    Under a C locale Python switches to UTF-8 (and sets LC_CTYPE itself, which
+    `locale_coerced` says to see through), so the stream encodes emoji fine, but the
+    terminal or the mail reader behind it still shows garbage: the user's locale decides.
+    """
+    encoding = getattr(stream, "encoding", None) or "ascii"
+    try:
+        (EMOJI.start + EMOJI.skipped + EMOJI.warning + EMOJI.arrow).encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    settings = {name: environ.get(name, "") for name in ("LC_ALL", "LC_CTYPE", "LANG")}
+    if locale_coerced and not settings["LC_ALL"] and settings["LC_CTYPE"] in COERCED_LOCALES:
+        settings["LC_CTYPE"] = ""
+    locale = next((value for value in settings.values() if value), "")
+    if not locale:
+        # Windows has no LANG; its console encoding, checked above, is what counts there.
+        return "WINDIR" in environ or "windir" in environ
+    return "UTF8" in locale.upper().replace("-", "")
+
+
+def make_console(stream: TextIO | None = None) -> tuple[Console, bool]:
+    """A console for the report: colour only on a terminal, emoji only where they show."""
+    stream = stream if stream is not None else sys.stdout
+    emoji = can_show_emoji(stream, os.environ, locale_coerced=bool(sys.flags.utf8_mode))
+    if not emoji and isinstance(stream, io.TextIOWrapper):
+        # An order number the code page cannot encode must not crash the report.
+        stream.reconfigure(errors="replace")
+    console = Console(file=stream, highlight=False, markup=False, emoji=False, soft_wrap=True)
+    return console, emoji
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
