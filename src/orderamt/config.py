@@ -6,16 +6,16 @@ import difflib
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Literal, TypeVar, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from dotenv import dotenv_values
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from orderamt import times
+from orderamt.database_url import DatabaseUrl
 from orderamt.errors import ConfigError
 from orderamt.models import FieldSpec
 from orderamt.money import is_currency_code
@@ -144,10 +144,15 @@ class Settings:
     warnings: tuple[str, ...] = ()
     """What is odd but not wrong (a typo'd name in .env): said on stderr, the run goes on."""
 
+    @cached_property
+    def portal_url(self) -> DatabaseUrl:
+        """PORTAL_DATABASE_URL as the engine and the lock read it (checked by load_settings)."""
+        return DatabaseUrl.parse(self.database_url.reveal())
+
     @property
     def database_url_for_display(self) -> str:
         """The portal URL with any password masked, for messages and logs."""
-        return mask_url(self.database_url.reveal())
+        return self.portal_url.masked
 
 
 def default_log_file(environ: Mapping[str, str]) -> Path:
@@ -244,21 +249,6 @@ def read_sources(environ: Mapping[str, str], env_file: Path | None) -> Environme
     return Environment(merged, path, frozenset(from_file))
 
 
-def _beside_env_file(url: str, sources: Environment) -> str:
-    """A relative SQLite path in the .env file, resolved against the file's folder (so
-    `--env-file C:\\orderamt\\.env` works from any directory, as Task Scheduler starts it)."""
-    if sources.env_file is None or "PORTAL_DATABASE_URL" not in sources.from_file:
-        return url
-    prefix = "sqlite:///"
-    if not url.startswith(prefix):
-        return url
-    rest = url[len(prefix) :]
-    database, question, query = rest.partition("?")
-    if not database or database == ":memory:" or Path(database).is_absolute():
-        return url
-    return f"{prefix}{(sources.env_file.parent / database).resolve()}{question}{query}"
-
-
 Choice = TypeVar("Choice", bound=str)
 
 
@@ -325,6 +315,26 @@ def _check_odoo_url(collector: _Collector, url: str) -> str:
             f"{parts.path!r} and use {mask_url(root)!r}"
         )
     return url.rstrip("/")
+
+
+def _portal_url(c: _Collector, sources: Environment) -> str:
+    """PORTAL_DATABASE_URL; a relative SQLite path in the .env file resolved against the
+    file's folder (so `--env-file C:\\orderamt\\.env` works from any directory, as Task
+    Scheduler starts it)."""
+    text = c.required("PORTAL_DATABASE_URL")
+    if not text:
+        return text
+    try:
+        url = DatabaseUrl.parse(text)
+    except ValueError:
+        c.problems.append(
+            "PORTAL_DATABASE_URL is not a database URL "
+            "(expected e.g. sqlite:///portal.db or mysql+pymysql://user:pass@host/db)"
+        )
+        return text
+    if sources.env_file is not None and "PORTAL_DATABASE_URL" in sources.from_file:
+        url = url.beside(sources.env_file.parent)
+    return url.text
 
 
 def _currency(collector: _Collector, code: str) -> str | None:
@@ -447,15 +457,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
         if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
             # Never quote the value: it may be the secret.
             c.problems.append(f"{name} contains a control character (a trailing newline?)")
-    database_url = _beside_env_file(c.required("PORTAL_DATABASE_URL"), sources)
-    if database_url:
-        try:
-            make_url(database_url)
-        except (ArgumentError, ValueError):
-            c.problems.append(
-                "PORTAL_DATABASE_URL is not a database URL "
-                "(expected e.g. sqlite:///portal.db or mysql+pymysql://user:pass@host/db)"
-            )
+    database_url = _portal_url(c, sources)
     defaults = PortalSchema()
     updated = values.get("PORTAL_COL_UPDATED", defaults.updated or "").strip()
     schema = PortalSchema(
