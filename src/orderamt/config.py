@@ -38,6 +38,8 @@ OnConflict = Literal["odoo", "skip"]
 DEFAULT_ENV_FILE = Path(".env")
 BROWSER_PATHS = ("/odoo", "/web", "/web/login", "/odoo/action-sale.action_orders")
 """What a browser shows for Odoo 17 and later, copied into ODOO_URL by mistake."""
+MIN_SECRET = 32
+"""ORDERAMT_WEBHOOK_SECRET's least length: the secret is all that keeps strangers out."""
 DEFAULT_CHANGED_MARGIN = 300.0
 """Five minutes: longer than an Odoo transaction runs (its limit_time_real is 120 s)."""
 
@@ -348,7 +350,18 @@ def _currency(collector: _Collector, code: str) -> str | None:
     return code.upper()
 
 
-def _listen(c: _Collector, values: Mapping[str, str]) -> ListenSettings:
+def _webhook_secret(c: _Collector, secret: str) -> None:
+    if len(secret) < MIN_SECRET or not all(
+        ch.isascii() and (ch.isalnum() or ch in "-_") for ch in secret
+    ):
+        c.problems.append(
+            f"ORDERAMT_WEBHOOK_SECRET must be at least {MIN_SECRET} letters, digits, '-' or '_' "
+            "(it is the only thing that keeps strangers from posting): generate one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+
+
+def _listen(c: _Collector, values: Mapping[str, str], *, webhook: bool) -> ListenSettings:
     defaults = ListenSettings()
     where = values.get("ORDERAMT_LISTEN", "").strip() or f"{defaults.host}:{defaults.port}"
     host, colon, port_text = where.rpartition(":")
@@ -356,10 +369,13 @@ def _listen(c: _Collector, values: Mapping[str, str]) -> ListenSettings:
     if not colon or not host or not port_text.isdigit() or not 0 <= int(port_text) < 65536:
         c.problems.append(f"ORDERAMT_LISTEN must be HOST:PORT (e.g. 127.0.0.1:8765), got {where!r}")
         host, port_text = defaults.host, str(defaults.port)
+    secret = values.get("ORDERAMT_WEBHOOK_SECRET", "").strip()
+    if webhook:
+        _webhook_secret(c, secret)
     return ListenSettings(
         host=host,
         port=int(port_text),
-        secret=Secret(values.get("ORDERAMT_WEBHOOK_SECRET", "").strip()),
+        secret=Secret(secret),
         delay=c.number("ORDERAMT_WEBHOOK_DELAY", defaults.delay, 0, 60, whole=False),
         poll_interval=c.number(
             "ORDERAMT_POLL_INTERVAL", defaults.poll_interval, 1, 86_400, whole=False
@@ -442,8 +458,14 @@ def _timezone(collector: _Collector, name: str) -> str:
     return name
 
 
-def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> Settings:
-    """Build the settings, or raise one ConfigError naming every missing or bad variable."""
+def load_settings(
+    environ: Mapping[str, str], env_file: Path | None = None, *, webhook: bool = False
+) -> Settings:
+    """Build the settings, or raise one ConfigError naming every missing or bad variable.
+
+    `webhook`: for the commands that serve or set up the webhook, which need a good
+    ORDERAMT_WEBHOOK_SECRET (the others do not read it).
+    """
     sources = read_sources(environ, env_file)
     values = sources.values
     c = _Collector(values)
@@ -493,7 +515,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
     changed_margin = c.number(
         "ORDERAMT_CHANGED_MARGIN", DEFAULT_CHANGED_MARGIN, 0, 86_400, whole=False
     )
-    listen = _listen(c, values)
+    listen = _listen(c, values, webhook=webhook)
     metrics_raw = values.get("ORDERAMT_METRICS_FILE", "").strip()
     if c.problems:
         missing = any(problem.endswith(" is not set") for problem in c.problems)
