@@ -639,3 +639,31 @@ def test_mapped_field_settings_in_env_are_not_taken_for_typos(tmp_path: Path) ->
     settings = load_settings(env(), env_file)
     assert settings.warnings == ()
     assert [spec.column for spec in settings.schema.fields] == ["state"]
+
+
+def test_the_webhook_secret_is_checked_only_for_the_webhook() -> None:
+    """A short ORDERAMT_WEBHOOK_SECRET does not stop a sync, which does not read it."""
+    settings = load_settings(env(ORDERAMT_WEBHOOK_SECRET="too-short"))
+    assert settings.listen.secret.reveal() == "too-short"
+
+
+@pytest.mark.parametrize("secret", ["", "too-short", "x" * 31, "ü" * 32, "with space " * 4])
+def test_a_bad_webhook_secret_is_named_with_the_other_bad_settings(secret: str) -> None:
+    """For listen, a secret that is missing, short or not URL-safe is one more problem in
+    the one message (exit 2), never quoted."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env(ORDERAMT_WEBHOOK_SECRET=secret, ODOO_PROTOCOL="soap"), webhook=True)
+    assert caught.value.exit_code is ExitCode.USAGE
+    assert str(caught.value) == (
+        "configuration: ODOO_PROTOCOL must be one of auto, xmlrpc, json2, got 'soap'; "
+        "ORDERAMT_WEBHOOK_SECRET must be at least 32 letters, digits, '-' or '_' (it is the "
+        "only thing that keeps strangers from posting): generate one with "
+        "python -c 'import secrets; print(secrets.token_urlsafe(32))' (see .env.example)"
+    )
+
+
+def test_a_good_webhook_secret_is_taken() -> None:
+    """32 letters, digits, '-' or '_' (what token_urlsafe makes) are a secret listen takes."""
+    secret = "x8Qw-2kLp_7Zr4Tn9Vb3Hc6Jm1Yd5Fg0"
+    settings = load_settings(env(ORDERAMT_WEBHOOK_SECRET=f" {secret} "), webhook=True)
+    assert settings.listen.secret.reveal() == secret

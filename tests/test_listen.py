@@ -267,5 +267,20 @@ def test_a_short_secret_is_refused_at_start(orderamt_sqlite: Orderamt) -> None:
     """A secret under 32 characters would be guessable: the listener does not start."""
     run = orderamt_sqlite("listen", ORDERAMT_WEBHOOK_SECRET="too-short")
     assert run.exit_code == 2
-    assert run.stderr.startswith("orderamt: ORDERAMT_WEBHOOK_SECRET must be at least 32 ")
+    assert run.stderr.startswith(
+        "orderamt: configuration: ORDERAMT_WEBHOOK_SECRET must be at least 32 "
+    )
+    assert "too-short" not in run.stderr
+
+
+def test_a_bad_secret_is_named_with_every_other_bad_setting(orderamt_sqlite: Orderamt) -> None:
+    """The secret is checked with the rest of the configuration: one line names it and a
+    bad batch size together, exit 2 (a configuration error), and the listener never starts."""
+    run = orderamt_sqlite("listen", ORDERAMT_WEBHOOK_SECRET="too-short", ORDERAMT_BATCH_SIZE="0")
+    assert run.exit_code == 2
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert run.stderr.startswith(
+        "orderamt: configuration: ORDERAMT_BATCH_SIZE must be a whole number from 1 to 10000, "
+        "got '0'; ORDERAMT_WEBHOOK_SECRET must be at least 32 "
+    )
     assert "too-short" not in run.stderr

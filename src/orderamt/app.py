@@ -29,7 +29,6 @@ from orderamt.config import (
     load_settings,
 )
 from orderamt.errors import (
-    ConfigError,
     ExitCode,
     LockedError,
     OdooError,
@@ -230,10 +229,12 @@ def _report(
     )
 
 
-def _settings(env_file: Path | None, report: JsonReport | None = None) -> Settings:
+def _settings(
+    env_file: Path | None, report: JsonReport | None = None, *, webhook: bool = False
+) -> Settings:
     """The settings, or (with a JSON report) the failure printed as a document first."""
     try:
-        settings = load_settings(os.environ, env_file)
+        settings = load_settings(os.environ, env_file, webhook=webhook)
     except OrderamtError as exc:
         if report is not None:
             report.print(None, int(exc.exit_code), exc.message)
@@ -391,9 +392,9 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
         Worker,
     )
 
-    settings = _settings(env_file)
+    settings = _settings(env_file, webhook=True)
     options = settings.listen
-    secret = _webhook_secret(settings)
+    secret = options.secret.reveal()
     setup_logging(settings.log_file)
     pending, health = Pending(), Health(options.poll_interval)
     stopped_by: list[str] = []
@@ -610,21 +611,6 @@ def check(env_file: Path | None, *, as_json: bool = False) -> ExitCode:
     return code
 
 
-def _webhook_secret(settings: Settings) -> str:
-    from orderamt.listen import MIN_SECRET
-
-    secret = settings.listen.secret.reveal()
-    if len(secret) < MIN_SECRET or not all(
-        ch.isascii() and (ch.isalnum() or ch in "-_") for ch in secret
-    ):
-        raise ConfigError(
-            f"ORDERAMT_WEBHOOK_SECRET must be at least {MIN_SECRET} letters, digits, '-' or '_' "
-            "(it is the only thing that keeps strangers from posting): generate one with "
-            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
-        )
-    return secret
-
-
 def setup_odoo(env_file: Path | None, url: str, echo: Callable[[str], None]) -> ExitCode:
     """`orderamt listen --setup-odoo URL`: the automation rule in Odoo that posts each saved
     sale order to the listener at URL, made (or found) over the API; where the Odoo user
@@ -632,8 +618,8 @@ def setup_odoo(env_file: Path | None, url: str, echo: Callable[[str], None]) -> 
     from orderamt.listen import PATH_PREFIX
     from orderamt.odoo.automation import FIELD_LABELS, RULE_NAME, SENT_FIELDS, ensure_webhook_rule
 
-    settings = _settings(env_file)
-    secret = _webhook_secret(settings)
+    settings = _settings(env_file, webhook=True)
+    secret = settings.listen.secret.reveal()
     parts = urlsplit(url.strip())
     said = mask_url(url)
     if PATH_PREFIX in said:  # never echo a secret, this one or another

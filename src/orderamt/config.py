@@ -6,16 +6,16 @@ import difflib
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Literal, TypeVar, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from dotenv import dotenv_values
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from orderamt import times
+from orderamt.database_url import DatabaseUrl
 from orderamt.errors import ConfigError
 from orderamt.models import FieldSpec
 from orderamt.money import is_currency_code
@@ -38,6 +38,8 @@ OnConflict = Literal["odoo", "skip"]
 DEFAULT_ENV_FILE = Path(".env")
 BROWSER_PATHS = ("/odoo", "/web", "/web/login", "/odoo/action-sale.action_orders")
 """What a browser shows for Odoo 17 and later, copied into ODOO_URL by mistake."""
+MIN_SECRET = 32
+"""ORDERAMT_WEBHOOK_SECRET's least length: the secret is all that keeps strangers out."""
 DEFAULT_CHANGED_MARGIN = 300.0
 """Five minutes: longer than an Odoo transaction runs (its limit_time_real is 120 s)."""
 
@@ -144,10 +146,15 @@ class Settings:
     warnings: tuple[str, ...] = ()
     """What is odd but not wrong (a typo'd name in .env): said on stderr, the run goes on."""
 
+    @cached_property
+    def portal_url(self) -> DatabaseUrl:
+        """PORTAL_DATABASE_URL as the engine and the lock read it (checked by load_settings)."""
+        return DatabaseUrl.parse(self.database_url.reveal())
+
     @property
     def database_url_for_display(self) -> str:
         """The portal URL with any password masked, for messages and logs."""
-        return mask_url(self.database_url.reveal())
+        return self.portal_url.masked
 
 
 def default_log_file(environ: Mapping[str, str]) -> Path:
@@ -244,21 +251,6 @@ def read_sources(environ: Mapping[str, str], env_file: Path | None) -> Environme
     return Environment(merged, path, frozenset(from_file))
 
 
-def _beside_env_file(url: str, sources: Environment) -> str:
-    """A relative SQLite path in the .env file, resolved against the file's folder (so
-    `--env-file C:\\orderamt\\.env` works from any directory, as Task Scheduler starts it)."""
-    if sources.env_file is None or "PORTAL_DATABASE_URL" not in sources.from_file:
-        return url
-    prefix = "sqlite:///"
-    if not url.startswith(prefix):
-        return url
-    rest = url[len(prefix) :]
-    database, question, query = rest.partition("?")
-    if not database or database == ":memory:" or Path(database).is_absolute():
-        return url
-    return f"{prefix}{(sources.env_file.parent / database).resolve()}{question}{query}"
-
-
 Choice = TypeVar("Choice", bound=str)
 
 
@@ -327,6 +319,26 @@ def _check_odoo_url(collector: _Collector, url: str) -> str:
     return url.rstrip("/")
 
 
+def _portal_url(c: _Collector, sources: Environment) -> str:
+    """PORTAL_DATABASE_URL; a relative SQLite path in the .env file resolved against the
+    file's folder (so `--env-file C:\\orderamt\\.env` works from any directory, as Task
+    Scheduler starts it)."""
+    text = c.required("PORTAL_DATABASE_URL")
+    if not text:
+        return text
+    try:
+        url = DatabaseUrl.parse(text)
+    except ValueError:
+        c.problems.append(
+            "PORTAL_DATABASE_URL is not a database URL "
+            "(expected e.g. sqlite:///portal.db or mysql+pymysql://user:pass@host/db)"
+        )
+        return text
+    if sources.env_file is not None and "PORTAL_DATABASE_URL" in sources.from_file:
+        url = url.beside(sources.env_file.parent)
+    return url.text
+
+
 def _currency(collector: _Collector, code: str) -> str | None:
     if not code:
         return None
@@ -338,7 +350,18 @@ def _currency(collector: _Collector, code: str) -> str | None:
     return code.upper()
 
 
-def _listen(c: _Collector, values: Mapping[str, str]) -> ListenSettings:
+def _webhook_secret(c: _Collector, secret: str) -> None:
+    if len(secret) < MIN_SECRET or not all(
+        ch.isascii() and (ch.isalnum() or ch in "-_") for ch in secret
+    ):
+        c.problems.append(
+            f"ORDERAMT_WEBHOOK_SECRET must be at least {MIN_SECRET} letters, digits, '-' or '_' "
+            "(it is the only thing that keeps strangers from posting): generate one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+
+
+def _listen(c: _Collector, values: Mapping[str, str], *, webhook: bool) -> ListenSettings:
     defaults = ListenSettings()
     where = values.get("ORDERAMT_LISTEN", "").strip() or f"{defaults.host}:{defaults.port}"
     host, colon, port_text = where.rpartition(":")
@@ -346,10 +369,13 @@ def _listen(c: _Collector, values: Mapping[str, str]) -> ListenSettings:
     if not colon or not host or not port_text.isdigit() or not 0 <= int(port_text) < 65536:
         c.problems.append(f"ORDERAMT_LISTEN must be HOST:PORT (e.g. 127.0.0.1:8765), got {where!r}")
         host, port_text = defaults.host, str(defaults.port)
+    secret = values.get("ORDERAMT_WEBHOOK_SECRET", "").strip()
+    if webhook:
+        _webhook_secret(c, secret)
     return ListenSettings(
         host=host,
         port=int(port_text),
-        secret=Secret(values.get("ORDERAMT_WEBHOOK_SECRET", "").strip()),
+        secret=Secret(secret),
         delay=c.number("ORDERAMT_WEBHOOK_DELAY", defaults.delay, 0, 60, whole=False),
         poll_interval=c.number(
             "ORDERAMT_POLL_INTERVAL", defaults.poll_interval, 1, 86_400, whole=False
@@ -432,8 +458,14 @@ def _timezone(collector: _Collector, name: str) -> str:
     return name
 
 
-def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> Settings:
-    """Build the settings, or raise one ConfigError naming every missing or bad variable."""
+def load_settings(
+    environ: Mapping[str, str], env_file: Path | None = None, *, webhook: bool = False
+) -> Settings:
+    """Build the settings, or raise one ConfigError naming every missing or bad variable.
+
+    `webhook`: for the commands that serve or set up the webhook, which need a good
+    ORDERAMT_WEBHOOK_SECRET (the others do not read it).
+    """
     sources = read_sources(environ, env_file)
     values = sources.values
     c = _Collector(values)
@@ -447,15 +479,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
         if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
             # Never quote the value: it may be the secret.
             c.problems.append(f"{name} contains a control character (a trailing newline?)")
-    database_url = _beside_env_file(c.required("PORTAL_DATABASE_URL"), sources)
-    if database_url:
-        try:
-            make_url(database_url)
-        except (ArgumentError, ValueError):
-            c.problems.append(
-                "PORTAL_DATABASE_URL is not a database URL "
-                "(expected e.g. sqlite:///portal.db or mysql+pymysql://user:pass@host/db)"
-            )
+    database_url = _portal_url(c, sources)
     defaults = PortalSchema()
     updated = values.get("PORTAL_COL_UPDATED", defaults.updated or "").strip()
     schema = PortalSchema(
@@ -491,7 +515,7 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
     changed_margin = c.number(
         "ORDERAMT_CHANGED_MARGIN", DEFAULT_CHANGED_MARGIN, 0, 86_400, whole=False
     )
-    listen = _listen(c, values)
+    listen = _listen(c, values, webhook=webhook)
     metrics_raw = values.get("ORDERAMT_METRICS_FILE", "").strip()
     if c.problems:
         missing = any(problem.endswith(" is not set") for problem in c.problems)

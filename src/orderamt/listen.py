@@ -27,7 +27,6 @@ MAX_BODY = 64 * 1024
 """A webhook of a sale order is a few hundred bytes; anything near this is not Odoo's."""
 PATH_PREFIX = "/orderamt/"
 HEALTH_PATH = "/healthz"
-MIN_SECRET = 32
 RETRY_PAUSE = 5.0
 """Seconds before a webhook batch that failed (Odoo or the portal down) is tried again."""
 

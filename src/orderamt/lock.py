@@ -31,22 +31,11 @@ def default_lock_file(log_file: Path, database_url: str, table: str) -> Path:
     return log_file.parent / f"orderamt-{digest}.lock"
 
 
-def sqlite_file(url: str) -> Path | None:
-    """The database file of a sqlite:/// URL (absolute), None for any other database."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix):
-        return None
-    database = url[len(prefix) :].partition("?")[0]
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return Path(database).absolute()
-
-
 def lock_kind(settings: Settings) -> str:
     """The lock a run takes: the setting, or with `auto` the one that lives with the data."""
     if settings.lock != "auto":
         return settings.lock
-    return "file" if sqlite_file(settings.database_url.reveal()) is not None else "database"
+    return "file" if settings.portal_url.sqlite_file is not None else "database"
 
 
 def lock_file_path(settings: Settings) -> Path:
@@ -54,7 +43,7 @@ def lock_file_path(settings: Settings) -> Path:
     takes the same one), else beside the log."""
     if settings.lock_file is not None:
         return settings.lock_file
-    database = sqlite_file(settings.database_url.reveal())
+    database = settings.portal_url.sqlite_file
     if database is not None:
         return database.with_name(f"{database.name}.orderamt-{settings.schema.table}.lock")
     return default_lock_file(

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 
+from orderamt.database_url import DatabaseUrl
 from orderamt.errors import ConfigError, PortalError
 from orderamt.urls import mask_url
 
@@ -27,21 +27,19 @@ KNOWN_SPELLINGS = {"postgres": "postgresql+psycopg", "pgsql": "postgresql+psycop
 def create_portal_engine(url: str) -> Engine:
     """An engine for the portal, or a one-line error naming what is wrong with the URL."""
     try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError) as exc:
+        parsed = DatabaseUrl.parse(url)
+    except ValueError as exc:
         raise ConfigError("PORTAL_DATABASE_URL is not a database URL") from exc
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        in_memory = database in ("", ":memory:") or database.startswith("file:")
-        if not in_memory and not Path(database).is_file():
-            raise PortalError(f"the portal database file {database} does not exist")
+    database = parsed.sqlite_database
+    if database is not None and not Path(database).is_file():
+        raise PortalError(f"the portal database file {database} does not exist")
     connect_args: dict[str, Any] = {}
-    if parsed.get_backend_name() in ("postgresql", "mysql", "mariadb"):
+    if parsed.backend in ("postgresql", "mysql", "mariadb"):
         connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
     try:
-        return create_engine(parsed, connect_args=connect_args)
+        return create_engine(parsed.url, connect_args=connect_args)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
-        backend, _, driver = parsed.drivername.partition("+")
+        backend, driver = parsed.backend, parsed.driver
         if isinstance(exc, NoSuchModuleError) and not driver:
             known = KNOWN_SPELLINGS.get(backend)
             hint = f" (did you mean {known}://...?)" if known else ""

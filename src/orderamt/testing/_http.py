@@ -12,7 +12,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from orderamt.testing._odoo import OdooError
+    from orderamt.testing._odoo import OdooFault
 
 HTML = "text/html; charset=utf-8"
 JSON = "application/json; charset=utf-8"
@@ -64,7 +64,7 @@ class Call:
     method: str
     """What `OdooDouble.calls` counts it as ("search_read", "authenticate", ...), or ""."""
     summary: str
-    answer: Callable[[OdooError | None], Response]
+    answer: Callable[[OdooFault | None], Response]
     """Answers the request; an error given is raised where Odoo would run the method."""
     model: str | None = None
     rpc: bool = True

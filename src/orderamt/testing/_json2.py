@@ -28,7 +28,7 @@ from orderamt.testing._http import (
 )
 from orderamt.testing._odoo import (
     Database,
-    OdooError,
+    OdooFault,
     from_exception,
     version_info,
     web_error,
@@ -52,11 +52,11 @@ def prepare(odoo: Database, request: Request) -> Call:
         location = "/web/login?redirect=" + quote(f"{request.path}?{request.query}", safe="")
         return Call(method, summary, lambda _: redirect(location), rpc=False)
 
-    def answer(inject: OdooError | None) -> Response:
+    def answer(inject: OdooFault | None) -> Response:
         try:
             target = (match[1], match[2]) if match and request.verb == "POST" else None
             return _answer(odoo, request, target, inject)
-        except OdooError as error:
+        except OdooFault as error:
             return error_response(error)
         except Exception as exc:  # a result JSON cannot carry, or a bad argument
             return error_response(from_exception(exc))
@@ -64,7 +64,7 @@ def prepare(odoo: Database, request: Request) -> Call:
     return Call(method, summary, answer, model=model)
 
 
-def error_response(error: OdooError) -> Response:
+def error_response(error: OdooFault) -> Response:
     """JSON-2's error body; a 401 also tells the client which scheme to use."""
     body = {
         "name": error.name,
@@ -81,7 +81,7 @@ def _answer(
     odoo: Database,
     request: Request,
     target: tuple[str, str] | None,
-    inject: OdooError | None,
+    inject: OdooFault | None,
 ) -> Response:
     database = request.header("x-odoo-database")
     if database and database != odoo.name:
@@ -117,7 +117,7 @@ def _params(body: bytes) -> dict[str, Any]:
 
 
 def _call(
-    odoo: Database, model_name: str, method: str, params: dict[str, Any], inject: OdooError | None
+    odoo: Database, model_name: str, method: str, params: dict[str, Any], inject: OdooFault | None
 ) -> Any:
     """The `web_json_2_rpc` controller."""
     ids = params.pop("ids", ())
@@ -127,7 +127,7 @@ def _call(
         raise web_error(404, f"the model {model_name!r} does not exist")
     try:
         odoo.public_method(model, method)
-    except OdooError as error:
+    except OdooFault as error:
         if error.name == "builtins.AttributeError":
             raise web_error(404, error.message) from None
         raise
@@ -148,7 +148,7 @@ def prepare_version_info(odoo: Database, request: Request) -> Call:
     if request.verb != "POST":
         return Call("version", "GET version_info", lambda _: method_not_allowed(), rpc=False)
 
-    def answer(inject: OdooError | None) -> Response:
+    def answer(inject: OdooFault | None) -> Response:
         if request.body and request.media_type not in ("application/json", "application/json-rpc"):
             return unsupported_media_type("/web/webclient/version_info", "json")
         try:
@@ -172,7 +172,7 @@ def prepare_web_version(odoo: Database) -> Call:
     return Call("version", "web: version", lambda _: Response(200, JSON, _dumps(body)), rpc=False)
 
 
-def _jsonrpc_error(request_id: Any, error: OdooError) -> dict[str, Any]:
+def _jsonrpc_error(request_id: Any, error: OdooFault) -> dict[str, Any]:
     """Odoo's JSON-RPC error envelope (HTTP 200, the error inside)."""
     data = {
         "name": error.name,

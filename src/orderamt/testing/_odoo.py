@@ -43,8 +43,9 @@ _WEB_EXCEPTIONS = {
 }
 
 
-class OdooError(Exception):
-    """An exception as Odoo raises it; each protocol reports it in its own way.
+class OdooFault(Exception):
+    """A fault Odoo answers with: an exception as Odoo raises it, each protocol reporting it
+    in its own way (named apart from orderamt.errors.OdooError, what the client makes of it).
 
     XML-RPC sends `Fault(fault_code, fault_string)`; JSON-2 sends `status` with a JSON body
     made of `name`, `message`, `arguments` and `traceback` (as `debug`).
@@ -90,20 +91,20 @@ class OdooError(Exception):
         return [self.message, self.status] if self.web else [self.message]
 
 
-def python_error(cls: str, message: str) -> OdooError:
+def python_error(cls: str, message: str) -> OdooFault:
     """A Python exception in the server: `python_error("ValueError", ...)`."""
-    return OdooError(cls if "." in cls else f"builtins.{cls}", message)
+    return OdooFault(cls if "." in cls else f"builtins.{cls}", message)
 
 
-def from_exception(exc: BaseException) -> OdooError:
+def from_exception(exc: BaseException) -> OdooFault:
     """An exception the double's own code raised, reported as Odoo reports any exception."""
     cls = type(exc)
-    return OdooError(f"{cls.__module__}.{cls.__qualname__}", str(exc))
+    return OdooFault(f"{cls.__module__}.{cls.__qualname__}", str(exc))
 
 
-def web_error(status: int, message: str) -> OdooError:
+def web_error(status: int, message: str) -> OdooFault:
     """A werkzeug HTTP exception (JSON-2's routing, authentication and argument errors)."""
-    return OdooError(
+    return OdooFault(
         f"werkzeug.exceptions.{_WEB_EXCEPTIONS[status]}",
         message,
         status=status,
@@ -112,27 +113,27 @@ def web_error(status: int, message: str) -> OdooError:
     )
 
 
-def access_error(message: str) -> OdooError:
-    return OdooError("odoo.exceptions.AccessError", message, fault_code=4, status=403)
+def access_error(message: str) -> OdooFault:
+    return OdooFault("odoo.exceptions.AccessError", message, fault_code=4, status=403)
 
 
-def access_denied(message: str = "Access Denied") -> OdooError:
-    return OdooError("odoo.exceptions.AccessDenied", message, fault_code=3, status=403)
+def access_denied(message: str = "Access Denied") -> OdooFault:
+    return OdooFault("odoo.exceptions.AccessDenied", message, fault_code=3, status=403)
 
 
-def user_error(message: str) -> OdooError:
-    return OdooError("odoo.exceptions.UserError", message, fault_code=2, status=422)
+def user_error(message: str) -> OdooFault:
+    return OdooFault("odoo.exceptions.UserError", message, fault_code=2, status=422)
 
 
-def validation_error(message: str) -> OdooError:
-    return OdooError("odoo.exceptions.ValidationError", message, fault_code=2, status=422)
+def validation_error(message: str) -> OdooFault:
+    return OdooFault("odoo.exceptions.ValidationError", message, fault_code=2, status=422)
 
 
-def missing_error(message: str) -> OdooError:
-    return OdooError("odoo.exceptions.MissingError", message, fault_code=2, status=404)
+def missing_error(message: str) -> OdooFault:
+    return OdooFault("odoo.exceptions.MissingError", message, fault_code=2, status=404)
 
 
-def injected_fault(code: int, fault_string: str) -> OdooError:
+def injected_fault(code: int, fault_string: str) -> OdooFault:
     """The error `OdooDouble.fail("fault", fault=(code, fault_string))` injects.
 
     XML-RPC gets the fault exactly as given; JSON-2 a 500 whose message is the fault's
@@ -146,7 +147,7 @@ def injected_fault(code: int, fault_string: str) -> OdooError:
     if fault_string.startswith("Traceback") and ": " in last:
         cls, message = last.split(": ", 1)
         name = cls if "." in cls else f"builtins.{cls}"
-    return OdooError(name, message, fault_code=code, status=500, fault_string=fault_string)
+    return OdooFault(name, message, fault_code=code, status=500, fault_string=fault_string)
 
 
 def version_info(version: int) -> dict[str, Any]:
@@ -938,7 +939,7 @@ class Database:
             raise access_denied(LOGIN_COOLDOWN)
         try:
             yield
-        except OdooError as error:
+        except OdooFault as error:
             if error.fault_code == 3:
                 with self._lock:
                     count = self._login_failures.get(client, (0, 0.0))[0]
@@ -970,7 +971,7 @@ class Database:
             with self.login_attempt(client):
                 if login != self.login or not self.secret_ok(password):
                     raise access_denied()
-        except OdooError as error:
+        except OdooFault as error:
             if error.fault_code == 3:
                 return False
             raise

@@ -15,7 +15,7 @@ from typing import Any
 from orderamt.testing._http import XML, Call, Request, Response, method_not_allowed
 from orderamt.testing._odoo import (
     Database,
-    OdooError,
+    OdooFault,
     bind,
     execute,
     execute_kw,
@@ -46,11 +46,11 @@ def prepare(odoo: Database, request: Request, service: str) -> Call:
         model, name = str(params[3]), str(params[4])
     summary = _summary(service, method, params)
 
-    def answer(inject: OdooError | None) -> Response:
+    def answer(inject: OdooFault | None) -> Response:
         try:
             result = _dispatch(odoo, service, method, params, request.client, inject)
             body = xmlrpc.client.dumps((result,), methodresponse=True, encoding="utf-8")
-        except OdooError as error:
+        except OdooFault as error:
             return fault(error)
         except Exception as exc:  # a value Odoo could not marshal, or a bad argument
             return fault(from_exception(exc))
@@ -59,7 +59,7 @@ def prepare(odoo: Database, request: Request, service: str) -> Call:
     return Call(name, summary, answer, model=model)
 
 
-def fault(error: OdooError) -> Response:
+def fault(error: OdooFault) -> Response:
     body = xmlrpc.client.dumps(xmlrpc.client.Fault(error.fault_code, error.fault_string))
     return Response(200, XML, body.encode())
 
@@ -81,7 +81,7 @@ def _dispatch(
     method: str,
     params: tuple[Any, ...],
     client: str,
-    inject: OdooError | None,
+    inject: OdooFault | None,
 ) -> Any:
     """`odoo.http.dispatch_rpc`: an unknown service is a KeyError, as in Odoo."""
     if service == "common":
@@ -94,7 +94,7 @@ def _dispatch(
 
 
 def _common(
-    odoo: Database, method: str, params: tuple[Any, ...], client: str, inject: OdooError | None
+    odoo: Database, method: str, params: tuple[Any, ...], client: str, inject: OdooFault | None
 ) -> Any:
     functions: dict[str, Callable[..., Any]] = {
         "version": exp_version,
@@ -112,7 +112,7 @@ def _common(
     return odoo.authenticate(db, login, password, client)
 
 
-def _db(odoo: Database, method: str, params: tuple[Any, ...], inject: OdooError | None) -> Any:
+def _db(odoo: Database, method: str, params: tuple[Any, ...], inject: OdooFault | None) -> Any:
     """The few `db` service calls a client may use to look around."""
     if method not in ("list", "server_version", "db_exist"):
         raise python_error("KeyError", repr(f"exp_{method}"))
@@ -126,7 +126,7 @@ def _db(odoo: Database, method: str, params: tuple[Any, ...], inject: OdooError 
 
 
 def _object(
-    odoo: Database, method: str, params: tuple[Any, ...], client: str, inject: OdooError | None
+    odoo: Database, method: str, params: tuple[Any, ...], client: str, inject: OdooFault | None
 ) -> Any:
     """`odoo.service.model.dispatch`: check the login, then run execute or execute_kw."""
     if method not in ("execute", "execute_kw"):
@@ -148,7 +148,7 @@ def _execute(
     name: Any,
     args: list[Any],
     kwargs: dict[str, Any],
-    inject: OdooError | None,
+    inject: OdooFault | None,
 ) -> Any:
     """`execute_cr` and `call_kw`: model, method, then the method's own arguments."""
     if odoo.version == 17:
