@@ -19,7 +19,7 @@ from orderamt import __version__
 from orderamt.errors import ExitCode, OrderamtError, Terminated, exit_codes_help
 
 MAX_DAYS = 36_500
-DEFAULT_DAYS = 30  # the same as app.DEFAULT_DAYS; app is not imported for --help
+DEFAULT_DAYS = 30  # the same as app.runs.DEFAULT_DAYS; app is not imported for --help
 
 E = ExitCode
 RUN_CODES = (E.OK, E.PARTIAL, E.USAGE, E.ODOO, E.PORTAL, E.LOCKED, E.INTERRUPTED, E.TERMINATED)
@@ -179,10 +179,10 @@ def sync(
         chosen.append("--days")
     if len(chosen) > 1:
         raise click.UsageError(f"{' and '.join(chosen)} cannot be used together")
-    from orderamt import app
+    from orderamt.app import runs
 
     _exit(
-        lambda: app.sync(
+        lambda: runs.sync(
             env_file,
             order_id=order_id,
             all_orders=all_orders,
@@ -219,9 +219,9 @@ def revert(
     a run reverted before is left alone. RUN_ID comes from `orderamt history`. With
     --order-id or --field, only that part of the run is put back.
     """
-    from orderamt import app
+    from orderamt.app import runs
 
-    _exit(lambda: app.revert(env_file, run_id, dry_run=dry_run, order_id=order_id, field=field))
+    _exit(lambda: runs.revert(env_file, run_id, dry_run=dry_run, order_id=order_id, field=field))
 
 
 @cli.command(epilog=exit_codes_help(HISTORY_CODES, ok="the journal was read"))
@@ -237,9 +237,9 @@ def revert(
 @env_file_option
 def history(order_id: int | None, limit: int, as_json: bool, env_file: Path | None) -> None:
     """List recent runs, or (--order-id) every change orderamt made to one order."""
-    from orderamt import app
+    from orderamt.app import records
 
-    _exit(lambda: app.history(env_file, order_id=order_id, limit=limit, as_json=as_json))
+    _exit(lambda: records.history(env_file, order_id=order_id, limit=limit, as_json=as_json))
 
 
 @cli.command(epilog=exit_codes_help(RELEASE_CODES, ok="the hold, if any, was released"))
@@ -252,9 +252,9 @@ def release(order_id: int, env_file: Path | None) -> None:
     Odoo amount at the same write_date again, until Odoo changes it or this releases it.
     `orderamt history --order-id ORDER_ID` shows the hold.
     """
-    from orderamt import app
+    from orderamt.app import records
 
-    _exit(lambda: app.release(env_file, order_id))
+    _exit(lambda: records.release(env_file, order_id))
 
 
 class Duration(click.ParamType):  # type: ignore[type-arg]
@@ -293,9 +293,9 @@ class Duration(click.ParamType):  # type: ignore[type-arg]
 @env_file_option
 def status(as_json: bool, max_age: float | None, env_file: Path | None) -> None:
     """Show the last run, the last success, what is running now and what needs a look."""
-    from orderamt import app
+    from orderamt.app import status
 
-    _exit(lambda: app.status(env_file, as_json=as_json, max_age=max_age, echo=click.echo))
+    _exit(lambda: status.status(env_file, as_json=as_json, max_age=max_age, echo=click.echo))
 
 
 @cli.command(epilog=exit_codes_help(IGNORE_CODES, ok="the problem is ignored"))
@@ -308,9 +308,9 @@ def ignore(order_id: int, reason: str, env_file: Path | None) -> None:
     A run exits 1 only for news (an order that newly needs a look); an ignored order stays
     listed by `orderamt status`, with the reason given here.
     """
-    from orderamt import app
+    from orderamt.app import records
 
-    _exit(lambda: app.ignore(env_file, order_id, reason))
+    _exit(lambda: records.ignore(env_file, order_id, reason))
 
 
 @cli.command(epilog=exit_codes_help(CHECK_CODES, ok="every check passed"))
@@ -323,9 +323,9 @@ def check(as_json: bool, env_file: Path | None) -> None:
     portal. Odoo gets 10 s per call (less if ODOO_TIMEOUT says so), not the run's timeout
     and retries. Exits 0 when all pass, else with the code of the first part that failed.
     """
-    from orderamt import app
+    from orderamt.app import check
 
-    _exit(lambda: app.check(env_file, as_json=as_json))
+    _exit(lambda: check.check(env_file, as_json=as_json))
 
 
 @cli.command(epilog=exit_codes_help(LISTEN_CODES, ok="stopped by SIGTERM or Ctrl-C"))
@@ -349,11 +349,11 @@ def listen(setup_url: str | None, env_file: Path | None) -> None:
     portal has been failing for longer than the poll interval. SIGTERM or Ctrl-C stops it
     after the batch in flight.
     """
-    from orderamt import app
+    from orderamt.app import listen, setup_odoo
 
     if setup_url is not None:
-        _exit(lambda: app.setup_odoo(env_file, setup_url, click.echo))
-    _exit(lambda: app.listen(env_file, click.echo))
+        _exit(lambda: setup_odoo.setup_odoo(env_file, setup_url, click.echo))
+    _exit(lambda: listen.listen(env_file, click.echo))
 
 
 @cli.command(epilog=exit_codes_help((E.OK, E.USAGE), ok="the files were written"))
@@ -366,9 +366,9 @@ def listen(setup_url: str | None, env_file: Path | None) -> None:
 def init(folder: Path, cron: bool, systemd: bool, force: bool) -> None:
     """Write a commented .env into FOLDER (default: here), and the cron line or the systemd
     units with the paths of this install; nothing is replaced without --force."""
-    from orderamt import app
+    from orderamt.app import init
 
-    _exit(lambda: app.init(folder, cron=cron, systemd=systemd, force=force, echo=click.echo))
+    _exit(lambda: init.init(folder, cron=cron, systemd=systemd, force=force, echo=click.echo))
 
 
 @cli.command(epilog=exit_codes_help(DEMO_CODES))
@@ -378,9 +378,9 @@ def demo() -> None:
     Creates a throw-away SQLite portal with three orders, starts orderamt's Odoo
     test double on a free loopback port, and runs the real sync over XML-RPC.
     """
-    from orderamt import app
+    from orderamt.app import demo
 
-    _exit(lambda: app.demo(click.echo))
+    _exit(lambda: demo.demo(click.echo))
 
 
 def _terminated(signum: int, frame: FrameType | None) -> None:

@@ -1,0 +1,131 @@
+"""`orderamt listen`: the webhook listener's assembly around the sync."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from orderamt.app.runs import DEFAULT_DAYS, run_options
+from orderamt.app.wiring import log, make_odoo, make_report, portal_of, settings_from
+from orderamt.errors import (
+    ExitCode,
+    LockedError,
+)
+from orderamt.lock import run_lock
+from orderamt.logs import close_logging, setup_logging
+from orderamt.models import (
+    Changed,
+    OdooOrders,
+    RunCounts,
+    Selection,
+)
+from orderamt.report import (
+    ConsoleReport,
+)
+from orderamt.sync import (
+    sync_changed,
+    sync_odoo_orders,
+)
+from orderamt.times import utc_now
+
+
+def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
+    """`orderamt listen`: serve Odoo's webhooks and poll for what they missed, until stopped.
+
+    waitress serves HTTP (a production server, pure Python, on Linux and Windows); one worker
+    thread does every sync, so webhook batches and polls never overlap in this process, and
+    the run lock keeps them from overlapping with a cron sync or another listener.
+    """
+    import signal
+
+    from waitress.server import create_server
+
+    from orderamt.listen import (
+        MAX_BODY,
+        PATH_PREFIX,
+        Health,
+        Pending,
+        WebhookApp,
+        Worker,
+    )
+
+    settings = settings_from(env_file, webhook=True)
+    options = settings.listen
+    secret = options.secret.reveal()
+    setup_logging(settings.log_file)
+    pending, health = Pending(), Health(options.poll_interval)
+    stopped_by: list[str] = []
+    with (
+        portal_of(settings) as (engine, orders, journal),
+        make_odoo(settings.odoo, settings.schema.fields) as odoo,
+    ):
+        sweep = run_options(settings)
+        margin = timedelta(seconds=settings.changed_margin)
+
+        def quietmake_report(selection: Selection) -> ConsoleReport:
+            report = make_report(selection, quiet=True, as_json=False, dry_run=False)
+            assert isinstance(report, ConsoleReport)
+            return report
+
+        def poll() -> None:
+            selection = Changed(days=DEFAULT_DAYS, margin=margin)
+            report = quietmake_report(selection)
+            try:
+                with run_lock(settings, engine):
+                    counts = sync_changed(orders, journal, odoo, selection, sweep,
+                                          clock=utc_now, reporter=report)  # fmt: skip
+            except LockedError:
+                return  # another listener or a cron sync is at it; the next poll is ours
+            report.finished(counts)
+
+        def sync_ids(ids: tuple[int, ...]) -> None:
+            selection = OdooOrders(ids)
+            report = quietmake_report(selection)
+            with run_lock(settings, engine):
+                counts = sync_odoo_orders(orders, journal, odoo, selection, sweep,
+                                          clock=utc_now, reporter=report)  # fmt: skip
+            report.finished(counts)
+
+        def stop(signum: int, frame: object) -> None:
+            stopped_by.append(signal.Signals(signum).name)
+            raise SystemExit  # waitress's loop ends on it, and returns
+
+        app = WebhookApp(secret, pending, health)
+        server = create_server(
+            app,
+            host=options.host,
+            port=options.port,
+            threads=2,
+            ident="orderamt",
+            max_request_body_size=MAX_BODY,
+            channel_timeout=30,
+            expose_tracebacks=False,
+        )
+        worker = Worker(pending, health, sync_ids=sync_ids, poll=poll, delay=options.delay,
+                        interval=options.poll_interval, clock=utc_now)  # fmt: skip
+        port = getattr(server, "effective_port", options.port)  # the one bound (0: any free)
+        where = f"http://{options.host}:{port}"
+        log.info("Listener started", extra={"context": {"listen": where}})
+        echo(
+            f"Listening on {where}: Odoo posts to {where}{PATH_PREFIX}<ORDERAMT_WEBHOOK_SECRET>; "
+            f"catch-up poll every {options.poll_interval:g} s; health at {where}/healthz"
+        )
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        # The listener is a run of its own while it serves: `status` shows where it is going.
+        serving = journal.start_run("listen", "listen", utc_now())
+        try:
+            worker.start()
+            server.run()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            server.close()
+            # The batch in flight finishes (or, past Odoo's timeout, is rolled back when the
+            # process ends) and its run is recorded.
+            worker.stop(timeout=settings.odoo.timeout + 10)
+            journal.finish_run(serving, utc_now(), RunCounts(), int(ExitCode.OK))
+    log.info("Listener stopped", extra={"context": {"signal": ",".join(stopped_by)}})
+    close_logging()
+    echo(f"Listener stopped ({', '.join(stopped_by) or 'ended'}).")
+    return ExitCode.OK

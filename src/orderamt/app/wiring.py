@@ -1,0 +1,100 @@
+"""The wiring every command shares: its settings, the portal's stores, Odoo, the report."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from orderamt.config import (
+    OdooSettings,
+    Settings,
+    load_settings,
+)
+from orderamt.errors import (
+    OrderamtError,
+)
+from orderamt.logs import LOGGER_NAME
+from orderamt.models import (
+    FieldSpec,
+    Selection,
+)
+from orderamt.odoo import Odoo, RetryPolicy
+from orderamt.portal import PortalJournal, PortalOrders, create_portal_engine, open_portal
+from orderamt.report import (
+    ConsoleReport,
+    JsonReport,
+    make_console,
+)
+
+Clock = Callable[[], datetime]
+
+
+log = logging.getLogger(LOGGER_NAME)
+
+
+def make_odoo(o: OdooSettings, fields: Sequence[FieldSpec] = ()) -> Odoo:
+    """Odoo, reading the mapped fields' Odoo fields beside the amount."""
+    retry = RetryPolicy(retries=o.retries, wait=o.retry_wait, total=o.retry_max_time)
+    return Odoo(
+        o.url,
+        o.db,
+        o.username,
+        o.password.reveal(),
+        timeout=o.timeout,
+        protocol=o.protocol,
+        retry=retry,
+        fields=[spec.odoo_field for spec in fields],
+    )
+
+
+@contextmanager
+def portal_of(settings: Settings) -> Iterator[tuple[Engine, PortalOrders, PortalJournal]]:
+    engine = create_portal_engine(settings.database_url.reveal())
+    try:
+        orders, journal = open_portal(engine, settings.schema, settings.journal_table)
+        yield engine, orders, journal
+    finally:
+        engine.dispose()
+
+
+def make_report(
+    selection: Selection | None,
+    *,
+    quiet: bool,
+    as_json: bool,
+    dry_run: bool,
+    reverting: int | None = None,
+) -> ConsoleReport | JsonReport:
+    if as_json:
+        return JsonReport(selection, dry_run=dry_run, stream=sys.stdout)
+    console, emoji = make_console()
+    return ConsoleReport(
+        console,
+        emoji=emoji,
+        quiet=quiet,
+        dry_run=dry_run,
+        reverting=reverting,
+        selection=selection,
+    )
+
+
+def settings_from(
+    env_file: Path | None, report: JsonReport | None = None, *, webhook: bool = False
+) -> Settings:
+    """The settings, or (with a JSON report) the failure printed as a document first."""
+    try:
+        settings = load_settings(os.environ, env_file, webhook=webhook)
+    except OrderamtError as exc:
+        if report is not None:
+            report.print(None, int(exc.exit_code), exc.message)
+        raise
+    for warning in settings.warnings:
+        sys.stderr.write(f"orderamt: warning: {warning}\n")
+    return settings
