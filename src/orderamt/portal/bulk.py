@@ -5,6 +5,7 @@ PyMySQL escapes every value of every row in Python; a batch of 10,000 journal ro
 third of a MariaDB backfill's write time. One JSON document is made in C and escaped once.
 psycopg sends an executemany as one INSERT per row, and a Python list as an array by
 dumping each element in Python; an array's text, joined in one go, costs a fraction.
+And many ids in one parameter on PostgreSQL, for a WHERE: `among`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Table, insert, text
+from sqlalchemy import BigInteger, Connection, Dialect, Table, any_, bindparam, insert, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeEngine
 
 
@@ -123,6 +125,15 @@ def pg_array(values: Iterable[object]) -> str:
     """A PostgreSQL array's text, `{1,"a b",NULL}`: every value quoted but numbers, NULL for
     None (a text "NULL" stays a string), a datetime as its ISO text, a boolean as t or f."""
     return "{" + ",".join(map(_pg_element, values)) + "}"
+
+
+def among(conn: Connection, column: Any, ids: Iterable[int]) -> Any:
+    """`column IN (ids)`; on PostgreSQL `column = ANY(array)`: one parameter instead of a
+    thousand (with 1,000 ids a batch, that was a third of the journal's reads)."""
+    values = [int(i) for i in ids]
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(BigInteger())))
+    return column.in_(values)
 
 
 def _pg_element(value: object) -> str:

@@ -1,0 +1,295 @@
+"""The journal's two faces: `JournalTables`, every read and write on the caller's Connection
+(the orders' writes are journaled through it in their own transaction), and `PortalJournal`,
+the journal as the sync sees it, each call in a connection or transaction of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import Connection, Table, inspect, select
+
+from orderamt.models import (
+    Checkpoint,
+    Decision,
+    Hold,
+    JournalEntry,
+    LastValue,
+    LastWrite,
+    Problem,
+    RunCounts,
+    RunOverview,
+    RunRecord,
+)
+from orderamt.portal.engine import Database
+from orderamt.portal.journal.changes import ChangesSQL
+from orderamt.portal.journal.runs import RunsSQL
+from orderamt.portal.journal.schema import DEFAULT_JOURNAL_TABLE
+from orderamt.portal.journal.state import StateSQL
+from orderamt.portal.schema import TableFit
+
+
+class JournalTables(RunsSQL, ChangesSQL, StateSQL):
+    """The tables (`schema`) and their SQL: runs, changes, and orderamt's own state."""
+
+
+T = TypeVar("T")
+
+
+class PortalJournal:
+    """The journal as the sync sees it: runs recorded, entries and holds read back.
+
+    Before the first run there are no tables: every read answers "nothing yet" instead.
+    """
+
+    def __init__(self, db: Database, name: str = DEFAULT_JOURNAL_TABLE) -> None:
+        self.db = db
+        self.tables = JournalTables(name)
+        self._fit = TableFit()
+        self._found: set[str] | None = None
+        self._created = False
+        """Whether this process created (or upgraded) the tables already."""
+        self._shape_known = False
+        """Whether the changes and holds tables were looked at for the mapped fields'
+        columns (a journal from before them is read as it is until its first write)."""
+
+    def _has(self, table: Table) -> bool:
+        if self._found is None:
+            with self.db.doing("looking for the journal"), self.db.engine.connect() as conn:
+                names = inspect(conn).get_table_names()
+            wanted = {t.name for t in self.tables.metadata.sorted_tables}
+            self._found = {n for n in names if n in wanted}
+        return table.name in self._found
+
+    def exists(self) -> bool:
+        return self._has(self.tables.changes)
+
+    def _read(self, table: Table, what: str, nothing: T, read: Callable[[Connection], T]) -> T:
+        if not self._has(table):
+            return nothing
+        with self.db.doing(what), self.db.engine.connect() as conn:
+            if table.name in (self.tables.changes.name, self.tables.holds.name):
+                self._learn_shape(conn)
+            return read(conn)
+
+    def _learn_shape(self, conn: Connection) -> None:
+        """Once: whether the journal predates mapped fields, so it is read as it is."""
+        if self._shape_known:
+            return
+        self._shape_known = True
+        for table, added in ((self.tables.changes, "field"), (self.tables.holds, "field")):
+            if self._has(table):
+                have = {c["name"] for c in inspect(conn).get_columns(table.name)}
+                if added not in have:
+                    self.tables = JournalTables(self.tables.name, self._fit, legacy=True)
+                    return
+
+    def _upgraded(self) -> None:
+        """The tables were just created or upgraded in place: read them whole from now on,
+        and do not look again (a listener records a run per batch)."""
+        self._shape_known = True
+        self._created = True
+        if self.tables.legacy:
+            self.tables = JournalTables(self.tables.name, self._fit)
+
+    def last_written(self, order_ids: Sequence[int]) -> dict[int, LastWrite]:
+        """What orderamt last wrote to each order, per the journal (empty before the first)."""
+        return self._read(
+            self.tables.changes,
+            "reading the journal",
+            {},
+            lambda conn: self.tables.last_written(conn, order_ids),
+        )
+
+    def holds(self, order_ids: Sequence[int]) -> dict[int, Hold]:
+        """The revert holds in force on these orders."""
+        return self._read(
+            self.tables.holds,
+            "reading the journal's holds",
+            {},
+            lambda conn: self.tables.active_holds(conn, order_ids),
+        )
+
+    def field_state(
+        self, order_ids: Sequence[int]
+    ) -> tuple[dict[tuple[int, str], LastValue], dict[tuple[int, str], Hold]]:
+        """What orderamt last wrote to each mapped field of these orders, and their holds."""
+        last: dict[tuple[int, str], LastValue] = self._read(
+            self.tables.changes,
+            "reading the journal",
+            {},
+            lambda conn: self.tables.last_values(conn, order_ids),
+        )
+        holds: dict[tuple[int, str], Hold] = self._read(
+            self.tables.holds,
+            "reading the journal's holds",
+            {},
+            lambda conn: self.tables.field_holds(conn, order_ids),
+        )
+        return last, holds
+
+    def touched_after(self, run_id: int, order_ids: Sequence[int]) -> set[tuple[int, str | None]]:
+        """Which (order, field) of these orders a later run wrote to."""
+        return self._read(
+            self.tables.changes,
+            "reading the journal",
+            set(),
+            lambda conn: self.tables.touched_after(conn, run_id, order_ids),
+        )
+
+    def revert_of(self, run_id: int) -> RunRecord | None:
+        """The completed revert of this run, if there is one."""
+        return self._read(
+            self.tables.runs,
+            "reading the journal's runs",
+            None,
+            lambda conn: self.tables.revert_of(conn, run_id),
+        )
+
+    def release(self, order_id: int, now: datetime) -> list[Hold]:
+        """An operator lets the sync take Odoo's amount for this order again."""
+        if not self._has(self.tables.holds):
+            return []
+        with self.db.doing("releasing the hold"), self.db.engine.begin() as conn:
+            self._learn_shape(conn)
+            return self.tables.release_holds(conn, [order_id], now, "released by hand", every=True)
+
+    def fit(self, fit: TableFit) -> None:
+        """Create the tables like the orders table, when they are created.
+
+        Rebuilt only when the fit changes: new Table objects make new statements, and a
+        listener checks the schema before every batch (its memory grew with SQLAlchemy's
+        statement cache until this)."""
+        if fit != self._fit:
+            self._fit = fit
+            self.tables = JournalTables(self.tables.name, fit, legacy=self.tables.legacy)
+            self._created = False
+
+    def start_run(self, kind: str, mode: str, now: datetime, reverts: int | None = None) -> int:
+        """Record a run (creating the journal's tables on first use); returns its id."""
+        try:
+            with self.db.doing("recording the run in the journal"), self.db.engine.begin() as conn:
+                if not self._created:
+                    self.tables.create(conn)
+                    self._upgraded()
+                self._found = {t.name for t in self.tables.metadata.sorted_tables}
+                return self.tables.start_run(conn, kind, mode, now, reverts)
+        except BaseException:
+            self._created = False  # the tables may be gone (migrate:fresh): look next time
+            raise
+
+    def finish_run(
+        self, run_id: int, now: datetime, counts: RunCounts, code: int, error: str | None = None
+    ) -> None:
+        values = {
+            "found": counts.found,
+            "updated": counts.updated,
+            "unchanged": counts.unchanged,
+            "skipped": counts.skipped,
+        }
+        with self.db.doing("recording the end of the run"), self.db.engine.begin() as conn:
+            self.tables.finish_run(conn, run_id, now, values, code, error)
+
+    def note_problems(self, run_id: int, decisions: Sequence[Decision], now: datetime) -> int:
+        with self.db.doing("keeping the orders that need a look"), self.db.engine.begin() as conn:
+            return self.tables.note_problems(conn, run_id, decisions, now)
+
+    def problems(self) -> list[Problem]:
+        """The orders that need a look, as the last run that saw each left them."""
+        return self._read(
+            self.tables.problems, "reading the problems", [], self.tables.open_problems
+        )
+
+    def ignore(self, order_id: int, reason: str, now: datetime) -> bool:
+        """Acknowledge one order's problem until its reason changes; False if it has none."""
+        if not self._has(self.tables.problems):
+            return False
+        with self.db.doing("ignoring the problem"), self.db.engine.begin() as conn:
+            return self.tables.ignore(conn, order_id, reason, now)
+
+    def heartbeat(self, checkpoint: Checkpoint | None, mode: str, now: datetime) -> int:
+        """A quiet poll's record: its heartbeat run brought up to now (one statement), or,
+        the first time, a new one, remembered with the checkpoint. Returns the run's id."""
+        if checkpoint is not None and checkpoint.heartbeat_run is not None:
+            with self.db.doing("recording the poll"), self.db.engine.begin() as conn:
+                if self.tables.beat(conn, checkpoint.heartbeat_run, now):
+                    return checkpoint.heartbeat_run
+        run_id = self.start_run("sync", mode, now)
+        self.finish_run(run_id, now, RunCounts(), 0)
+        if checkpoint is not None:
+            with self.db.doing("recording the poll"), self.db.engine.begin() as conn:
+                self.tables.save_checkpoint(conn, replace(checkpoint, heartbeat_run=run_id), now)
+        return run_id
+
+    def runs(self, limit: int) -> list[RunRecord]:
+        return self._read(
+            self.tables.runs,
+            "reading the journal's runs",
+            [],
+            lambda conn: self.tables.recent_runs(conn, limit),
+        )
+
+    def run(self, run_id: int) -> RunRecord | None:
+        return self._read(
+            self.tables.runs,
+            "reading the journal's runs",
+            None,
+            lambda conn: self.tables.get_run(conn, run_id),
+        )
+
+    def changes(
+        self, *, run_id: int | None = None, order_id: int | None = None, limit: int | None = None
+    ) -> list[JournalEntry]:
+        return self._read(
+            self.tables.changes,
+            "reading the journal",
+            [],
+            lambda conn: self.tables.entries(conn, run_id=run_id, order_id=order_id, limit=limit),
+        )
+
+    def blank(self) -> bool:
+        """No entry and no hold yet (one query): a first backfill's batches need not ask."""
+        if not self._has(self.tables.changes):
+            return True
+        c, h = self.tables.changes.c, self.tables.holds.c
+        any_change = select(c.id).limit(1).scalar_subquery()
+        with self.db.doing("reading the journal"), self.db.engine.connect() as conn:
+            if not self._has(self.tables.holds):
+                return bool(conn.execute(select(any_change.is_(None))).scalar_one())
+            any_hold = select(h.id).limit(1).scalar_subquery()
+            found = conn.execute(select(any_change.is_(None), any_hold.is_(None))).one()
+        return bool(found[0]) and bool(found[1])
+
+    def checkpoint(self) -> Checkpoint | None:
+        """How far the catch-up poll has read Odoo; None before its first run."""
+        return self._read(self.tables.state, "reading the checkpoint", None, self.tables.checkpoint)
+
+    def ensure_tables(self) -> None:
+        """Create whichever of the journal's tables are missing (never in a dry run)."""
+        if all(self._has(t) for t in self.tables.metadata.sorted_tables):
+            return
+        with self.db.doing("creating the journal"), self.db.engine.begin() as conn:
+            self.tables.create(conn)
+        self._upgraded()
+        self._found = {t.name for t in self.tables.metadata.sorted_tables}
+
+    def know_tables(self, names: Iterable[str]) -> None:
+        """The tables the schema check saw, so the journal need not look again."""
+        wanted = {t.name for t in self.tables.metadata.sorted_tables}
+        self._found = {n for n in names if n in wanted}
+
+    def overview(self) -> RunOverview:
+        return self._read(
+            self.tables.runs, "reading the journal's runs", RunOverview(), self.tables.overview
+        )
+
+    def holds_of(self, order_id: int) -> list[Hold]:
+        """Every hold ever placed on this order, in force or released, oldest first."""
+        return self._read(
+            self.tables.holds,
+            "reading the journal's holds",
+            [],
+            lambda conn: self.tables.all_holds(conn, order_id),
+        )

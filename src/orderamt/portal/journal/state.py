@@ -1,0 +1,199 @@
+"""orderamt's own state beside the journal: the catch-up poll's checkpoint, the revert
+holds, and the orders that need a look (problems) with their acknowledgements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from orderamt.models import Checkpoint, Decision, Hold, Problem
+from orderamt.portal.bulk import among
+from orderamt.portal.journal.schema import JournalSchema
+from orderamt.reasons import problem_detail, problem_reason
+
+CHECKPOINT = "changed"
+"""The state row of the catch-up poll's checkpoint."""
+
+
+class StateSQL(JournalSchema):
+    """The state, holds and problems tables' SQL, in the caller's transaction."""
+
+    def checkpoint(self, conn: Connection) -> Checkpoint | None:
+        s = self.state.c
+        row = conn.execute(
+            select(s.write_date, s.odoo_id, s.heartbeat_run).where(s.name == CHECKPOINT)
+        ).first()
+        if row is None:
+            return None
+        beat = int(row.heartbeat_run) if row.heartbeat_run is not None else None
+        return Checkpoint(row.write_date, int(row.odoo_id), heartbeat_run=beat)
+
+    def save_checkpoint(self, conn: Connection, checkpoint: Checkpoint, now: datetime) -> None:
+        """Move the checkpoint (insert it the first time), in the caller's transaction."""
+        s = self.state.c
+        values = {
+            "write_date": checkpoint.write_date,
+            "odoo_id": checkpoint.odoo_id,
+            "moved_at": now,
+            "heartbeat_run": checkpoint.heartbeat_run,
+        }
+        moved = conn.execute(update(self.state).where(s.name == CHECKPOINT).values(**values))
+        if moved.rowcount == 0:
+            conn.execute(insert(self.state).values(name=CHECKPOINT, **values))
+
+    def note_problems(
+        self, conn: Connection, run_id: int, decisions: Sequence[Decision], now: datetime
+    ) -> int:
+        """Keep each skipped order as a problem and forget the others; the number of news."""
+        p = self.problems.c
+        needing = {d.order.id: d for d in decisions if d.needs_look}
+        fine = [d.order.id for d in decisions if not d.needs_look]
+        if fine:
+            conn.execute(delete(self.problems).where(among(conn, p.order_id, fine)))
+        if not needing:
+            return 0
+        known = {
+            int(row.order_id): row
+            for row in conn.execute(
+                select(p.order_id, p.reason, p.ignored_reason).where(
+                    among(conn, p.order_id, needing)
+                )
+            )
+        }
+        news = 0
+        for order_id, d in needing.items():
+            reason = problem_reason(d)
+            detail = problem_detail(d)
+            before = known.get(order_id)
+            if before is None:
+                conn.execute(
+                    insert(self.problems).values(
+                        order_id=order_id, order_number=d.order.number[:255], reason=reason,
+                        detail=detail, first_run=run_id, last_run=run_id, seen_at=now,
+                    )
+                )  # fmt: skip
+                news += 1
+            elif before.reason != reason:
+                conn.execute(
+                    update(self.problems)
+                    .where(p.order_id == order_id)
+                    .values(reason=reason, detail=detail, first_run=run_id, last_run=run_id,
+                            seen_at=now, ignored_reason=None, ignored_at=None)
+                )  # fmt: skip
+                news += 1
+            else:
+                conn.execute(
+                    update(self.problems)
+                    .where(p.order_id == order_id)
+                    .values(last_run=run_id, seen_at=now, detail=detail)
+                )
+        return news
+
+    def open_problems(self, conn: Connection) -> list[Problem]:
+        p = self.problems.c
+        rows = conn.execute(select(self.problems).order_by(p.order_id))
+        return [Problem(**row._mapping) for row in rows]
+
+    def ignore(self, conn: Connection, order_id: int, reason: str, now: datetime) -> bool:
+        p = self.problems.c
+        done = conn.execute(
+            update(self.problems)
+            .where(p.order_id == order_id)
+            .values(ignored_reason=reason[:255], ignored_at=now)
+        )
+        return done.rowcount == 1
+
+    def place_holds(self, conn: Connection, holds: Sequence[Hold]) -> None:
+        if holds:
+            conn.execute(
+                insert(self.holds),
+                [
+                    {
+                        "order_id": h.order_id,
+                        "amount": h.amount,
+                        "odoo_write_date": h.odoo_write_date,
+                        "reverted_run": h.reverted_run,
+                        "revert_run": h.revert_run,
+                        "held_at": h.held_at,
+                        **({} if self.legacy else {"field": h.field, "value": h.value}),
+                    }
+                    for h in holds
+                ],
+            )
+
+    def release_holds(
+        self,
+        conn: Connection,
+        order_ids: Iterable[int],
+        now: datetime,
+        why: str,
+        field: str | None = None,
+        *,
+        every: bool = False,
+    ) -> list[Hold]:
+        """Release the active holds of these orders on the amount (or on `field`; with
+        `every`, all of them); returns what was released."""
+        ids = list(order_ids)
+        if not ids:
+            return []
+        h = self.holds.c
+        which = [among(conn, h.order_id, ids), h.released_at.is_(None)]
+        if not every and not self.legacy:
+            which.append(h.field.is_(None) if field is None else h.field == field)
+        released = [_hold(row._mapping) for row in conn.execute(select(self.holds).where(*which))]
+        if released:
+            conn.execute(update(self.holds).where(*which).values(released_at=now, released_why=why))
+        return released
+
+    def all_holds(self, conn: Connection, order_id: int) -> list[Hold]:
+        h = self.holds.c
+        rows = conn.execute(select(self.holds).where(h.order_id == order_id).order_by(h.id))
+        return [_hold(row._mapping) for row in rows]
+
+    def active_holds(self, conn: Connection, order_ids: Iterable[int]) -> dict[int, Hold]:
+        """The hold in force on each of these orders, the latest where there are several."""
+        ids = list(order_ids)
+        if not ids:
+            return {}
+        h = self.holds.c
+        rows = conn.execute(
+            select(self.holds)
+            .where(
+                among(conn, h.order_id, ids), h.released_at.is_(None), *self._amounts(self.holds)
+            )
+            .order_by(h.id)
+        )
+        return {int(row.order_id): _hold(row._mapping) for row in rows}
+
+    def field_holds(
+        self, conn: Connection, order_ids: Iterable[int]
+    ) -> dict[tuple[int, str], Hold]:
+        """The hold in force on each mapped field of these orders."""
+        ids = list(order_ids)
+        if not ids or self.legacy:
+            return {}
+        h = self.holds.c
+        rows = conn.execute(
+            select(self.holds)
+            .where(among(conn, h.order_id, ids), h.released_at.is_(None), h.field.is_not(None))
+            .order_by(h.id)
+        )
+        return {(int(row.order_id), row.field): _hold(row._mapping) for row in rows}
+
+
+def _hold(row: Any) -> Hold:
+    return Hold(
+        order_id=int(row["order_id"]),
+        amount=row["amount"],
+        odoo_write_date=row["odoo_write_date"],
+        reverted_run=int(row["reverted_run"]),
+        revert_run=int(row["revert_run"]),
+        held_at=row["held_at"],
+        released_at=row["released_at"],
+        released_why=row["released_why"],
+        field=row.get("field"),
+        value=row.get("value"),
+    )
