@@ -14,7 +14,7 @@ from sqlalchemy import Engine, inspect, text
 
 from orderamt.config import PortalSchema
 from orderamt.errors import ConfigError, ExitCode, PortalError
-from orderamt.models import Change, Everything, OneOrder, PortalOrder, Recent, RunCounts
+from orderamt.models import AMOUNT, Change, Everything, OneOrder, PortalOrder, Recent, RunCounts
 from orderamt.portal import PortalJournal, PortalOrders, create_portal_engine, open_portal
 from orderamt.testing.portal import create_orders_table, insert_orders
 from tests.conftest import PortalDb
@@ -433,7 +433,9 @@ def test_get_many_reads_the_orders_that_exist(portal: PortalDb, open_: Open) -> 
 def change(order: PortalOrder, new: str, **extra: Any) -> Change:
     return Change(
         order=order,
-        new_amount=Decimal(new),
+        field=AMOUNT,
+        old=order.amount,
+        new=Decimal(new),
         odoo_id=str(order.odoo_ref),
         write_date="2026-11-24 18:15:57",
         **extra,
@@ -455,7 +457,7 @@ def test_apply_writes_and_bumps_updated_at(portal: PortalDb, open_: Open) -> Non
     orders, journal = open_()
     run_id = journal.start_run("sync", "all", NOW)
     (first,) = read(orders, 1)
-    assert orders.apply([change(first, "950.00")], NOW, run_id) == {(1, None)}
+    assert orders.apply([change(first, "950.00")], NOW, run_id) == {(1, AMOUNT)}
     rows = {r["id"]: r for r in portal.rows()}
     assert rows[1]["total_amount"] == Decimal("950.00")
     assert rows[1]["updated_at"] == datetime(2026, 11, 24, 22, 0, 0)
@@ -480,7 +482,7 @@ def test_apply_is_compare_and_set(portal: PortalDb, open_: Open) -> None:
     execute(portal, "UPDATE orders SET total_amount = 55.55 WHERE id = 2")
     run_id = journal.start_run("sync", "all", NOW)
     written = orders.apply([change(first, "11.00"), change(second, "22.00")], NOW, run_id)
-    assert written == {(1, None)}
+    assert written == {(1, AMOUNT)}
     assert amounts(portal) == {1: Decimal("11.00"), 2: Decimal("55.55")}
     assert [e.order_id for e in journal.changes(run_id=run_id)] == [1]
 
@@ -493,7 +495,7 @@ def test_apply_leaves_a_deleted_row_alone(portal: PortalDb, open_: Open) -> None
     execute(portal, "DELETE FROM orders WHERE id = 2")
     run_id = journal.start_run("sync", "all", NOW)
     assert orders.apply([change(first, "11.00"), change(second, "22.00")], NOW, run_id) == {
-        (1, None)
+        (1, AMOUNT)
     }
     assert [e.order_id for e in journal.changes()] == [1]
 
@@ -506,7 +508,7 @@ def test_empty_amount_is_written_only_while_still_empty(portal: PortalDb, open_:
     execute(portal, "UPDATE orders SET total_amount = 3.00 WHERE id = 2")
     run_id = journal.start_run("sync", "all", NOW)
     assert orders.apply([change(first, "11.00"), change(second, "22.00")], NOW, run_id) == {
-        (1, None)
+        (1, AMOUNT)
     }
     assert amounts(portal) == {1: Decimal("11.00"), 2: Decimal("3.00")}
 
@@ -551,9 +553,10 @@ def test_mariadb_writes_alike_with_and_without_json_table(
         orders.db.engine.dialect.server_version_info = (10, 5, 0)
     run_id = journal.start_run("sync", "all", NOW)
     first, second = read(orders, 1, 2)
-    undo = Change(second, None, odoo_id="43", restore_updated_at=True, updated_at=CREATED)
+    undo = Change(second, AMOUNT, second.amount, None, odoo_id="43", restore_updated_at=True,
+                  updated_at=CREATED)  # fmt: skip
     written = orders.apply([change(first, "950.01", conflict=True), undo], NOW, run_id)
-    assert written == {(1, None), (2, None)}
+    assert written == {(1, AMOUNT), (2, AMOUNT)}
     rows = {r["id"]: r for r in portal.rows()}
     assert (rows[1]["total_amount"], rows[2]["total_amount"]) == (Decimal("950.01"), None)
     assert rows[2]["updated_at"] == CREATED
@@ -599,7 +602,7 @@ def test_table_without_updated_at(portal: PortalDb, open_: Open) -> None:
     (first,) = read(orders, 1)
     assert first.updated_at is None
     assert orders.apply([change(first, "12.00")], NOW, journal.start_run("sync", "all", NOW)) == {
-        (1, None)
+        (1, AMOUNT)
     }
     (stored,) = portal.rows()
     assert (stored["total_amount"], stored["updated_at"]) == (Decimal("12.00"), CREATED)
@@ -617,7 +620,7 @@ def test_reading_an_absent_journal_finds_nothing_and_creates_nothing(
     assert journal.runs(10) == []
     assert journal.run(1) is None
     assert journal.changes() == []
-    assert journal.last_written([1, 2]) == {}
+    assert journal.known([1, 2]) == ({}, {})
     assert not inspect(portal.engine).has_table("orderamt_journal")
     assert not inspect(portal.engine).has_table("orderamt_journal_runs")
 
@@ -673,12 +676,12 @@ def test_last_written_is_the_latest_amount_per_order(portal: PortalDb, open_: Op
     later = journal.start_run("sync", "all", NOW + timedelta(hours=1))
     (one,) = read(orders, 1)
     orders.apply([change(one, "12.00")], NOW + timedelta(hours=1), later)
-    last = journal.last_written([1, 2, 3])
-    assert {order_id: w.amount for order_id, w in last.items()} == {
-        1: Decimal("12.00"),
-        2: Decimal("21.00"),
+    last, _ = journal.known([1, 2, 3])
+    assert {key: known.value for key, known in last.items()} == {
+        (1, AMOUNT): Decimal("12.00"),
+        (2, AMOUNT): Decimal("21.00"),
     }
-    assert journal.last_written([]) == {}
+    assert journal.known([]) == ({}, {})
 
 
 def test_changes_by_run_by_order_and_latest(portal: PortalDb, open_: Open) -> None:

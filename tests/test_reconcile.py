@@ -9,17 +9,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orderamt.models import (
+    AMOUNT,
     Action,
     Contest,
+    FieldChange,
+    FieldIssue,
     FieldSpec,
     Hold,
-    LastValue,
-    LastWrite,
+    Known,
     OdooTotal,
     PortalOrder,
     Reason,
 )
-from orderamt.reconcile import has_odoo_id, parse_odoo_id, reconcile, reconcile_fields
+from orderamt.reconcile import has_odoo_id, parse_odoo_id, reconcile
 
 
 def order(amount: str | None = "857.87", odoo_ref: object = 42) -> PortalOrder:
@@ -172,12 +174,12 @@ def test_a_portal_edit_is_a_conflict_or_a_drift(
     """The portal changed since orderamt wrote, by as little as a sub-cent: with Odoo changed
     too (950.00 now) that is a conflict; with Odoo still saying what was written, a drift.
     Odoo's amount is written either way, unless conflicts are skipped."""
-    last = LastWrite(Decimal(wrote), None if odoo_said is None else Decimal(odoo_said))
-    decision = reconcile(order(portal), odoo(950.0), last=last)
+    last = {AMOUNT: Known(Decimal(wrote), None if odoo_said is None else Decimal(odoo_said))}
+    decision = reconcile(order(portal), odoo(950.0), known=last)
     assert decision.action is Action.UPDATE
     assert decision.contest is contest
     assert decision.last_written == (Decimal(wrote) if contest else None)
-    skipped = reconcile(order(portal), odoo(950.0), last=last, skip_conflicts=True)
+    skipped = reconcile(order(portal), odoo(950.0), known=last, skip_conflicts=True)
     if contest is None:
         assert skipped.action is Action.UPDATE
     else:
@@ -192,13 +194,13 @@ def test_a_hold_keeps_the_reverted_amount_out_until_odoo_changes() -> None:
     """While Odoo says the reverted amount at the same write_date the order is held; a new
     amount or a new write_date ends the hold."""
     hold = Hold(1, Decimal("950.00"), "2026-11-24 18:15:57", reverted_run=1)
-    held = reconcile(order("857.87"), odoo(950.0), hold=hold)
+    held = reconcile(order("857.87"), odoo(950.0), holds={AMOUNT: hold})
     assert (held.action, held.reason, held.hold) == (Action.UNCHANGED, Reason.HELD, hold)
-    repriced = reconcile(order("857.87"), odoo(960.0), hold=hold)
+    repriced = reconcile(order("857.87"), odoo(960.0), holds={AMOUNT: hold})
     assert (repriced.action, repriced.new_amount) == (Action.UPDATE, Decimal("960.00"))
     assert repriced.hold == hold  # to be released with the write
     rewritten = OdooTotal(42, "S00042", 950.0, "sale", "USD", "2026-11-25 08:00:00")
-    assert reconcile(order("857.87"), rewritten, hold=hold).action is Action.UPDATE
+    assert reconcile(order("857.87"), rewritten, holds={AMOUNT: hold}).action is Action.UPDATE
 
 
 @pytest.mark.parametrize(
@@ -251,6 +253,20 @@ def odoo_fields(state: object, delivery: object = False) -> OdooTotal:
                      values={"state": state, "delivery_status": delivery})  # fmt: skip
 
 
+def reconcile_fields(
+    order: PortalOrder,
+    odoo: OdooTotal,
+    specs: list[FieldSpec],
+    *,
+    last: dict[str, Known] | None = None,
+    holds: dict[str, Hold] | None = None,
+    skip_conflicts: bool = False,
+) -> tuple[tuple[FieldChange, ...], tuple[FieldIssue, ...], tuple[Hold, ...]]:
+    """The mapped fields' part of the one decision: their changes, issues and holds."""
+    d = reconcile(order, odoo, specs, known=last, holds=holds, skip_conflicts=skip_conflicts)
+    return d.fields, d.issues, d.held
+
+
 @pytest.mark.parametrize(
     ("portal", "odoo_state", "changes", "issues"),
     [
@@ -280,7 +296,7 @@ def test_each_field_takes_the_map_s_value_or_is_left_alone(
 def test_a_field_changed_in_the_portal_is_a_conflict_or_a_drift() -> None:
     """Like the amount: the portal left what orderamt wrote; Odoo changed too (conflict),
     or still says what was written (drift); --on-conflict skip keeps the portal's."""
-    last = {"status": LastValue("confirmed", "confirmed")}
+    last = {"status": Known("confirmed", "confirmed")}
     portal = with_fields("on hold")
     (conflict,), _, _ = reconcile_fields(portal, odoo_fields("cancel"), [STATUS], last=last)
     assert (conflict.new, conflict.contest, conflict.last_written) == (
@@ -298,7 +314,7 @@ def test_a_field_changed_in_the_portal_is_a_conflict_or_a_drift() -> None:
 def test_a_held_field_is_kept_until_odoo_changes_it() -> None:
     """A revert's hold on a field: kept while Odoo says the reverted value at the same
     write_date; taken again once Odoo's write_date moves, the stale hold to be released."""
-    hold = Hold(1, None, WRITTEN_AT, 3, field="status", value="confirmed")
+    hold = Hold(1, "confirmed", WRITTEN_AT, 3, field="status")
     portal = with_fields("pending")
     found, _, held = reconcile_fields(portal, odoo_fields("sale"), [STATUS],
                                       holds={"status": hold})  # fmt: skip

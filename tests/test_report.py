@@ -77,7 +77,7 @@ def unchanged(reason: Reason = Reason.SAME_AMOUNT, number: str = "AFINET-SO-2") 
     )
 
 
-HOLD = Hold(order_id=1, amount=Decimal("950.00"), odoo_write_date=WRITE_DATE, reverted_run=3)
+HOLD = Hold(order_id=1, value=Decimal("950.00"), odoo_write_date=WRITE_DATE, reverted_run=3)
 
 
 def held() -> Decision:
@@ -927,7 +927,7 @@ CHANGES = [
 HOLDS = [
     Hold(
         order_id=5,
-        amount=Decimal("950.00"),
+        value=Decimal("950.00"),
         odoo_write_date=WRITE_DATE,
         reverted_run=3,
         revert_run=4,
@@ -935,7 +935,7 @@ HOLDS = [
     ),
     Hold(
         order_id=5,
-        amount=Decimal("990.00"),
+        value=Decimal("990.00"),
         odoo_write_date=None,
         reverted_run=6,
         revert_run=7,

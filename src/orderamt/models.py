@@ -126,41 +126,38 @@ class Contest(Enum):
     """The portal changed; Odoo still says what orderamt wrote."""
 
 
+AMOUNT = "amount"
+"""The amount's name as a field: the one field of money kind (`revert --field amount`); every
+other field is a mapped one of text kind (FieldSpec)."""
+
+Value: TypeAlias = "Decimal | str | None"
+"""A field's value: a Decimal for the amount, text for a mapped field (None: NULL)."""
+
+
 @dataclass(frozen=True, slots=True)
-class LastWrite:
-    """What the journal knows of an order: what orderamt last wrote to it, and what Odoo
-    said the last time a sync wrote it (a revert writes an amount Odoo did not say)."""
+class Known:
+    """What the journal knows of one field of an order: the value orderamt last wrote, and
+    the one a sync (not a revert) last wrote, which is what Odoo said."""
 
-    amount: Decimal | None
-    odoo_amount: Decimal | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class LastValue:
-    """What the journal knows of one mapped field of an order: the value orderamt last
-    wrote, and the one a sync (not a revert) last wrote, which is what Odoo said."""
-
-    value: str | None
-    odoo_value: str | None = None
+    value: Value
+    odoo_value: Value = None
 
 
 @dataclass(frozen=True, slots=True)
 class Hold:
-    """A reverted change kept from coming back: while Odoo still says `amount` (or, for a
-    mapped field, `value`) at `odoo_write_date`, the sync leaves it alone."""
+    """A reverted change kept from coming back: while Odoo still says `value` for `field` at
+    `odoo_write_date`, the sync leaves it alone."""
 
     order_id: int
-    amount: Decimal | None
+    value: Value
+    """The value the revert took back (what the reverted run wrote)."""
     odoo_write_date: str | None
     reverted_run: int
     revert_run: int | None = None
     held_at: datetime | None = None
     released_at: datetime | None = None
     released_why: str | None = None
-    field: str | None = None
-    """The mapped field held (None: the amount)."""
-    value: str | None = None
-    """For a mapped field: the portal value the revert took back."""
+    field: str = AMOUNT
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,12 +165,12 @@ class FieldChange:
     """One mapped field of an order to write: the portal's value read, and Odoo's mapped."""
 
     field: str
-    old: str | None
-    new: str | None
+    old: Value
+    new: Value
     """None only where a revert puts back a column that was NULL."""
     contest: Contest | None = None
     """The portal changed the field since orderamt wrote it (with Odoo, or alone)."""
-    last_written: str | None = None
+    last_written: Value = None
     hold: Hold | None = None
     """The stale hold this change releases."""
 
@@ -236,6 +233,20 @@ class Decision:
         return self.action is Action.UPDATE or bool(self.fields)
 
     @property
+    def amount_change(self) -> FieldChange | None:
+        """The amount as one more field to write: what was read, and what goes in."""
+        if self.action is not Action.UPDATE:
+            return None
+        return FieldChange(AMOUNT, self.order.amount, self.new_amount, contest=self.contest,
+                           last_written=self.last_written, hold=self.hold)  # fmt: skip
+
+    @property
+    def field_changes(self) -> tuple[FieldChange, ...]:
+        """Every field this decision writes, the mapped ones and then the amount."""
+        amount = self.amount_change
+        return self.fields if amount is None else (*self.fields, amount)
+
+    @property
     def needs_look(self) -> bool:
         """The amount was skipped, or a mapped field was left alone for a reason."""
         return self.action is Action.SKIP or bool(self.issues)
@@ -243,10 +254,14 @@ class Decision:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """An amount to write over what was read, and what the journal keeps of it."""
+    """One field of an order to write over what was read, and what the journal keeps of it."""
 
     order: PortalOrder
-    new_amount: Decimal | None
+    field: str
+    """AMOUNT, or a mapped field's name."""
+    old: Value
+    """What was read: the column is written only while it still holds this."""
+    new: Value
     odoo_id: str | None = None
     write_date: str | None = None
     conflict: bool = False
@@ -256,11 +271,7 @@ class Change:
     place_hold: Hold | None = None
     """A revert: the hold to place once this is written."""
     release_hold: str | None = None
-    """Why the order's hold ends once this is written (Odoo changed; its revert undone)."""
-    field: str | None = None
-    """A mapped field's change (None: the amount's); its values are `old_value`/`new_value`."""
-    old_value: str | None = None
-    new_value: str | None = None
+    """Why the field's hold ends once this is written (Odoo changed; its revert undone)."""
 
 
 class Mode(Enum):
@@ -391,6 +402,19 @@ class JournalEntry:
     """A mapped field's change (None: the amount's), with its values as text."""
     old_value: str | None = None
     new_value: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The field changed: AMOUNT or a mapped field's name."""
+        return self.field or AMOUNT
+
+    @property
+    def old(self) -> Value:
+        return self.old_amount if self.field is None else self.old_value
+
+    @property
+    def new(self) -> Value:
+        return self.new_amount if self.field is None else self.new_value
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,6 +99,13 @@ def largest(precision: int, scale: int) -> Decimal:
     return Decimal(10) ** (precision - scale) - Decimal(1).scaleb(-scale)
 
 
+def as_amount(value: object) -> Decimal | None:
+    """The amount a field of money kind holds (its values are Decimals, or None)."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    raise TypeError(f"an amount is a Decimal, not {type(value).__name__}")
+
+
 def format_amount(amount: Decimal | None, currency: str | None = None) -> str:
     """An amount as the portal shows it: $1,579.56 for dollars, 1,579.56 EUR otherwise.
 

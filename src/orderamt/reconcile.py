@@ -11,6 +11,7 @@ from typing import Any
 
 from orderamt import money
 from orderamt.models import (
+    AMOUNT,
     Action,
     Contest,
     Decision,
@@ -18,11 +19,11 @@ from orderamt.models import (
     FieldIssue,
     FieldSpec,
     Hold,
-    LastValue,
-    LastWrite,
+    Known,
     OdooTotal,
     PortalOrder,
     Reason,
+    Value,
     odoo_text,
 )
 
@@ -56,27 +57,80 @@ def has_odoo_id(raw: object) -> bool:
     return raw is not None and not (isinstance(raw, str) and not raw.strip())
 
 
+def same_value(field: str, a: Value, b: Value) -> bool:
+    """Two values of `field` are the same: the amount as money (857.870 is 857.87, NaN is
+    nothing), a mapped field as text."""
+    if field == AMOUNT:
+        return money.same(a, b)  # type: ignore[arg-type]
+    return a == b
+
+
+def contest(field: str, portal: Value, odoo: Value, known: Known | None) -> Contest | None:
+    """How the portal came to differ from what orderamt last wrote to `field`: changed there
+    since (a drift while Odoo still says what orderamt wrote, a conflict when Odoo changed
+    too), or not at all (None)."""
+    if known is None or same_value(field, portal, known.value):
+        return None
+    odoo_unchanged = known.odoo_value is not None and same_value(field, odoo, known.odoo_value)
+    return Contest.DRIFT if odoo_unchanged else Contest.CONFLICT
+
+
+def held(hold: Hold, value: Value, write_date: str | None) -> bool:
+    """Odoo still says what the revert took back: the same value at the same write_date."""
+    return same_value(hold.field, hold.value, value) and hold.odoo_write_date == write_date
+
+
 def reconcile(
     order: PortalOrder,
     odoo: OdooTotal | None,
+    specs: Sequence[FieldSpec] = (),
     *,
     max_amount: Decimal | None = None,
-    last: LastWrite | None = None,
-    hold: Hold | None = None,
+    known: Mapping[str, Known] | None = None,
+    holds: Mapping[str, Hold] | None = None,
     skip_conflicts: bool = False,
 ) -> Decision:
-    """Decide whether the portal takes Odoo's amount for this order.
+    """Decide each field of this order: the amount, then each mapped field in `specs`.
 
-    `odoo` is None when Odoo has no sale order with the portal's id. `max_amount` is the
-    largest value the portal column can hold; a larger amount is skipped, never truncated.
-    `order.currency`, when the portal says, is the currency of its amount: an Odoo order in
-    another is skipped, never written. Odoo's amount is rounded to its currency's decimals.
-    `last` is what the journal knows: a portal amount that differs from what orderamt last
-    wrote was changed in the portal since; with Odoo changed too that is a conflict, with
-    Odoo unchanged a drift. Odoo wins either way (the sync is one-way) unless
-    `skip_conflicts`. `hold` is a revert's hold: while Odoo still says the reverted amount at
-    the same write_date, the order is left alone.
+    `odoo` is None when Odoo has no sale order with the portal's id. `known` and `holds` are
+    the journal's, by field name (AMOUNT for the amount): a portal value that differs from
+    what orderamt last wrote was changed in the portal since; with Odoo changed too that is
+    a conflict, with Odoo unchanged a drift. Odoo wins either way (the sync is one-way)
+    unless `skip_conflicts`. A revert's hold keeps a field while Odoo still says the
+    reverted value at the same write_date. Every field goes this one way; each kind adds
+    its own rules before it (`_amount`, `_mapped`).
     """
+    decision = _amount(order, odoo, max_amount, known or {}, holds or {}, skip_conflicts)
+    if odoo is None or not specs or decision.reason in _NO_FIELDS:
+        return decision
+    changes, issues, kept = _mapped(order, odoo, specs, known or {}, holds or {}, skip_conflicts)
+    if not (changes or issues or kept):
+        return decision
+    return Decision(
+        order, decision.action, new_amount=decision.new_amount, reason=decision.reason,
+        currency=decision.currency, odoo_id=decision.odoo_id, bad_value=decision.bad_value,
+        largest=decision.largest, last_written=decision.last_written,
+        contest=decision.contest, write_date=decision.write_date, hold=decision.hold,
+        odoo_currency=decision.odoo_currency, fields=changes, issues=issues, held=kept,
+    )  # fmt: skip
+
+
+_NO_FIELDS = (Reason.BAD_ODOO_ID, Reason.NOT_IN_ODOO)
+"""An order Odoo has no sale order for has no fields to take either."""
+
+
+def _amount(
+    order: PortalOrder,
+    odoo: OdooTotal | None,
+    max_amount: Decimal | None,
+    known: Mapping[str, Known],
+    holds: Mapping[str, Hold],
+    skip_conflicts: bool,
+) -> Decision:
+    """The amount, a field of money kind. Its own rules come first: a portal amount that is
+    no number, an Odoo id that is none, another currency, Odoo's 0.00 (the portal's is
+    kept), an amount too large for the column (skipped, never truncated). Odoo's amount is
+    rounded to its currency's decimals."""
     if order.amount is not None and not money.is_number(order.amount):
         return Decision(order, Action.SKIP, reason=Reason.BAD_PORTAL_AMOUNT)
     odoo_id = parse_odoo_id(order.odoo_ref)
@@ -102,99 +156,69 @@ def reconcile(
         return seen(reason=Reason.BAD_ODOO_AMOUNT, bad_value=repr(odoo.amount_total))
     if amount == 0:
         return seen(Action.UNCHANGED, reason=Reason.ZERO_IN_ODOO)
+    hold = holds.get(AMOUNT)
     if hold is not None and held(hold, amount, odoo.write_date):
         return seen(Action.UNCHANGED, reason=Reason.HELD, hold=hold)
     if money.same(order.amount, amount):
         return seen(Action.UNCHANGED, reason=Reason.SAME_AMOUNT)
     if max_amount is not None and amount > max_amount:
         return seen(new_amount=amount, reason=Reason.TOO_LARGE, largest=max_amount)
-    contest = _contest(order, amount, last)
-    if contest is not None:
-        assert last is not None
-        if skip_conflicts:
-            reason = Reason.CONFLICT if contest is Contest.CONFLICT else Reason.DRIFT
-            return seen(new_amount=amount, last_written=last.amount, contest=contest,
-                        reason=reason)  # fmt: skip
-        return seen(Action.UPDATE, new_amount=amount, last_written=last.amount,
-                    contest=contest, hold=hold)  # fmt: skip
-    return seen(Action.UPDATE, new_amount=amount, hold=hold)
+    last = known.get(AMOUNT)
+    contested = contest(AMOUNT, order.amount, amount, last)
+    if contested is None:
+        return seen(Action.UPDATE, new_amount=amount, hold=hold)
+    assert last is not None
+    wrote = last.value
+    assert wrote is None or isinstance(wrote, Decimal)
+    if skip_conflicts:
+        return seen(new_amount=amount, last_written=wrote, contest=contested,
+                    reason=_SKIPPED[contested])  # fmt: skip
+    return seen(Action.UPDATE, new_amount=amount, last_written=wrote, contest=contested,
+                hold=hold)  # fmt: skip
 
 
-def held(hold: Hold, amount: Decimal, write_date: str | None) -> bool:
-    """Odoo still says what the revert took back: the same amount at the same write_date."""
-    return money.same(hold.amount, amount) and hold.odoo_write_date == write_date
+_SKIPPED = {Contest.CONFLICT: Reason.CONFLICT, Contest.DRIFT: Reason.DRIFT}
+"""Why a contested field is left alone under --on-conflict skip."""
 
 
-def _contest(order: PortalOrder, amount: Decimal, last: LastWrite | None) -> Contest | None:
-    """Whether the portal changed the amount since orderamt wrote it, and whether Odoo did."""
-    if last is None or money.same(order.amount, last.amount):
-        return None
-    odoo_unchanged = last.odoo_amount is not None and money.same(amount, last.odoo_amount)
-    return Contest.DRIFT if odoo_unchanged else Contest.CONFLICT
-
-
-def reconcile_fields(
+def _mapped(
     order: PortalOrder,
     odoo: OdooTotal,
     specs: Sequence[FieldSpec],
-    *,
-    last: Mapping[str, LastValue] | None = None,
-    holds: Mapping[str, Hold] | None = None,
-    skip_conflicts: bool = False,
+    known: Mapping[str, Known],
+    holds: Mapping[str, Hold],
+    skip_conflicts: bool,
 ) -> tuple[tuple[FieldChange, ...], tuple[FieldIssue, ...], tuple[Hold, ...]]:
-    """Decide each mapped field on its own: the portal takes the map's value for Odoo's.
-
-    An Odoo value the map lacks is never written (an issue, the other fields still go).
-    `last` and `holds` are the journal's, by field name, with the amount's meaning: a
-    portal value that differs from what orderamt last wrote was changed in the portal
-    (a conflict, or a drift while Odoo still says what was written); a revert's hold keeps
-    the field while Odoo still says the reverted value at the same write_date (returned
-    with the changes and the issues, for the report to say).
-    """
+    """Each mapped field, a field of text kind: the portal takes the map's value for Odoo's.
+    Its own rule comes first: an Odoo value the map lacks is never written (an issue; the
+    other fields still go). Returns the changes, the issues, and the holds that keep a
+    field (for the report to say)."""
     changes: list[FieldChange] = []
     issues: list[FieldIssue] = []
     kept: list[Hold] = []
     for spec in specs:
+        name = spec.name
         odoo_value = odoo_text(odoo.values.get(spec.odoo_field, False))
         new = spec.portal_value(odoo_value)
-        old = order.values.get(spec.name)
+        old = order.values.get(name)
         if new is None:
-            issues.append(FieldIssue(spec.name, odoo_value, Reason.UNMAPPED, portal_value=old))
+            issues.append(FieldIssue(name, odoo_value, Reason.UNMAPPED, portal_value=old))
             continue
-        hold = (holds or {}).get(spec.name)
-        if hold is not None and hold.value == new and hold.odoo_write_date == odoo.write_date:
+        hold = holds.get(name)
+        if hold is not None and held(hold, new, odoo.write_date):
             if old != new:
                 kept.append(hold)
             continue
         if old == new:
             continue
-        known = (last or {}).get(spec.name)
-        contest = None
-        if known is not None and old != known.value:
-            drift = known.odoo_value is not None and known.odoo_value == new
-            contest = Contest.DRIFT if drift else Contest.CONFLICT
-        if contest is not None and skip_conflicts:
-            reason = Reason.CONFLICT if contest is Contest.CONFLICT else Reason.DRIFT
-            assert known is not None
-            issues.append(
-                FieldIssue(
-                    spec.name,
-                    odoo_value,
-                    reason,
-                    portal_value=old,
-                    last_written=known.value,
-                    new=new,
-                )
-            )
+        last = known.get(name)
+        contested = contest(name, old, new, last)
+        wrote = None if last is None or contested is None else last.value
+        assert wrote is None or isinstance(wrote, str)
+        if contested is not None and skip_conflicts:
+            issues.append(FieldIssue(name, odoo_value, _SKIPPED[contested], portal_value=old,
+                                     last_written=wrote, new=new))  # fmt: skip
             continue
-        changes.append(
-            FieldChange(
-                spec.name,
-                old,
-                new,
-                contest=contest,
-                last_written=known.value if contest is not None and known else None,
-                hold=hold,
-            )
-        )
+        changes.append(FieldChange(name, old, new, contest=contested, last_written=wrote,
+                                   hold=hold))  # fmt: skip
     return tuple(changes), tuple(issues), tuple(kept)

@@ -9,14 +9,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from orderamt.models import (
+    AMOUNT,
     Change,
     Checkpoint,
     Decision,
     FieldSpec,
     Hold,
     JournalEntry,
-    LastValue,
-    LastWrite,
+    Known,
     OdooTotal,
     PortalOrder,
     RunCounts,
@@ -99,14 +99,15 @@ class FakeOrders:
         now: datetime,
         run_id: int | None,
         checkpoint: Checkpoint | None = None,
-    ) -> set[tuple[int, str | None]]:
+    ) -> set[tuple[int, str]]:
         self.fail("apply")
-        written: set[tuple[int, str | None]] = set()
+        written: set[tuple[int, str]] = set()
         for change in changes:
             row = self.rows[change.order.id]
-            if change.field is None and row.amount == change.order.amount:
-                self.rows[row.id] = replace(row, amount=change.new_amount, updated_at=now)
-                written.add((row.id, None))
+            if change.field == AMOUNT and row.amount == change.old:
+                assert isinstance(change.new, Decimal)
+                self.rows[row.id] = replace(row, amount=change.new, updated_at=now)
+                written.add((row.id, AMOUNT))
                 if run_id is not None and self.journal is not None:
                     self.journal.entries.append(
                         JournalEntry(
@@ -115,7 +116,7 @@ class FakeOrders:
                             change.odoo_id,
                             row.number,
                             row.amount,
-                            change.new_amount,
+                            change.new,
                             change.write_date,
                             now,
                             old_updated_at=row.updated_at,
@@ -135,19 +136,13 @@ class FakeJournal:
     saved: Checkpoint | None = None
     fail: Fail = field(default_factory=Fail)
 
-    def last_written(self, order_ids: Sequence[int]) -> dict[int, LastWrite]:
-        return {}
-
-    def holds(self, order_ids: Sequence[int]) -> dict[int, Hold]:
-        return {}
-
-    def field_state(
+    def known(
         self, order_ids: Sequence[int]
-    ) -> tuple[dict[tuple[int, str], LastValue], dict[tuple[int, str], Hold]]:
+    ) -> tuple[dict[tuple[int, str], Known], dict[tuple[int, str], Hold]]:
         return {}, {}
 
-    def touched_after(self, run_id: int, order_ids: Sequence[int]) -> set[tuple[int, str | None]]:
-        return {(e.order_id, e.field) for e in self.entries if e.run_id > run_id}
+    def touched_after(self, run_id: int, order_ids: Sequence[int]) -> set[tuple[int, str]]:
+        return {(e.order_id, e.name) for e in self.entries if e.run_id > run_id}
 
     def revert_of(self, run_id: int) -> RunRecord | None:
         return next((r for r in self.runs.values() if r.reverts_run == run_id), None)

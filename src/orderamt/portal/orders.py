@@ -29,6 +29,7 @@ from sqlalchemy import (
 from orderamt import money
 from orderamt.config import PortalSchema
 from orderamt.models import (
+    AMOUNT,
     Change,
     Checkpoint,
     Everything,
@@ -218,9 +219,9 @@ class PortalOrders:
         now: datetime,
         run_id: int | None,
         checkpoint: Checkpoint | None = None,
-    ) -> set[tuple[int, str | None]]:
+    ) -> set[tuple[int, str]]:
         """Write new amounts (and mapped fields) and their journal entries in one
-        transaction; returns the (order id, field) written, None for the amount.
+        transaction; returns the (order id, field) written (AMOUNT for the amount).
 
         A column is written only while it still holds the value that was read, so a change
         the portal made meanwhile is never overwritten. With `run_id`, each write is journaled in
@@ -232,10 +233,10 @@ class PortalOrders:
             return set()
         if checkpoint is not None:
             self.journal.ensure_tables()
-        written: set[tuple[int, str | None]] = set()
+        written: set[tuple[int, str]] = set()
         entries: list[JournalEntry] = []
         holds: list[Hold] = []
-        released: dict[tuple[str, str | None], list[int]] = {}
+        released: dict[tuple[str, str], list[int]] = {}
         with self.db.doing("writing a batch (rolled back)"), self.db.engine.begin() as conn:
             taken = self._compare_and_set(conn, changes, now)
             for change in changes:
@@ -249,23 +250,7 @@ class PortalOrders:
                 if change.release_hold:
                     released.setdefault((change.release_hold, change.field), []).append(order.id)
                 if run_id is not None:
-                    entries.append(
-                        JournalEntry(
-                            run_id=run_id,
-                            order_id=order.id,
-                            odoo_id=change.odoo_id,
-                            order_number=order.number,
-                            old_amount=order.amount if change.field is None else None,
-                            new_amount=change.new_amount,
-                            old_updated_at=order.updated_at,
-                            odoo_write_date=change.write_date,
-                            changed_at=now,
-                            conflict=change.conflict,
-                            field=change.field,
-                            old_value=change.old_value,
-                            new_value=change.new_value,
-                        )
-                    )
+                    entries.append(_entry(change, run_id, now))
             self.journal.tables.record(conn, entries)
             if checkpoint is not None:
                 self.journal.tables.save_checkpoint(conn, checkpoint, now)
@@ -277,20 +262,20 @@ class PortalOrders:
 
     def _compare_and_set(
         self, conn: Connection, changes: Sequence[Change], now: datetime
-    ) -> set[tuple[int, str | None]]:
-        """Write each change only where its column still holds the value read: the amount's
-        changes, then each mapped field's, column by column; the (id, field) taken."""
-        by_field: dict[str | None, list[Change]] = {}
+    ) -> set[tuple[int, str]]:
+        """Write each change only where its column still holds the value read, column by
+        column; the (id, field) taken."""
+        by_field: dict[str, list[Change]] = {}
         for change in changes:
             by_field.setdefault(change.field, []).append(change)
-        taken: set[tuple[int, str | None]] = set()
+        taken: set[tuple[int, str]] = set()
         for field, group in by_field.items():
             taken |= {(order_id, field) for order_id in self._set_column(conn, group, now)}
         return taken
 
-    def _target(self, field: str | None) -> _Target:
+    def _target(self, field: str) -> _Target:
         """The column a group of changes writes, and how its values are read and sent."""
-        if field is None:
+        if field == AMOUNT:
             return _Target(self.schema.amount, Money(), "NUMERIC[]", amount=True)
         column_ = next(spec.column for spec in self.schema.fields if spec.name == field)
         return _Target(column_, String(), "TEXT[]", amount=False)
@@ -328,13 +313,13 @@ class PortalOrders:
             order = change.order
             params = {
                 "b_id": order.id,
-                "b_new": change.new_amount,
+                "b_new": change.new,
                 "b_now": change.updated_at if change.restore_updated_at else now,
             }
-            if order.amount is None:
+            if change.old is None:
                 result = conn.execute(self._while_null, params)
             else:
-                result = conn.execute(self._by_amount, {**params, "b_old": order.amount})
+                result = conn.execute(self._by_amount, {**params, "b_old": change.old})
             if result.rowcount == 1:
                 taken.add(order.id)
         return taken
@@ -348,10 +333,10 @@ class PortalOrders:
         col = c[target.column]
         taken = set()
         for change in changes:
-            values: dict[Any, Any] = {col: change.new_value}
+            values: dict[Any, Any] = {col: change.new}
             if s.updated:
                 values[c[s.updated]] = change.updated_at if change.restore_updated_at else now
-            same = col.is_(None) if change.old_value is None else col == change.old_value
+            same = col.is_(None) if change.old is None else col == change.old
             stmt = update(self.table).where(c[s.id] == change.order.id, same).values(values)
             if conn.execute(stmt).rowcount == 1:
                 taken.add(change.order.id)
@@ -555,16 +540,37 @@ class _Target:
     amount: bool
 
     def old(self, change: Change) -> Any:
-        return change.order.amount if self.amount else change.old_value
+        return change.old
 
     def new(self, change: Change) -> Any:
-        return change.new_amount if self.amount else change.new_value
+        return change.new
 
     def holds(self, stored: object, change: Change) -> bool:
         """The locked row still holds what was read."""
         if self.amount:
-            return money.same(stored, change.order.amount)  # type: ignore[arg-type]
-        return _text(stored) == change.old_value
+            return money.same(stored, change.old)  # type: ignore[arg-type]
+        return _text(stored) == change.old
+
+
+def _entry(change: Change, run_id: int, now: datetime) -> JournalEntry:
+    """What the journal keeps of a change: the amount in its own columns, a mapped field's
+    values as text beside its name (the journal's storage, as every version has read it)."""
+    order, amount = change.order, change.field == AMOUNT
+    return JournalEntry(
+        run_id=run_id,
+        order_id=order.id,
+        odoo_id=change.odoo_id,
+        order_number=order.number,
+        old_amount=change.old if amount else None,  # type: ignore[arg-type]
+        new_amount=change.new if amount else None,  # type: ignore[arg-type]
+        old_updated_at=order.updated_at,
+        odoo_write_date=change.write_date,
+        changed_at=now,
+        conflict=change.conflict,
+        field=None if amount else change.field,
+        old_value=None if amount else change.old,  # type: ignore[arg-type]
+        new_value=None if amount else change.new,  # type: ignore[arg-type]
+    )
 
 
 def _same(value: Any) -> Any:

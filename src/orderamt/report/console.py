@@ -26,7 +26,7 @@ from orderamt.models import (
     RunRecord,
     Selection,
 )
-from orderamt.money import format_amount
+from orderamt.money import as_amount, format_amount
 from orderamt.reasons import field_issue, skip_reason
 from orderamt.report.terminal import EMOJI, PLAIN, plural
 
@@ -224,7 +224,7 @@ class ConsoleReport:
         elif reason is Reason.SAME_AMOUNT:
             self._line(f"  {g.skipped}{name}: No change ({portal})")
         elif reason is Reason.HELD and decision.hold is not None:
-            held = format_amount(decision.hold.amount, cur)
+            held = format_amount(as_amount(decision.hold.value), cur)
             self._line(
                 f"  {g.skipped}{name}: Held by the revert of run {decision.hold.reverted_run} "
                 f"(Odoo still says {held}; keeping portal amount: {portal}; "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from orderamt.models import Hold, JournalEntry, RunRecord
-from orderamt.money import format_amount
+from orderamt.models import AMOUNT, Hold, JournalEntry, RunRecord
+from orderamt.money import as_amount, format_amount
 from orderamt.report.jsondoc import entry_json, hold_json, print_json, run_json
 from orderamt.report.terminal import EMOJI, PLAIN, make_console
 
@@ -39,7 +39,7 @@ def _hold_line(h: Hold) -> str:
     line = (
         f"{h.held_at:%Y-%m-%d %H:%M:%S} UTC  run {h.revert_run}  held by the revert of run "
         f"{h.reverted_run}: Odoo's "
-        + (format_amount(h.amount) if h.field is None else f"{h.field} {h.value}")
+        + (format_amount(as_amount(h.value)) if h.field == AMOUNT else f"{h.field} {h.value}")
     )
     if h.odoo_write_date:
         line += f" (write_date {h.odoo_write_date})"

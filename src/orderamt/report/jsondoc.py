@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from orderamt import money
 from orderamt.models import (
+    AMOUNT,
     Changed,
     Checkpoint,
     Decision,
@@ -172,7 +173,22 @@ def run_json(r: RunRecord) -> dict[str, Any]:
 
 
 def hold_json(h: Hold) -> dict[str, Any]:
-    return {name: jsonable(value) for name, value in asdict(h).items()}
+    """A hold as `history --json` has always given it: the amount's value as `amount`, a
+    mapped field's as `value` beside its `field`."""
+    amount = h.field == AMOUNT
+    stored = {
+        "order_id": h.order_id,
+        "amount": h.value if amount else None,
+        "odoo_write_date": h.odoo_write_date,
+        "reverted_run": h.reverted_run,
+        "revert_run": h.revert_run,
+        "held_at": h.held_at,
+        "released_at": h.released_at,
+        "released_why": h.released_why,
+        "field": None if amount else h.field,
+        "value": None if amount else h.value,
+    }
+    return {name: jsonable(value) for name, value in stored.items()}
 
 
 def problem_json(p: Problem) -> dict[str, Any]:

@@ -6,6 +6,7 @@ share (`record`), the rule applied to a batch (`decide`), the write and its conf
 (`ports`). Knows no database, no HTTP and no terminal.
 """
 
+from orderamt.models import AMOUNT
 from orderamt.sync.changed import sync_changed
 from orderamt.sync.ports import (
     ChangesSource,
@@ -16,7 +17,7 @@ from orderamt.sync.ports import (
     TotalsSource,
 )
 from orderamt.sync.record import exit_code_for
-from orderamt.sync.revert import AMOUNT, PARTIAL_REVERT, revert_run
+from orderamt.sync.revert import PARTIAL_REVERT, revert_run
 from orderamt.sync.sweep import sync_orders
 from orderamt.sync.webhook import sync_odoo_orders
 

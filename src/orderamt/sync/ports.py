@@ -18,8 +18,7 @@ from orderamt.models import (
     FieldSpec,
     Hold,
     JournalEntry,
-    LastValue,
-    LastWrite,
+    Known,
     OdooTotal,
     PortalOrder,
     RunCounts,
@@ -59,29 +58,25 @@ class OrderStore(Protocol):
         now: datetime,
         run_id: int | None,
         checkpoint: Checkpoint | None = None,
-    ) -> set[tuple[int, str | None]]:
+    ) -> set[tuple[int, str]]:
         """Write compare-and-set, each column over the value read; with `run_id`, journal
         each write in the same transaction; with `checkpoint`, move the catch-up poll's
-        checkpoint in it too. Returns the (order id, field) written; None is the amount."""
+        checkpoint in it too. Returns the (order id, field) written."""
         ...
 
 
 class JournalStore(Protocol):
     """What orderamt did before: its runs and the changes it made (the journal meets this)."""
 
-    def last_written(self, order_ids: Sequence[int]) -> dict[int, LastWrite]: ...
-
-    def holds(self, order_ids: Sequence[int]) -> dict[int, Hold]: ...
-
-    def field_state(
+    def known(
         self, order_ids: Sequence[int]
-    ) -> tuple[dict[tuple[int, str], LastValue], dict[tuple[int, str], Hold]]:
-        """For the mapped fields: what orderamt last wrote to each (order, field), and the
-        revert holds in force on them."""
+    ) -> tuple[dict[tuple[int, str], Known], dict[tuple[int, str], Hold]]:
+        """By (order, field), AMOUNT for the amount: what orderamt last wrote to each field
+        of these orders and what Odoo said then, and the revert holds in force on them."""
         ...
 
-    def touched_after(self, run_id: int, order_ids: Sequence[int]) -> set[tuple[int, str | None]]:
-        """The (order, field) a run later than `run_id` wrote to; None is the amount."""
+    def touched_after(self, run_id: int, order_ids: Sequence[int]) -> set[tuple[int, str]]:
+        """The (order, field) a run later than `run_id` wrote to (AMOUNT for the amount)."""
         ...
 
     def revert_of(self, run_id: int) -> RunRecord | None: ...

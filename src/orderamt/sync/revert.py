@@ -6,10 +6,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 
-from orderamt import money
 from orderamt.errors import UsageError
 from orderamt.models import (
+    AMOUNT,
     Action,
     Change,
     Decision,
@@ -22,7 +23,9 @@ from orderamt.models import (
     RunCounts,
     RunOptions,
     RunRecord,
+    Value,
 )
+from orderamt.reconcile import same_value
 from orderamt.sync.ports import JournalStore, OrderStore, Reporter
 from orderamt.sync.record import recorded
 
@@ -62,8 +65,7 @@ def revert_run(
         return RunCounts()
     entries = journal.changes(run_id=run_id, order_id=order_id)
     if field is not None:
-        wanted = None if field == AMOUNT else field
-        entries = [e for e in entries if e.field == wanted]
+        entries = [e for e in entries if e.name == field]
     mapped = {spec.name for spec in limits.fields}
     unmapped = sorted({e.field for e in entries if e.field is not None and e.field not in mapped})
     if unmapped:
@@ -97,33 +99,47 @@ def revert_run(
     return run.counts
 
 
-AMOUNT = "amount"
-"""The amount's name where a field is named (`revert --field amount`)."""
 PARTIAL_REVERT = "revert-part"
 """The mode of a revert of one order (or one field) of a run: not the run's revert."""
 
 
 def _revert_decision(entry: JournalEntry, order: PortalOrder | None, later: bool) -> Decision:
-    """Put the old value back where the row still holds what the run wrote, untouched since."""
-    now_holds = order.amount if order is not None else None
+    """Put the old value back where the row still holds what the run wrote, untouched since.
+
+    Every field goes this one way; only how the report is told differs: the amount as the
+    order's own action, a mapped field as one of its fields."""
     subject = PortalOrder(
         entry.order_id,
         entry.order_number,
-        now_holds,
+        order.amount if order is not None else None,
         entry.odoo_id,
         order.updated_at if order is not None else None,
         values=order.values if order is not None else {},
     )
-    if entry.field is not None:
-        value = order.values.get(entry.field) if order is not None else None
-        if order is not None and not later and value == entry.new_value:
-            change = FieldChange(entry.field, value, entry.old_value)
-            return Decision(subject, Action.UNCHANGED, fields=(change,))
-        issue = FieldIssue(entry.field, "", Reason.CHANGED_SINCE, portal_value=value)
-        return Decision(subject, Action.UNCHANGED, issues=(issue,))
-    if order is not None and not later and money.same(order.amount, entry.new_amount):
-        return Decision(subject, Action.UPDATE, new_amount=entry.old_amount)
-    return Decision(subject, Action.SKIP, reason=Reason.CHANGED_SINCE)
+    field = entry.name
+    now_holds = _value(order, field)
+    unchanged = order is not None and not later and same_value(field, now_holds, entry.new)
+    if field == AMOUNT:
+        if unchanged:
+            assert entry.old is None or isinstance(entry.old, Decimal)
+            return Decision(subject, Action.UPDATE, new_amount=entry.old)
+        return Decision(subject, Action.SKIP, reason=Reason.CHANGED_SINCE)
+    if unchanged:
+        return Decision(
+            subject, Action.UNCHANGED, fields=(FieldChange(field, now_holds, entry.old),)
+        )
+    return Decision(subject, Action.UNCHANGED, issues=(_changed_since(field, now_holds),))
+
+
+def _value(order: PortalOrder | None, field: str) -> Value:
+    if order is None:
+        return None
+    return order.amount if field == AMOUNT else order.values.get(field)
+
+
+def _changed_since(field: str, value: Value) -> FieldIssue:
+    assert value is None or isinstance(value, str)
+    return FieldIssue(field, "", Reason.CHANGED_SINCE, portal_value=value)
 
 
 def _revert_writes(
@@ -134,60 +150,40 @@ def _revert_writes(
     now: datetime,
     revert_id: int | None,
 ) -> list[Decision]:
-    """Write the old values (and updated_at) back; a value changed meanwhile is left alone."""
-    by_key = {(e.order_id, e.field): e for e in entries}
+    """Write the old values (and updated_at) back; a value changed meanwhile is left alone.
+    Reverting a sync holds each value it put back; reverting a revert releases those holds."""
+    by_key = {(e.order_id, e.name): e for e in entries}
     changes = []
     for d in decisions:
-        for f in d.fields:
+        for f in d.field_changes:
             entry = by_key[(d.order.id, f.field)]
             held = None
             if reverted.kind == "sync":
-                held = Hold(d.order.id, None, entry.odoo_write_date, reverted.id,
-                            field=f.field, value=entry.new_value)  # fmt: skip
+                held = Hold(d.order.id, entry.new, entry.odoo_write_date, reverted.id,
+                            field=f.field)  # fmt: skip
             changes.append(
                 Change(
                     d.order,
-                    None,
+                    f.field,
+                    f.old,
+                    f.new,
                     odoo_id=None if d.order.odoo_ref is None else str(d.order.odoo_ref),
                     restore_updated_at=True,
                     updated_at=entry.old_updated_at,
                     place_hold=held,
                     release_hold="its revert undone" if reverted.kind == "revert" else None,
-                    field=f.field,
-                    old_value=f.old,
-                    new_value=f.new,
                 )
             )
-        if d.action is not Action.UPDATE:
-            continue
-        entry = by_key[(d.order.id, None)]
-        hold = None
-        if reverted.kind == "sync":
-            hold = Hold(d.order.id, entry.new_amount, entry.odoo_write_date, reverted.id)
-        changes.append(
-            Change(
-                d.order,
-                d.new_amount,
-                odoo_id=None if d.order.odoo_ref is None else str(d.order.odoo_ref),
-                restore_updated_at=True,
-                updated_at=entry.old_updated_at,
-                place_hold=hold,
-                release_hold="its revert undone" if reverted.kind == "revert" else None,
-            )
-        )
     written = orders.apply(changes, now, revert_id)
     return [_confirm_revert(d, written) for d in decisions]
 
 
-def _confirm_revert(decision: Decision, written: set[tuple[int, str | None]]) -> Decision:
+def _confirm_revert(decision: Decision, written: set[tuple[int, str]]) -> Decision:
     """A value the database did not take changed meanwhile: left alone, and said so."""
     order_id = decision.order.id
-    if decision.fields:
-        f = decision.fields[0]
-        if (order_id, f.field) in written:
-            return decision
-        issue = FieldIssue(f.field, "", Reason.CHANGED_SINCE, portal_value=f.old)
-        return replace(decision, fields=(), issues=(issue,))
-    if decision.action is not Action.UPDATE or (order_id, None) in written:
+    (change,) = decision.field_changes or (None,)
+    if change is None or (order_id, change.field) in written:
         return decision
-    return Decision(decision.order, Action.SKIP, reason=Reason.CHANGED_SINCE)
+    if change.field == AMOUNT:
+        return Decision(decision.order, Action.SKIP, reason=Reason.CHANGED_SINCE)
+    return replace(decision, fields=(), issues=(_changed_since(change.field, change.old),))

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from orderamt import money
 from orderamt.models import (
+    AMOUNT,
     Action,
     Change,
     Checkpoint,
@@ -16,6 +17,7 @@ from orderamt.models import (
     Decision,
     PortalOrder,
     Reason,
+    Value,
 )
 from orderamt.sync.ports import OrderStore
 
@@ -35,33 +37,23 @@ def write(
     run_id: int | None,
     checkpoint: Checkpoint | None = None,
 ) -> list[Decision]:
-    changes = []
-    for d in decisions:
-        if d.action is Action.UPDATE:
-            changes.append(
-                Change(
-                    d.order,
-                    d.new_amount,
-                    odoo_id=str(d.odoo_id),
-                    write_date=d.write_date,
-                    conflict=d.conflict,
-                    release_hold="Odoo changed" if d.hold is not None else None,
-                )
-            )
-        changes.extend(
-            Change(
-                d.order,
-                None,
-                odoo_id=str(d.odoo_id),
-                write_date=d.write_date,
-                conflict=f.contest is not None,
-                release_hold="Odoo changed" if f.hold is not None else None,
-                field=f.field,
-                old_value=f.old,
-                new_value=f.new,
-            )
-            for f in d.fields
+    """Every field the decisions change, written compare-and-set (with the journal's
+    entries, and the checkpoint); the decisions as the database took them, each change
+    and each contest in the log."""
+    changes = [
+        Change(
+            d.order,
+            f.field,
+            f.old,
+            f.new,
+            odoo_id=str(d.odoo_id),
+            write_date=d.write_date,
+            conflict=f.contest is not None,
+            release_hold="Odoo changed" if f.hold is not None else None,
         )
+        for d in decisions
+        for f in d.field_changes
+    ]
     written = orders.apply(changes, now, run_id, checkpoint)
     lines = _Lines()
     try:
@@ -98,78 +90,31 @@ class _Lines:
             self._each = []
 
 
-def _confirm_fields(
-    decision: Decision, written: set[tuple[int, str | None]], lines: _Lines
-) -> Decision:
-    """Keep the field changes the database took; log each, and each one a portal change
-    raced (left alone, as for the amount)."""
+def _confirm(decision: Decision, written: set[tuple[int, str]], lines: _Lines) -> Decision:
+    """Keep the changes the database took, and log each; a change it did not take was raced
+    by a portal change and is left alone (for the amount, the order is then a skip). A
+    contest kept under --on-conflict skip is logged too."""
     order = decision.order
     for issue in decision.issues:
         if issue.reason in (Reason.CONFLICT, Reason.DRIFT):
-            _log_field_conflict(lines, order, issue.field, issue.portal_value,
-                                issue.last_written, issue.new, issue.reason is Reason.CONFLICT,
-                                "skipped")  # fmt: skip
-    if not decision.fields:
-        return decision
+            _log_contest(lines, order, issue.field, issue.portal_value, issue.last_written,
+                         issue.new, issue.reason is Reason.CONFLICT, "skipped")  # fmt: skip
     kept = []
-    for f in decision.fields:
-        context: dict[str, object] = {
-            "order_id": order.id, "order_number": order.number, "field": f.field,
-        }  # fmt: skip
+    for f in decision.field_changes:
         if (order.id, f.field) not in written:
-            lines.warning(
-                "Order field changed in the portal during the run; not overwritten", context
-            )
+            lines.warning(_RACED[f.field == AMOUNT], _about(order, f.field))
             continue
         if f.contest is not None:
-            _log_field_conflict(lines, order, f.field, f.old, f.last_written, f.new,
-                                f.contest is Contest.CONFLICT, "Odoo wins")  # fmt: skip
-        lines.info(
-            "Synced order field from Odoo", {**context, "old_value": f.old, "new_value": f.new}
-        )
+            _log_contest(lines, order, f.field, f.old, f.last_written, f.new,
+                         f.contest is Contest.CONFLICT, "Odoo wins")  # fmt: skip
+        lines.info(*_synced(order, f.field, f.old, f.new))
         kept.append(f)
-    return replace(decision, fields=tuple(kept))
-
-
-def _log_field_conflict(
-    lines: _Lines,
-    order: PortalOrder,
-    field: str,
-    portal: str | None,
-    wrote: str | None,
-    odoo: str | None,
-    both: bool,
-    outcome: str,
-) -> None:
-    lines.warning(
-        f"Conflict: {field} changed in the portal and in Odoo"
-        if both
-        else f"Drift: {field} changed in the portal while Odoo did not change",
-        {
-            "order_id": order.id,
-            "order_number": order.number,
-            "field": field,
-            "orderamt_wrote": wrote,
-            "portal_value": portal,
-            "odoo_value": odoo,
-            "outcome": outcome,
-        },
-    )
-
-
-def _confirm(decision: Decision, written: set[tuple[int, str | None]], lines: _Lines) -> Decision:
-    """An update the database did not take was raced by a portal change: report it as such."""
-    decision = _confirm_fields(decision, written, lines)
-    if decision.action is not Action.UPDATE:
-        if decision.conflict:
-            _log_conflict(lines, decision, "skipped")
-        return decision
-    order = decision.order
-    if (order.id, None) not in written:
-        lines.warning(
-            "Order changed in the portal during the run; not overwritten",
-            {"order_id": order.id, "order_number": order.number},
-        )
+    if decision.action is not Action.UPDATE and decision.conflict:
+        conflict = decision.contest is Contest.CONFLICT
+        _log_contest(lines, order, AMOUNT, order.amount, decision.last_written,
+                     decision.new_amount, conflict, "skipped")  # fmt: skip
+    fields = tuple(f for f in kept if f.field != AMOUNT)
+    if decision.action is Action.UPDATE and all(f.field != AMOUNT for f in kept):
         return Decision(
             order,
             Action.SKIP,
@@ -177,36 +122,63 @@ def _confirm(decision: Decision, written: set[tuple[int, str | None]], lines: _L
             reason=Reason.CHANGED_IN_PORTAL,
             currency=decision.currency,
             odoo_id=decision.odoo_id,
-            fields=decision.fields,
+            fields=fields,
             issues=decision.issues,
             held=decision.held,
         )
-    if decision.conflict:
-        _log_conflict(lines, decision, "Odoo wins")
-    lines.info(
-        "Synced order amount from Odoo",
-        {
-            "order_id": order.id,
-            "order_number": order.number,
-            "old_amount": money.plain(order.amount),
-            "new_amount": money.plain(decision.new_amount),
-        },
-    )
-    return decision
+    return decision if fields == decision.fields else replace(decision, fields=fields)
 
 
-def _log_conflict(lines: _Lines, decision: Decision, outcome: str) -> None:
-    order = decision.order
+_RACED = {
+    True: "Order changed in the portal during the run; not overwritten",
+    False: "Order field changed in the portal during the run; not overwritten",
+}
+
+
+def _about(order: PortalOrder, field: str) -> dict[str, object]:
+    """The order a log line is about, and the field where it is a mapped one."""
+    about: dict[str, object] = {"order_id": order.id, "order_number": order.number}
+    if field != AMOUNT:
+        about["field"] = field
+    return about
+
+
+def _synced(
+    order: PortalOrder, field: str, old: Value, new: Value
+) -> tuple[str, dict[str, object]]:
+    if field == AMOUNT:
+        return "Synced order amount from Odoo", {
+            **_about(order, field), "old_amount": _plain(old), "new_amount": _plain(new),
+        }  # fmt: skip
+    return "Synced order field from Odoo", {**_about(order, field), "old_value": old,
+                                            "new_value": new}  # fmt: skip
+
+
+def _log_contest(
+    lines: _Lines,
+    order: PortalOrder,
+    field: str,
+    portal: Value,
+    wrote: Value,
+    odoo: Value,
+    both: bool,
+    outcome: str,
+) -> None:
+    """A field the portal changed since orderamt wrote it: with Odoo (a conflict) or alone
+    (a drift), and what became of it."""
+    values: dict[str, object]
+    if field == AMOUNT:
+        values = {"orderamt_wrote": _plain(wrote), "portal_amount": _plain(portal),
+                  "odoo_amount": _plain(odoo)}  # fmt: skip
+    else:
+        values = {"orderamt_wrote": wrote, "portal_value": portal, "odoo_value": odoo}
     lines.warning(
-        "Conflict: amount changed in the portal and in Odoo"
-        if decision.contest is Contest.CONFLICT
-        else "Drift: amount changed in the portal while Odoo did not change",
-        {
-            "order_id": order.id,
-            "order_number": order.number,
-            "orderamt_wrote": money.plain(decision.last_written),
-            "portal_amount": money.plain(order.amount),
-            "odoo_amount": money.plain(decision.new_amount),
-            "outcome": outcome,
-        },
+        f"Conflict: {field} changed in the portal and in Odoo"
+        if both
+        else f"Drift: {field} changed in the portal while Odoo did not change",
+        {**_about(order, field), **values, "outcome": outcome},
     )
+
+
+def _plain(amount: Value) -> str | None:
+    return money.plain(money.as_amount(amount))

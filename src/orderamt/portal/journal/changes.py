@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, literal, null, select, union_all
 
-from orderamt.models import JournalEntry, LastValue, LastWrite
+from orderamt.models import AMOUNT, JournalEntry, Known
 from orderamt.portal.bulk import among, insert_many
 from orderamt.portal.journal.schema import ADDED_COLUMNS, JournalSchema
 
@@ -28,7 +28,7 @@ class ChangesSQL(JournalSchema):
             rows = [{n: getattr(e, n) for n in names} for e in entries]
             insert_many(conn, self.changes, names, rows)
 
-    def last_written(self, conn: Connection, order_ids: Iterable[int]) -> dict[int, LastWrite]:
+    def last_written(self, conn: Connection, order_ids: Iterable[int]) -> dict[int, Known]:
         """What orderamt last wrote to each of these orders, where it ever wrote, and what
         Odoo said the last time a sync (not a revert) wrote it."""
         ids = list(order_ids)
@@ -44,8 +44,7 @@ class ChangesSQL(JournalSchema):
         rows = conn.execute(select(c.order_id, c.new_amount).where(c.id.in_(latest)))
         odoo_said = self._sync_amounts(conn, ids)
         return {
-            int(order_id): LastWrite(amount, odoo_said.get(int(order_id)))
-            for order_id, amount in rows
+            int(order_id): Known(amount, odoo_said.get(int(order_id))) for order_id, amount in rows
         }
 
     def _sync_amounts(self, conn: Connection, ids: list[int]) -> dict[int, Decimal | None]:
@@ -62,7 +61,7 @@ class ChangesSQL(JournalSchema):
 
     def last_values(
         self, conn: Connection, order_ids: Iterable[int]
-    ) -> dict[tuple[int, str], LastValue]:
+    ) -> dict[tuple[int, str], Known]:
         """What orderamt last wrote to each mapped field of these orders, and what a sync
         (so Odoo, through the map) last wrote to it."""
         ids = list(order_ids)
@@ -88,13 +87,13 @@ class ChangesSQL(JournalSchema):
         said: dict[tuple[int, str], str | None] = {}
         for is_latest, order_id, field, value in conn.execute(both):
             (last if is_latest else said)[(int(order_id), field)] = value
-        return {k: LastValue(v, said.get(k)) for k, v in last.items()}
+        return {k: Known(v, said.get(k)) for k, v in last.items()}
 
     def touched_after(
         self, conn: Connection, run_id: int, order_ids: Iterable[int]
-    ) -> set[tuple[int, str | None]]:
-        """Which (order, field) of these orders a run later than `run_id` wrote to (None:
-        the amount)."""
+    ) -> set[tuple[int, str]]:
+        """Which (order, field) of these orders a run later than `run_id` wrote to (AMOUNT
+        for the amount)."""
         c = self.changes.c
         ids = list(order_ids)
         if not ids:
@@ -105,7 +104,7 @@ class ChangesSQL(JournalSchema):
             .where(among(conn, c.order_id, ids), c.run_id > run_id)
             .distinct()
         )
-        return {(int(order_id), name) for order_id, name in rows}
+        return {(int(order_id), name or AMOUNT) for order_id, name in rows}
 
     def entries(
         self,

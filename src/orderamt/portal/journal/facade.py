@@ -12,12 +12,12 @@ from typing import TypeVar
 from sqlalchemy import Connection, Table, inspect, select
 
 from orderamt.models import (
+    AMOUNT,
     Checkpoint,
     Decision,
     Hold,
     JournalEntry,
-    LastValue,
-    LastWrite,
+    Known,
     Problem,
     RunCounts,
     RunOverview,
@@ -94,43 +94,29 @@ class PortalJournal:
         if self.tables.legacy:
             self.tables = JournalTables(self.tables.name, self._fit)
 
-    def last_written(self, order_ids: Sequence[int]) -> dict[int, LastWrite]:
-        """What orderamt last wrote to each order, per the journal (empty before the first)."""
-        return self._read(
-            self.tables.changes,
-            "reading the journal",
-            {},
-            lambda conn: self.tables.last_written(conn, order_ids),
-        )
-
-    def holds(self, order_ids: Sequence[int]) -> dict[int, Hold]:
-        """The revert holds in force on these orders."""
-        return self._read(
-            self.tables.holds,
-            "reading the journal's holds",
-            {},
-            lambda conn: self.tables.active_holds(conn, order_ids),
-        )
-
-    def field_state(
+    def known(
         self, order_ids: Sequence[int]
-    ) -> tuple[dict[tuple[int, str], LastValue], dict[tuple[int, str], Hold]]:
-        """What orderamt last wrote to each mapped field of these orders, and their holds."""
-        last: dict[tuple[int, str], LastValue] = self._read(
-            self.tables.changes,
-            "reading the journal",
-            {},
-            lambda conn: self.tables.last_values(conn, order_ids),
-        )
-        holds: dict[tuple[int, str], Hold] = self._read(
-            self.tables.holds,
-            "reading the journal's holds",
-            {},
-            lambda conn: self.tables.field_holds(conn, order_ids),
-        )
-        return last, holds
+    ) -> tuple[dict[tuple[int, str], Known], dict[tuple[int, str], Hold]]:
+        """By (order, field), AMOUNT for the amount: what orderamt last wrote to each field
+        of these orders and what Odoo said then, and the revert holds in force on them."""
 
-    def touched_after(self, run_id: int, order_ids: Sequence[int]) -> set[tuple[int, str | None]]:
+        def read_known(conn: Connection) -> dict[tuple[int, str], Known]:
+            amounts = self.tables.last_written(conn, order_ids)
+            fields = self.tables.last_values(conn, order_ids)
+            return {**{(i, AMOUNT): k for i, k in amounts.items()}, **fields}
+
+        def read_holds(conn: Connection) -> dict[tuple[int, str], Hold]:
+            amounts = self.tables.active_holds(conn, order_ids)
+            fields = self.tables.field_holds(conn, order_ids)
+            return {**{(i, AMOUNT): h for i, h in amounts.items()}, **fields}
+
+        none: dict[tuple[int, str], Known] = {}
+        known = self._read(self.tables.changes, "reading the journal", none, read_known)
+        no_holds: dict[tuple[int, str], Hold] = {}
+        holds = self._read(self.tables.holds, "reading the journal's holds", no_holds, read_holds)
+        return known, holds
+
+    def touched_after(self, run_id: int, order_ids: Sequence[int]) -> set[tuple[int, str]]:
         """Which (order, field) of these orders a later run wrote to."""
         return self._read(
             self.tables.changes,

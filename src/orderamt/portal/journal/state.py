@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from orderamt.models import Checkpoint, Decision, Hold, Problem
+from orderamt.models import AMOUNT, Checkpoint, Decision, Hold, Problem
 from orderamt.portal.bulk import among
 from orderamt.portal.journal.schema import JournalSchema
 from orderamt.reasons import problem_detail, problem_reason
@@ -113,12 +113,12 @@ class StateSQL(JournalSchema):
                 [
                     {
                         "order_id": h.order_id,
-                        "amount": h.amount,
+                        "amount": h.value if h.field == AMOUNT else None,
                         "odoo_write_date": h.odoo_write_date,
                         "reverted_run": h.reverted_run,
                         "revert_run": h.revert_run,
                         "held_at": h.held_at,
-                        **({} if self.legacy else {"field": h.field, "value": h.value}),
+                        **({} if self.legacy else _stored_field(h)),
                     }
                     for h in holds
                 ],
@@ -130,7 +130,7 @@ class StateSQL(JournalSchema):
         order_ids: Iterable[int],
         now: datetime,
         why: str,
-        field: str | None = None,
+        field: str = AMOUNT,
         *,
         every: bool = False,
     ) -> list[Hold]:
@@ -142,7 +142,7 @@ class StateSQL(JournalSchema):
         h = self.holds.c
         which = [among(conn, h.order_id, ids), h.released_at.is_(None)]
         if not every and not self.legacy:
-            which.append(h.field.is_(None) if field is None else h.field == field)
+            which.append(h.field.is_(None) if field == AMOUNT else h.field == field)
         released = [_hold(row._mapping) for row in conn.execute(select(self.holds).where(*which))]
         if released:
             conn.execute(update(self.holds).where(*which).values(released_at=now, released_why=why))
@@ -185,15 +185,23 @@ class StateSQL(JournalSchema):
 
 
 def _hold(row: Any) -> Hold:
+    """A hold as stored: the amount's value in its own column (no field), a mapped field's
+    as text beside its name."""
+    field = row.get("field")
     return Hold(
         order_id=int(row["order_id"]),
-        amount=row["amount"],
+        value=row["amount"] if field is None else row.get("value"),
         odoo_write_date=row["odoo_write_date"],
         reverted_run=int(row["reverted_run"]),
         revert_run=int(row["revert_run"]),
         held_at=row["held_at"],
         released_at=row["released_at"],
         released_why=row["released_why"],
-        field=row.get("field"),
-        value=row.get("value"),
+        field=field or AMOUNT,
     )
+
+
+def _stored_field(h: Hold) -> dict[str, object]:
+    if h.field == AMOUNT:
+        return {"field": None, "value": None}
+    return {"field": h.field, "value": h.value}
