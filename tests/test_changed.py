@@ -79,14 +79,16 @@ def test_a_change_in_odoo_reaches_the_portal(
 def test_orders_sharing_one_second_are_read_whole(
     portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
 ) -> None:
-    """Seven orders written in the same second, read two at a time: the (write_date, id)
-    cursor takes each exactly once."""
+    """Seven orders written in the same second, read two at a time: each is taken exactly
+    once. The first page, full of that second, is read again by id (on 18.0 a second's
+    orders come in the order of microseconds Odoo does not show), then the second by id
+    in pages of two, then one read past it."""
     fill(portal, odoo, 7, stamp(60))
     run = orderamt("sync", "--changed", ORDERAMT_BATCH_SIZE="2")
     assert run.exit_code == 0
     assert "Synced: 7 (7 updated, 0 unchanged)" in run.lines
     assert sorted(journal_orders(portal)) == [1, 2, 3, 4, 5, 6, 7]
-    assert odoo.calls["search_read"] == 4
+    assert odoo.calls["search_read"] == 1 + 4 + 1
 
 
 def test_a_late_commit_inside_the_margin_is_caught(
@@ -161,12 +163,13 @@ def test_killed_mid_poll_neither_skips_nor_repeats(
 ) -> None:
     """kill -9 while Odoo is asked for the second page: the first page's writes and its
     checkpoint are committed together, and the next poll finishes the rest, journaling
-    each order once."""
+    each order once. (Four orders of one second read two at a time: the first read is that
+    second's head, read again by id, so the first page is the second read.)"""
     fill(portal, odoo, 4, stamp(120))
     reached, release = threading.Event(), threading.Event()
 
     def hold(method: str) -> None:
-        if method == "search_read" and odoo.calls["search_read"] >= 2:
+        if method == "search_read" and odoo.calls["search_read"] >= 3:
             reached.set()
             release.wait(30)
 

@@ -325,6 +325,22 @@ class OdooOrders:
 
 
 @dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a catch-up poll's reading of Odoo stands within one run.
+
+    Odoo returns write_date in whole seconds while 18.0 compares a domain against its stored
+    microseconds, so a page never continues with "the same second and a higher id": within
+    one second orders are read by id alone (`within`), past it from the next second on.
+    """
+
+    second: str
+    """Odoo's naive UTC 'YYYY-MM-DD HH:MM:SS'."""
+    after_id: int = 0
+    within: bool = True
+    """True: the orders of `second` with an id above `after_id`; False: from the next second."""
+
+
+@dataclass(frozen=True, slots=True)
 class Checkpoint:
     """How far the catch-up poll has read Odoo: the newest (write_date, id) it synced."""
 

@@ -12,6 +12,7 @@ from orderamt.models import (
     AMOUNT,
     Change,
     Checkpoint,
+    Cursor,
     Decision,
     FieldSpec,
     Hold,
@@ -23,6 +24,7 @@ from orderamt.models import (
     RunRecord,
     Selection,
 )
+from orderamt.odoo.records import changed_query
 from orderamt.times import UTC
 
 START = datetime(2026, 12, 1, 9, 0, 0, tzinfo=UTC)
@@ -199,11 +201,16 @@ class FakeJournal:
 
 @dataclass
 class FakeOdoo:
-    """Odoo: a total per sale order id, every one written at the same second."""
+    """Odoo: a total per sale order id. Pages of changed orders are answered as the
+    version does (`odoo.records.changed_query` read the way Odoo reads it): 18.0 keeps
+    each write_date's microseconds (`micro`, by id) and compares a domain against them;
+    19.0 compares whole seconds."""
 
     totals: dict[int, OdooTotal]
     fail: Fail = field(default_factory=Fail)
     calls: list[str] = field(default_factory=list)
+    version: int = 19
+    micro: dict[int, int] = field(default_factory=dict)
 
     def login(self) -> None:
         self.calls.append("login")
@@ -214,15 +221,34 @@ class FakeOdoo:
         self.fail("fetch_totals")
         return {i: self.totals[i] for i in ids if i in self.totals}
 
-    def changed_since(
-        self, since: str, after: tuple[str, int] | None, limit: int
-    ) -> list[OdooTotal]:
+    def changed_since(self, since: str, after: Cursor | None, limit: int) -> list[OdooTotal]:
         self.calls.append("changed_since")
         self.fail("changed_since")
-        page = sorted(self.totals.values(), key=lambda t: (t.write_date or "", t.id))
-        if after is not None:
-            page = [t for t in page if ((t.write_date or ""), t.id) > after]
-        return page[:limit]
+        domain, order = changed_query(since, after)
+        rows = [t for t in self.totals.values() if all(self._matches(t, *d) for d in domain)]
+        if order == "id asc":
+            rows.sort(key=lambda t: t.id)
+        else:
+            rows.sort(key=lambda t: (self._stored(t), t.id))
+        return rows[:limit]
+
+    def _stored(self, total: OdooTotal) -> datetime:
+        stamp = datetime.strptime(total.write_date or "1970-01-01 00:00:00", ODOO_FORMAT)
+        if self.version == 18:
+            stamp += timedelta(microseconds=self.micro.get(total.id, 0))
+        return stamp
+
+    def _matches(self, total: OdooTotal, name: str, op: str, value: object) -> bool:
+        if name == "id":
+            assert op == ">" and isinstance(value, int)
+            return total.id > value
+        assert name == "write_date" and isinstance(value, str)
+        stored, given = self._stored(total), datetime.strptime(value, ODOO_FORMAT)
+        return {">=": stored >= given, "<": stored < given, ">": stored > given,
+                "=": stored == given}[op]  # fmt: skip
+
+
+ODOO_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 @dataclass

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from orderamt.errors import OdooError
-from orderamt.models import OdooTotal
+from orderamt.models import Cursor, OdooTotal
 from orderamt.odoo.json2 import Json2Odoo
 from orderamt.odoo.net import JsonHttp
 from orderamt.odoo.records import FIELDS, parse_records
@@ -40,9 +40,7 @@ class OdooClient(Protocol):
 
     def fetch_totals(self, ids: Sequence[int]) -> dict[int, OdooTotal]: ...
 
-    def changed_since(
-        self, since: str, after: tuple[str, int] | None, limit: int
-    ) -> list[OdooTotal]: ...
+    def changed_since(self, since: str, after: Cursor | None, limit: int) -> list[OdooTotal]: ...
 
     def search_records(
         self, model: str, domain: list[Any], fields: list[str], what: str
@@ -144,9 +142,7 @@ class Odoo:
     def fetch_totals(self, ids: Sequence[int]) -> dict[int, OdooTotal]:
         return self._logged_in().fetch_totals(ids)
 
-    def changed_since(
-        self, since: str, after: tuple[str, int] | None, limit: int
-    ) -> list[OdooTotal]:
+    def changed_since(self, since: str, after: Cursor | None, limit: int) -> list[OdooTotal]:
         """Sale orders written at or after `since` (past the cursor `after`), in
         (write_date, id) order, at most `limit` of them."""
         return self._logged_in().changed_since(since, after, limit)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from orderamt.errors import OdooError, OdooRefused
-from orderamt.models import OdooTotal
+from orderamt.models import Cursor, OdooTotal
 from orderamt.odoo.net import (
     TRANSIENT_STATUSES,
     JsonHttp,
@@ -15,8 +15,7 @@ from orderamt.odoo.net import (
     parse_json,
 )
 from orderamt.odoo.records import (
-    CHANGED_ORDER,
-    changed_domain,
+    changed_query,
     created_id,
     fields_to_read,
     missing_field_error,
@@ -125,15 +124,13 @@ class Json2Odoo:
         answer = self._post("sale.order", "search_read", body, "search_read on sale.order")
         return parse_records(answer, set(ids), self.extra)
 
-    def changed_since(
-        self, since: str, after: tuple[str, int] | None, limit: int
-    ) -> list[OdooTotal]:
-        """Orders written at or after `since` (past `after`), oldest write first, at most
-        `limit` of them."""
+    def changed_since(self, since: str, after: Cursor | None, limit: int) -> list[OdooTotal]:
+        """A page of at most `limit` orders written at or after `since`, past `after`."""
+        domain, order = changed_query(since, after)
         body = {
-            "domain": changed_domain(since, after),  # json.dumps sends tuples as arrays
+            "domain": domain,  # json.dumps sends tuples as arrays
             "fields": self.fields,
-            "order": CHANGED_ORDER,
+            "order": order,
             "limit": limit,
         }  # fmt: skip
         answer = self._post("sale.order", "search_read", body, "search_read of changed sale orders")

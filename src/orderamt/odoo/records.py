@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
+from datetime import timedelta
 from typing import Any
 
 from orderamt.errors import OdooError
-from orderamt.models import ODOO_MODULE_OF_FIELD, OdooTotal
+from orderamt.models import ODOO_MODULE_OF_FIELD, Cursor, OdooTotal
+from orderamt.times import odoo_time, parse_odoo_time
 
 FIELDS = ["name", "amount_total", "state", "currency_id", "write_date"]
 
@@ -82,24 +84,27 @@ def parse_record_list(answer: object, extra: Sequence[str] = ()) -> list[OdooTot
 
 
 CHANGED_ORDER = "write_date asc, id asc"
+ONE_SECOND_ORDER = "id asc"
 
 
-def changed_domain(since: str, after: tuple[str, int] | None) -> list[Any]:
-    """Sale orders written at or after `since`, past the keyset cursor `after` when given.
+def changed_query(since: str, after: Cursor | None) -> tuple[list[Any], str]:
+    """The domain and order of a page of changed sale orders: written at or after `since`;
+    then the rest of one second by id (`after.within`), or from the second after it.
 
-    write_date has whole seconds and many orders share one, so the cursor is the pair
-    (write_date, id), never write_date alone.
+    Only `>=` and `<` on whole seconds, which 17.0, 18.0 and 19.0 answer alike: 18.0 compares
+    its stored microseconds, so `=` on a second matches nothing there and `>` matches the
+    same second again; a keyset of (write_date, id) would never leave a full second.
     """
     if after is None:
-        return [("write_date", ">=", since)]
-    write_date, odoo_id = after
+        return [("write_date", ">=", since)], CHANGED_ORDER
+    following = odoo_time(parse_odoo_time(after.second) + timedelta(seconds=1))
+    if not after.within:
+        return [("write_date", ">=", following)], CHANGED_ORDER
     return [
-        "|",
-        ("write_date", ">", write_date),
-        "&",
-        ("write_date", "=", write_date),
-        ("id", ">", odoo_id),
-    ]
+        ("write_date", ">=", after.second),
+        ("write_date", "<", following),
+        ("id", ">", after.after_id),
+    ], ONE_SECOND_ORDER
 
 
 def _text(value: object) -> str | None:

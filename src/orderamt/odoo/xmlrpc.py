@@ -9,11 +9,10 @@ from typing import Any, TypeVar
 from xml.parsers.expat import ExpatError
 
 from orderamt.errors import OdooError, OdooRefused
-from orderamt.models import OdooTotal
+from orderamt.models import Cursor, OdooTotal
 from orderamt.odoo.net import connection_error, http_status_error
 from orderamt.odoo.records import (
-    CHANGED_ORDER,
-    changed_domain,
+    changed_query,
     created_id,
     fields_to_read,
     missing_field_error,
@@ -202,14 +201,12 @@ class XmlRpcOdoo:
         )
         return parse_records(answer, set(ids), self.extra)
 
-    def changed_since(
-        self, since: str, after: tuple[str, int] | None, limit: int
-    ) -> list[OdooTotal]:
-        """Orders written at or after `since` (past `after`), oldest write first, at most
-        `limit` of them."""
+    def changed_since(self, since: str, after: Cursor | None, limit: int) -> list[OdooTotal]:
+        """A page of at most `limit` orders written at or after `since`, past `after`."""
+        domain, order = changed_query(since, after)
         answer = self._search_read(
             "search_read of changed sale orders",
-            changed_domain(since, after),
-            {"fields": self.fields, "order": CHANGED_ORDER, "limit": limit},
+            domain,
+            {"fields": self.fields, "order": order, "limit": limit},
         )
         return parse_record_list(answer, self.extra)

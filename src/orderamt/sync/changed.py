@@ -6,10 +6,10 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from orderamt.models import Changed, Checkpoint, OdooTotal, RunCounts, RunOptions
+from orderamt.models import Changed, Checkpoint, Cursor, OdooTotal, RunCounts, RunOptions
 from orderamt.sync.decide import decide
-from orderamt.sync.ports import ChangesSource, JournalStore, OrderStore, Reporter
-from orderamt.sync.record import recorded
+from orderamt.sync.ports import ChangesSource, JournalStore, OrderStore, Reporter, TableLimits
+from orderamt.sync.record import Run, recorded
 from orderamt.sync.sweep import tally
 from orderamt.sync.write import write
 from orderamt.times import EPOCH, odoo_time, parse_odoo_time, window_start
@@ -51,27 +51,13 @@ def sync_changed(
             since = odoo_time(parse_odoo_time(checkpoint.write_date) - selection.margin)
         reporter.polling(since, checkpoint)
         newest = checkpoint
-        after: tuple[str, int] | None = None
+        after: Cursor | None = None
         while True:
             page = odoo.changed_since(since, after, options.batch_size)
-            if not page:
-                break
-            portal = orders.by_odoo_ids([total.id for total in page])
-            pairs = [(order, total) for total in page for order in portal.get(total.id, [])]
-            counts.found += len(pairs)
-            decisions = decide(journal, pairs, limits, options.skip_conflicts)
-            reached = _cursor(page)
-            moved = reached if newest is None or reached.key() > newest.key() else None
-            news = any(d.writes or d.needs_look for d in decisions)
-            if not options.dry_run:
-                run_id = run.start() if news else run.id
-                decisions = write(orders, decisions, clock(), run_id, moved)
-            if news:
-                run.note(decisions)
-            newest = moved or newest
-            run.tally(decisions)
-            after = reached.key()
-            if len(page) < options.batch_size:
+            taken, after = _advance(page, after, options.batch_size)
+            if taken:
+                newest = _settle_page(orders, journal, run, taken, limits, newest)
+            if after is None:
                 break
         if run.id is None:
             run.heartbeat(newest)
@@ -82,7 +68,53 @@ def sync_changed(
     return counts
 
 
-def _cursor(page: Sequence[OdooTotal]) -> Checkpoint:
-    """Where a page of changed orders ends: its last (write_date, id)."""
-    last = page[-1]
-    return Checkpoint(last.write_date or EPOCH, last.id)
+def _advance(
+    page: Sequence[OdooTotal], after: Cursor | None, limit: int
+) -> tuple[Sequence[OdooTotal], Cursor | None]:
+    """The orders of a page to sync now, and where the next page starts (None: done).
+
+    A page read in (write_date, id) order that came back full may end inside a second
+    that holds more orders: that second's orders are left for pages of their own, read by
+    id alone (18.0 orders them by its hidden microseconds, so a page's share of that second
+    is no prefix of it by id). A second read by id is done when a page comes back short.
+    """
+    full = len(page) >= limit
+    if after is not None and after.within:
+        if full:
+            return page, Cursor(after.second, page[-1].id)
+        return page, Cursor(after.second, within=False)
+    if not full:
+        return page, None
+    last = _second(page[-1])
+    return [t for t in page if _second(t) != last], Cursor(last)
+
+
+def _second(total: OdooTotal) -> str:
+    return total.write_date or EPOCH
+
+
+def _settle_page(
+    orders: OrderStore,
+    journal: JournalStore,
+    run: Run,
+    page: Sequence[OdooTotal],
+    limits: TableLimits,
+    newest: Checkpoint | None,
+) -> Checkpoint | None:
+    """One page of changed orders synced, with the checkpoint moved in the same transaction
+    where it moves forward; a page that changes nothing and finds nothing wrong starts no
+    run. Returns the checkpoint as it now stands."""
+    portal = orders.by_odoo_ids([total.id for total in page])
+    pairs = [(order, total) for total in page for order in portal.get(total.id, [])]
+    run.counts.found += len(pairs)
+    decisions = decide(journal, pairs, limits, run.options.skip_conflicts)
+    reached = max((Checkpoint(_second(t), t.id) for t in page), key=Checkpoint.key)
+    moved = reached if newest is None or reached.key() > newest.key() else None
+    news = any(d.writes or d.needs_look for d in decisions)
+    if not run.options.dry_run:
+        run_id = run.start() if news else run.id
+        decisions = write(orders, decisions, run.clock(), run_id, moved)
+    if news:
+        run.note(decisions)
+    run.tally(decisions)
+    return moved or newest

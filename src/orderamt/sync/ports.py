@@ -14,6 +14,7 @@ from typing import Protocol
 from orderamt.models import (
     Change,
     Checkpoint,
+    Cursor,
     Decision,
     FieldSpec,
     Hold,
@@ -119,9 +120,7 @@ class TotalsSource(Protocol):
 class ChangesSource(TotalsSource, Protocol):
     """Odoo, asked what changed (each Odoo adapter meets this)."""
 
-    def changed_since(
-        self, since: str, after: tuple[str, int] | None, limit: int
-    ) -> list[OdooTotal]: ...
+    def changed_since(self, since: str, after: Cursor | None, limit: int) -> list[OdooTotal]: ...
 
 
 class Reporter(Protocol):
