@@ -99,6 +99,22 @@ def has_polled(listener: Listener) -> bool:
     return listener.health()[1]["last_poll"] is not None
 
 
+def refuses(listener: Listener) -> bool:
+    """Whether the listener no longer takes requests."""
+    try:
+        listener.request("GET", "/healthz")
+    except OSError:
+        return True
+    return False
+
+
+def finished_webhook_runs(orderamt: Orderamt) -> list[tuple[int, int]]:
+    """(updated, exit code) of every finished webhook batch in the history, oldest first."""
+    runs = json.loads(orderamt("history", "--json").stdout)["runs"]
+    return [(r["updated"], r["exit_code"]) for r in reversed(runs)
+            if r["mode"] == "webhook" and r["finished_at"] is not None]  # fmt: skip
+
+
 def journal(portal: PortalDb) -> list[tuple[int, Decimal]]:
     with portal.engine.connect() as conn:
         if not inspect(conn).has_table("orderamt_journal"):
@@ -143,11 +159,12 @@ def test_bad_requests_get_an_answer_and_nothing_else(
     portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt, listen: Callable[..., Listener]
 ) -> None:
     """A wrong secret is 404 like any unknown path, not JSON 400, too large 413, another
-    model or no id 422; nothing is synced and the secret is never logged."""
+    model or no id 422; nothing is synced (a good webhook sent after them is the only change
+    that arrives) and the secret is never logged."""
     fill(portal, odoo)
-    listener = listen()
+    listener = listen(ORDERAMT_POLL_INTERVAL="3600")
     wait_for(lambda: listener.health()[1]["last_poll"] is not None, "the first poll")
-    odoo.reset_calls()
+    odoo.change(1, amount_total=11.0)  # what a sync of order 1 would bring
     good = json.dumps(odoo.webhook_payload(1)).encode()
     assert listener.request("POST", "/orderamt/" + "y" * len(SECRET), good)[0] == 404
     assert listener.request("POST", "/orderamt/", good)[0] == 404
@@ -159,8 +176,12 @@ def test_bad_requests_get_an_answer_and_nothing_else(
     assert listener.request("POST", hook, b'{"_model": "res.partner", "_id": 1}')[0] == 422
     assert listener.request("POST", hook, b'{"_model": "sale.order"}')[0] == 422
     assert listener.request("POST", hook, b'{"_model": "sale.order", "_id": "1"}')[0] == 422
-    time.sleep(0.6)  # longer than the delay: a batch would have asked Odoo by now
-    assert odoo.calls.get("search_read", 0) == 0
+    # One worker syncs in order: had a bad request queued order 1, it would arrive no later.
+    odoo.change(2, amount_total=22.0)
+    assert odoo.send_webhook(listener.hook, odoo.webhook_payload(2))[0] == 202
+    wait_for(lambda: portal.amounts()["SO-2"] == Decimal("22.00"), "the good webhook's change")
+    assert portal.amounts()["SO-1"] == Decimal("1.00")
+    assert journal(portal) == [(2, Decimal("22.00"))]
     listener.stop()
     assert SECRET not in orderamt.log_file.read_text(encoding="utf-8")
 
@@ -169,8 +190,8 @@ def test_a_flood_of_webhooks_is_one_sync_per_order(
     portal: PortalDb, odoo: OdooDouble, listen: Callable[..., Listener]
 ) -> None:
     """Two hundred webhooks for two orders in a burst: each order is synced once and journaled
-    once."""
-    fill(portal, odoo)
+    once (up to a webhook for a third order sent after them)."""
+    fill(portal, odoo, count=3)
     listener = listen(ORDERAMT_WEBHOOK_DELAY="1")
     wait_for(lambda: listener.health()[1]["last_poll"] is not None, "the first poll")
     odoo.change(1, amount_total=10.0)
@@ -179,8 +200,12 @@ def test_a_flood_of_webhooks_is_one_sync_per_order(
     statuses = [odoo.send_webhook(listener.hook, p)[0] for p in payloads]
     assert set(statuses) == {202}
     wait_for(lambda: len(journal(portal)) == 2, "both orders journaled")
-    time.sleep(1.5)
-    assert sorted(journal(portal)) == [(1, Decimal("10.00")), (2, Decimal("20.00"))]
+    odoo.change(3, amount_total=30.0)
+    assert odoo.send_webhook(listener.hook, odoo.webhook_payload(3))[0] == 202
+    wait_for(lambda: portal.amounts()["SO-3"] == Decimal("30.00"), "the third order's change")
+    assert sorted(journal(portal)) == [
+        (1, Decimal("10.00")), (2, Decimal("20.00")), (3, Decimal("30.00"))
+    ]  # fmt: skip
     listener.stop()
 
 
@@ -228,9 +253,7 @@ def test_sigterm_mid_batch_finishes_it_and_records_the_run(
     assert odoo.send_webhook(listener.hook, odoo.webhook_payload(1))[0] == 202
     assert reached.wait(30)
     listener.process.send_signal(signal.SIGTERM)
-    time.sleep(0.5)
-    with pytest.raises(OSError):
-        listener.request("GET", "/healthz")
+    wait_for(partial(refuses, listener), "no request taken after SIGTERM")
     release.set()
     _, err = listener.process.communicate(timeout=60)
     odoo.on_call = None
@@ -242,10 +265,10 @@ def test_sigterm_mid_batch_finishes_it_and_records_the_run(
 
 
 def test_two_listeners_journal_a_change_once(
-    portal: PortalDb, odoo: OdooDouble, listen: Callable[..., Listener]
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt, listen: Callable[..., Listener]
 ) -> None:
-    """Two listeners on one portal both get the webhook: the change is written and journaled
-    once, and neither reports a problem."""
+    """Two listeners on one portal both get the webhook: each syncs it, the change is written
+    and journaled once, and neither reports a problem."""
     fill(portal, odoo)
     first, second = listen(), listen()
     for listener in (first, second):
@@ -255,8 +278,9 @@ def test_two_listeners_journal_a_change_once(
     payload = odoo.webhook_payload(2)
     assert odoo.send_webhook(first.hook, payload)[0] == 202
     assert odoo.send_webhook(second.hook, payload)[0] == 202
-    wait_for(lambda: portal.amounts()["SO-2"] == Decimal("22.00"), "the change arrives")
-    time.sleep(1.5)
+    wait_for(lambda: len(finished_webhook_runs(orderamt)) == 2, "a batch run by each")
+    assert finished_webhook_runs(orderamt) == [(1, 0), (0, 0)]
+    assert portal.amounts()["SO-2"] == Decimal("22.00")
     assert journal(portal) == [(2, Decimal("22.00"))]
     for listener in (first, second):
         out, _ = listener.stop()

@@ -103,7 +103,7 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
             expose_tracebacks=False,
         )
         worker = Worker(pending, health, sync_ids=sync_ids, poll=poll, delay=options.delay,
-                        interval=options.poll_interval, clock=utc_now)  # fmt: skip
+                        interval=options.poll_interval)  # fmt: skip
         port = getattr(server, "effective_port", options.port)  # the one bound (0: any free)
         where = f"http://{options.host}:{port}"
         log.info("Listener started", extra={"context": {"listen": where}})

@@ -1,0 +1,86 @@
+"""The one thread that syncs: webhook batches after a short delay, and the catch-up poll."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from orderamt.errors import OrderamtError
+from orderamt.listen.clock import Clock, SystemClock
+from orderamt.listen.health import Health
+from orderamt.listen.pending import Pending
+
+log = logging.getLogger("orderamt")
+
+RETRY_PAUSE = 5.0
+"""Seconds before a webhook batch that failed (Odoo or the portal down) is tried again."""
+
+
+class Worker:
+    """The one thread that syncs: webhook batches after a short delay, and the catch-up poll
+    at start and every `interval` seconds. Stopped, it finishes the batch in flight."""
+
+    def __init__(
+        self,
+        pending: Pending,
+        health: Health,
+        *,
+        sync_ids: Callable[[tuple[int, ...]], None],
+        poll: Callable[[], None],
+        delay: float,
+        interval: float,
+        clock: Clock | None = None,
+    ) -> None:
+        self.pending, self.health = pending, health
+        self.sync_ids, self.poll = sync_ids, poll
+        self.delay, self.interval = delay, interval
+        self.clock = clock or SystemClock()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="orderamt-listener", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self, timeout: float) -> None:
+        """Stop, and wait up to `timeout` real seconds for the batch in flight."""
+        self.stopping.set()
+        self.pending.arrived.set()
+        self.thread.join(timeout)
+
+    def _loop(self) -> None:
+        clock = self.clock
+        next_poll = clock.monotonic()
+        while not self.stopping.is_set():
+            if clock.monotonic() >= next_poll:
+                self._attempt(self._poll)
+                next_poll = clock.monotonic() + self.interval
+                continue
+            if not clock.wait(self.pending.arrived, max(0.0, next_poll - clock.monotonic())):
+                continue
+            if self.stopping.is_set():
+                break
+            # Let a burst gather, and Odoo 18 (which posts before its commit) commit.
+            clock.wait(self.stopping, self.delay)
+            ids = self.pending.take()
+            if ids and not self._attempt(lambda ids=ids: self.sync_ids(ids)):  # type: ignore[misc]
+                for order_id in ids:  # tried again after a pause (and the poll covers them)
+                    self.pending.add(order_id)
+                clock.wait(self.stopping, min(self.interval, RETRY_PAUSE))
+
+    def _poll(self) -> None:
+        self.poll()
+        self.health.last_poll = self.clock.utc_now()
+
+    def _attempt(self, work: Callable[[], None]) -> bool:
+        try:
+            work()
+        except OrderamtError as exc:
+            self.health.failed(exc.message)
+            return False
+        except Exception as exc:  # a bug: log it with its traceback, keep serving
+            log.exception("Listener: unexpected error", extra={"context": {"error": str(exc)}})
+            self.health.failed(str(exc))
+            return False
+        self.health.succeeded()
+        return True
