@@ -12,7 +12,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from orderamt.testing._odoo import OdooFault
+    from orderamt.testing._faults import OdooFault
 
 HTML = "text/html; charset=utf-8"
 JSON = "application/json; charset=utf-8"

@@ -15,6 +15,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+from orderamt.testing._faults import OdooFault, from_exception, web_error
 from orderamt.testing._http import (
     JSON,
     Call,
@@ -26,13 +27,7 @@ from orderamt.testing._http import (
     redirect,
     unsupported_media_type,
 )
-from orderamt.testing._odoo import (
-    Database,
-    OdooFault,
-    from_exception,
-    version_info,
-    web_error,
-)
+from orderamt.testing._odoo import Database, version_info
 
 _RPC_PATH = re.compile(r"^/json/2/([^/]+)/([^/]+)$")
 _BEARER = re.compile(r"^bearer\s+(.+)$", re.IGNORECASE)

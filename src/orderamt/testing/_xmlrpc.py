@@ -8,27 +8,52 @@ missing record, 1 anything else (with the traceback as the fault string).
 
 from __future__ import annotations
 
+import inspect
 import xmlrpc.client
 from collections.abc import Callable
 from typing import Any
 
+from orderamt.testing._faults import OdooFault, from_exception, python_error, user_error
 from orderamt.testing._http import XML, Call, Request, Response, method_not_allowed
-from orderamt.testing._odoo import (
-    Database,
-    OdooFault,
-    bind,
-    execute,
-    execute_kw,
-    exp_authenticate,
-    exp_login,
-    exp_version,
-    from_exception,
-    python_error,
-    user_error,
-    version_info,
-)
+from orderamt.testing._odoo import Database, version_info
 
 SERVICES = ("common", "object", "db")
+
+
+def bind(func: Callable[..., Any], *args: Any, **kwargs: Any) -> inspect.BoundArguments:
+    """Bind arguments as a Python call would, failing with the TypeError Python words."""
+    try:
+        bound = inspect.signature(func).bind(*args, **kwargs)
+    except TypeError:
+        try:
+            func(*args, **kwargs)  # fails the same way, in CPython's own words
+        except TypeError as exc:
+            raise python_error("TypeError", str(exc)) from None
+        raise
+    bound.apply_defaults()
+    return bound
+
+
+# Signatures of Odoo's service functions: binding against them words argument errors as
+# Odoo's server does ("exp_authenticate() missing 1 required positional argument: ...").
+def exp_version() -> None:
+    """odoo.service.common.exp_version"""
+
+
+def exp_authenticate(db: Any, login: Any, password: Any, user_agent_env: Any) -> None:
+    """odoo.service.common.exp_authenticate"""
+
+
+def exp_login(db: Any, login: Any, password: Any) -> None:
+    """odoo.service.common.exp_login"""
+
+
+def execute_kw(db: Any, uid: Any, obj: Any, method: Any, args: Any, kw: Any = None) -> None:
+    """odoo.service.model.execute_kw"""
+
+
+def execute(db: Any, uid: Any, obj: Any, method: Any, *args: Any, **kw: Any) -> None:
+    """odoo.service.model.execute"""
 
 
 def prepare(odoo: Database, request: Request, service: str) -> Call:

@@ -14,99 +14,30 @@ ways a production Odoo and its proxy fail (`fail`), and count what it was asked 
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
-import socket
-import socketserver
-import struct
 import threading
-import time
-import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 from orderamt.testing import _json2, _xmlrpc
-from orderamt.testing._http import (
-    Call,
-    Request,
-    Response,
-    internal_error,
-    login_page,
-    not_found,
-    proxy_error,
-)
-from orderamt.testing._odoo import (
-    ACCESS_ERROR_SALE_ORDER,
-    DEFAULT_WRITE_DATE,
-    TRACEBACK_HEAD,
-    Database,
-    access_error,
-    injected_fault,
-)
+from orderamt.testing._failures import DEFAULT_FAULT, FAIL_MODES, FailMode, Failure
+from orderamt.testing._faults import ACCESS_ERROR_SALE_ORDER, access_error, injected_fault
+from orderamt.testing._http import Call, Request, Response, login_page, not_found, proxy_error
+from orderamt.testing._odoo import DEFAULT_WRITE_DATE, Database
+from orderamt.testing._server import HANG, RESET, Drop, Server
+
+# bench/servers.py looks the request handler up here, by this name.
+from orderamt.testing._server import Handler as _Handler  # noqa: F401
 
 WEBHOOK_AGENT = "python-requests/2.31.0"
 """The User-Agent Odoo's webhooks arrive with (odoo-recordings/odoo1*-webhooks.jsonl)."""
 
-FailMode = Literal["http", "hang", "reset", "html", "fault", "access"]
-FAIL_MODES: tuple[str, ...] = ("http", "hang", "reset", "html", "fault", "access")
-
-DEFAULT_FAULT = (1, f"{TRACEBACK_HEAD}Exception: fault injected by OdooDouble.fail\n")
 _STOP_TIMEOUT = 2.0  # seconds stop() gives open connections to wind down
-
-
-@dataclass
-class _Failure:
-    """One `fail()` rule and how many requests it has seen and failed."""
-
-    mode: str
-    status: int
-    fault: tuple[int, str]
-    after: int
-    times: int | None
-    on: str | None
-    seen: int = 0
-    fired: int = 0
-
-    def matches(self, call: Call) -> bool:
-        if self.on is not None and call.method != self.on:
-            return False
-        if self.mode == "fault":
-            return call.rpc  # a plain page has no way to carry a fault
-        if self.mode == "access":
-            return call.model == "sale.order"
-        return True
-
-    def fires(self) -> bool:
-        """Count one matching request; True when this one is to fail."""
-        self.seen += 1
-        if self.seen <= self.after:
-            return False
-        if self.times is not None and self.fired >= self.times:
-            return False
-        self.fired += 1
-        return True
-
-
-class _Drop:
-    """An outcome with no answer: hang until the double stops, or reset the connection."""
-
-    def __init__(self, how: str) -> None:
-        self.how = how
-
-
-_HANG = _Drop("hang")
-_RESET = _Drop("reset")
-
-
-class _ConnectionDropped(Exception):
-    """Raised out of a handler whose connection was reset, so nothing more is written to it."""
 
 
 class OdooDouble:
@@ -150,9 +81,9 @@ class OdooDouble:
         self._odoo.admin = admin
         """`admin=False`: the user is not in Settings (base.group_system), so reading
         ir.model and creating automation rules is Odoo's AccessError."""
-        self._failures: list[_Failure] = []
+        self._failures: list[Failure] = []
         self._lock = threading.Lock()
-        self._server: _Server | None = None
+        self._server: Server | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle --
@@ -160,7 +91,7 @@ class OdooDouble:
     def start(self) -> OdooDouble:
         """Listen on a free port of 127.0.0.1; does nothing if already started."""
         if self._server is None:
-            server = _Server(self)
+            server = Server(self)
             thread = threading.Thread(
                 target=server.serve_forever,
                 kwargs={"poll_interval": 0.05},
@@ -340,7 +271,7 @@ class OdooDouble:
             raise ValueError(f"not an HTTP status: {status!r}")
         if after < 0 or (times is not None and times < 0):
             raise ValueError("after and times cannot be negative")
-        rule = _Failure(mode, status, (int(fault[0]), str(fault[1])), after, times, on)
+        rule = Failure(mode, status, (int(fault[0]), str(fault[1])), after, times, on)
         with self._lock:
             self._failures.append(rule)
 
@@ -358,14 +289,14 @@ class OdooDouble:
 
     # -- serving --
 
-    def _exchange(self, request: Request) -> Response | _Drop:
+    def _exchange(self, request: Request) -> Response | Drop:
         """What to do with one request: an answer, or no answer at all."""
         call = self._route(request)
         failure = self._note(request, call)
         if self.on_call is not None:
             self.on_call(call.method)
         if failure is not None and failure.mode == "hang":
-            return _HANG
+            return HANG
         self._sleep(self.latency)
         if failure is None:
             return call.answer(None)
@@ -374,7 +305,7 @@ class OdooDouble:
         if failure.mode == "html":
             return login_page()
         if failure.mode == "reset":
-            return _RESET
+            return RESET
         if failure.mode == "access":
             return call.answer(access_error(ACCESS_ERROR_SALE_ORDER))
         return call.answer(injected_fault(*failure.fault))
@@ -397,7 +328,7 @@ class OdooDouble:
             return Call("", "login page", lambda _: login_page(), rpc=False)
         return Call("", f"{request.verb} {path}", lambda _: not_found(), rpc=False)
 
-    def _note(self, request: Request, call: Call) -> _Failure | None:
+    def _note(self, request: Request, call: Call) -> Failure | None:
         """Count the request, and pick the failure rule that takes it, if any."""
         with self._lock:
             if call.method:
@@ -412,149 +343,3 @@ class OdooDouble:
         server = self._server
         if seconds > 0 and server is not None:
             server.stopping.wait(seconds)  # cut short when the double stops
-
-
-class _Server(ThreadingHTTPServer):
-    """A threading HTTP server that knows its connections, so it can close them on stop."""
-
-    daemon_threads = True
-    block_on_close = False  # close_connections() joins the threads, with a time limit
-
-    def __init__(self, double: OdooDouble) -> None:
-        self.double = double
-        self.stopping = threading.Event()
-        self._open: dict[threading.Thread, socket.socket] = {}
-        self._open_lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.port: int = self.socket.getsockname()[1]
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind looks up the host's name (getfqdn), which can take seconds.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name = "127.0.0.1"
-        self.server_port = self.socket.getsockname()[1]
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        thread = threading.Thread(
-            target=self._serve_connection,
-            args=(request, client_address),
-            name="odoo-double-connection",
-            daemon=True,
-        )
-        with self._open_lock:
-            refused = self.stopping.is_set()
-            if not refused:
-                self._open[thread] = request
-        if refused:
-            self.shutdown_request(request)
-        else:
-            thread.start()
-
-    def _serve_connection(self, request: Any, client_address: Any) -> None:
-        try:
-            self.finish_request(request, client_address)
-        except (OSError, _ConnectionDropped):
-            pass  # the client went away, stop() or a reset closed the connection: no news
-        except Exception:
-            self.handle_error(request, client_address)
-        finally:
-            self.shutdown_request(request)
-            with self._open_lock:
-                self._open.pop(threading.current_thread(), None)
-
-    def close_connections(self, timeout: float) -> None:
-        """Wake hung handlers, cut every open connection, and wait for their threads."""
-        self.stopping.set()
-        with self._open_lock:
-            open_connections = list(self._open.items())
-        for _, connection in open_connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-        deadline = time.monotonic() + timeout
-        for thread, _ in open_connections:
-            thread.join(max(0.0, deadline - time.monotonic()))
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Reads a request, asks the double what to do with it, and does it."""
-
-    # Headers and body go out in separate writes; without this, delayed ACKs stall answers.
-    disable_nagle_algorithm = True
-
-    server: _Server
-    protocol_version = "HTTP/1.1"  # keep-alive, as clients get from Odoo
-    server_version = "Werkzeug/3.0.1"
-    sys_version = "Python/3.12.3"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: test output is no place for an access log."""
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_PUT(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
-
-    def do_PATCH(self) -> None:
-        self._serve()
-
-    def _serve(self) -> None:
-        path, _, query = self.path.partition("?")
-        request = Request(
-            verb=self.command,
-            path=path,
-            query=query,
-            headers={name.lower(): value for name, value in self.headers.items()},
-            body=self._read_body(),
-            client=str(self.client_address[0]),
-        )
-        try:
-            outcome = self.server.double._exchange(request)
-        except Exception:  # a bug in the double: answer as Odoo answers its own bugs
-            traceback.print_exc()
-            outcome = internal_error()
-        if outcome is _HANG:
-            self.server.stopping.wait()
-            self.close_connection = True
-        elif outcome is _RESET:
-            self._reset()
-        elif isinstance(outcome, Response):
-            self._send(outcome)
-
-    def _read_body(self) -> bytes:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = 0
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _send(self, response: Response) -> None:
-        self.send_response_only(response.status, response.reason)
-        headers = dict(response.headers)
-        self.send_header("Server", headers.pop("Server", self.version_string()))
-        self.send_header("Date", self.date_time_string())
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(response.body)
-
-    def _reset(self) -> None:
-        """Close the connection with a TCP reset: the client gets no answer at all."""
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            # A zero linger time makes close() send RST instead of FIN.
-            linger = struct.pack("ii", 1, 0)
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
-        # The socket only closes once its file objects are closed too.
-        self.rfile.close()
-        self.wfile.close()
-        self.connection.close()
-        raise _ConnectionDropped
