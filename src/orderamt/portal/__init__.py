@@ -3,7 +3,9 @@
 - `engine`: the engine from the URL (with a hint for a missing driver), and the one place a
   driver's error becomes a PortalError;
 - `schema`: the live schema check of the orders table;
-- `orders`: reading orders in batches and writing them compare-and-set;
+- `orders`: reading orders by selection, in batches (`PortalOrders`, the facade);
+- `write`: the write path, compare-and-set column by column, journaled in the same
+  transaction; `write_chunk`: one chunk in one statement per engine;
 - `journal`: the change journal and its runs, beside the orders;
 - `coltypes`: the column types for money and Laravel's timestamps.
 """

@@ -115,3 +115,12 @@ def parse_timestamp(text: str) -> datetime | None:
         return datetime.fromisoformat(head).replace(tzinfo=None)
     except ValueError:
         return None
+
+
+def stored_text(stored: object) -> str | None:
+    """A mapped field's column as text (an ENUM, a VARCHAR, or whatever holds the value)."""
+    if stored is None:
+        return None
+    if isinstance(stored, bytes):
+        return stored.decode("utf-8", "replace")
+    return str(stored)
