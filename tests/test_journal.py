@@ -65,12 +65,15 @@ def set_amount(portal: PortalDb, number: str, amount: str) -> None:
 def test_run_history_and_revert_restore_amounts(
     portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
 ) -> None:
-    """A sync, then its revert, leaves the table exactly as before; history shows both runs."""
+    """A sync, then its revert, puts every amount back as it was, and, a revert being a
+    write, moves updated_at forward again (never back to before the sync); history shows
+    both runs."""
     fill(portal, odoo)
     before = portal.rows()
     assert orderamt("sync").exit_code == 0
     assert portal.amounts() == {"SO-1": Decimal("10.25"), "SO-2": Decimal("20.50"),
                                 "SO-3": Decimal("30.75")}  # fmt: skip
+    synced_rows = portal.rows()
     entries = journal(portal)
     assert [(e["order_id"], Decimal(str(e["new_amount"]))) for e in entries] == [
         (1, Decimal("10.25")), (2, Decimal("20.50")), (3, Decimal("30.75"))
@@ -78,7 +81,12 @@ def test_run_history_and_revert_restore_amounts(
     reverted = orderamt("revert", "1")
     assert reverted.exit_code == 0, reverted.stderr
     assert "Reverted: 3 (3 updated, 0 unchanged)" in reverted.lines
-    assert portal.rows() == before
+    after = portal.rows()
+    assert [(r["total_amount"], r["created_at"]) for r in after] == [
+        (r["total_amount"], r["created_at"]) for r in before
+    ]
+    assert all(a["updated_at"] >= synced["updated_at"] > b["updated_at"]
+               for a, synced, b in zip(after, synced_rows, before, strict=True))  # fmt: skip
     runs = json.loads(orderamt("history", "--json").stdout)["runs"]
     assert [(r["id"], r["kind"], r["reverts_run"], r["updated"]) for r in runs] == [
         (2, "revert", 1, 3), (1, "sync", None, 3)
@@ -315,7 +323,9 @@ def test_revert_on_a_four_decimal_column_puts_back_every_digit(
     assert "  ✅ SO-1: $857.8749 → $950.00" in synced.lines
     assert read_orders(portal.engine)[0]["total_amount"] == Decimal("950.0000")
     assert orderamt("revert", "1").exit_code == 0
-    assert read_orders(portal.engine) == before
+    assert [r["total_amount"] for r in read_orders(portal.engine)] == [
+        r["total_amount"] for r in before
+    ]
     assert str(read_orders(portal.engine)[0]["total_amount"]) == "857.8749"
 
 

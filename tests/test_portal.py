@@ -553,13 +553,12 @@ def test_mariadb_writes_alike_with_and_without_json_table(
         orders.db.engine.dialect.server_version_info = (10, 5, 0)
     run_id = journal.start_run("sync", "all", NOW)
     first, second = read(orders, 1, 2)
-    undo = Change(second, AMOUNT, second.amount, None, odoo_id="43", restore_updated_at=True,
-                  updated_at=CREATED)  # fmt: skip
+    undo = Change(second, AMOUNT, second.amount, None, odoo_id="43")
     written = orders.apply([change(first, "950.01", conflict=True), undo], NOW, run_id)
     assert written == {(1, AMOUNT), (2, AMOUNT)}
     rows = {r["id"]: r for r in portal.rows()}
     assert (rows[1]["total_amount"], rows[2]["total_amount"]) == (Decimal("950.01"), None)
-    assert rows[2]["updated_at"] == CREATED
+    assert rows[2]["updated_at"] == datetime(2026, 11, 24, 22, 0, 0)  # a write's time: NOW
     entries = journal.changes()
     assert [(e.order_number, e.old_amount, e.new_amount, e.conflict) for e in entries] == [
         ("Bestellung-Ü-😀", Decimal("857.87"), Decimal("950.01"), True),
@@ -582,16 +581,18 @@ def test_write_and_journal_share_one_transaction(portal: PortalDb, open_: Open) 
     assert amounts(portal) == {1: Decimal("10.00")}
 
 
-def test_revert_puts_updated_at_back(portal: PortalDb, open_: Open) -> None:
-    """A change that restores updated_at writes the time it carries, not the run's time."""
+def test_a_revert_moves_updated_at_forward_like_any_write(portal: PortalDb, open_: Open) -> None:
+    """A revert is a write: the row's updated_at becomes the revert's time, never the time
+    from before the run it reverts (a job reading `updated_at >= last seen` sees it)."""
     portal.insert(row(1, amount="950.00"))
     orders, journal = open_()
     (first,) = read(orders, 1)
-    before = datetime(2026, 11, 1, 8, 0, 0)
-    revert = change(first, "857.87", restore_updated_at=True, updated_at=before)
-    orders.apply([revert], NOW, journal.start_run("revert", "revert", NOW, reverts=1))
+    later = NOW + timedelta(hours=2)
+    orders.apply([change(first, "857.87")], later, journal.start_run("revert", "revert", later,
+                                                                      reverts=1))  # fmt: skip
     (stored,) = portal.rows()
-    assert (stored["total_amount"], stored["updated_at"]) == (Decimal("857.87"), before)
+    assert stored["total_amount"] == Decimal("857.87")
+    assert stored["updated_at"] == datetime(2026, 11, 25, 0, 0, 0)  # NOW + 2 h, the portal's UTC
 
 
 def test_table_without_updated_at(portal: PortalDb, open_: Open) -> None:

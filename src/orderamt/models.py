@@ -265,9 +265,6 @@ class Change:
     odoo_id: str | None = None
     write_date: str | None = None
     conflict: bool = False
-    restore_updated_at: bool = False
-    """A revert puts `updated_at` back to `updated_at` below instead of bumping it to now."""
-    updated_at: datetime | None = None
     place_hold: Hold | None = None
     """A revert: the hold to place once this is written."""
     release_hold: str | None = None
@@ -413,7 +410,8 @@ class JournalEntry:
     changed_at: datetime
     conflict: bool = False
     old_updated_at: datetime | None = None
-    """The row's updated_at before the change, so a revert leaves the row as it was."""
+    """The row's updated_at before the change (kept for the record: a revert is a write
+    and takes the time of now)."""
     field: str | None = None
     """A mapped field's change (None: the amount's), with its values as text."""
     old_value: str | None = None

@@ -3,7 +3,9 @@ in the journal with an end, the documented exit code and one line of why."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -147,3 +149,18 @@ def test_a_dry_run_records_nothing_whatever_ends_it() -> None:
             reporter=Told(),
         )
     assert journal.runs == {}
+
+
+def test_a_revert_leaves_what_a_later_run_wrote() -> None:
+    """A later run wrote the same order (and the row holds what the reverted run wrote
+    again): the revert leaves it, Changed since that run."""
+    orders, journal, odoo = setup("revert")
+    rows_after_sync = dict(orders.rows)
+    odoo.totals[101] = replace(odoo.totals[101], amount_total=30.0)
+    sweep(orders, journal, odoo)  # run 2 writes order 1 again
+    odoo.totals[101] = replace(odoo.totals[101], amount_total=12.5)
+    sweep(orders, journal, odoo)  # run 3 puts it back to what run 1 wrote
+    assert orders.rows[1].amount == rows_after_sync[1].amount
+    counts = revert(orders, journal, odoo)
+    assert (counts.updated, counts.skipped) == (4, 1)
+    assert orders.rows[1].amount == Decimal("12.50")

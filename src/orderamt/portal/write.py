@@ -155,7 +155,7 @@ class OrderWrites:
             params = {
                 "b_id": order.id,
                 "b_new": change.new,
-                "b_now": change.updated_at if change.restore_updated_at else now,
+                "b_now": now,
             }
             if change.old is None:
                 result = conn.execute(self._while_null, params)
@@ -176,7 +176,7 @@ class OrderWrites:
         for change in changes:
             values: dict[Any, Any] = {col: change.new}
             if s.updated:
-                values[c[s.updated]] = change.updated_at if change.restore_updated_at else now
+                values[c[s.updated]] = now
             same = col.is_(None) if change.old is None else col == change.old
             stmt = update(self.orders.table).where(c[s.id] == change.order.id, same).values(values)
             if conn.execute(stmt).rowcount == 1:

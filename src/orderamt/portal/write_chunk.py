@@ -109,9 +109,7 @@ def update_returning(
             "id": change.order.id,
             "old": send(target.old(change)),
             "new": send(target.new(change)),
-            "now": stamp.process_bind_param(
-                change.updated_at if change.restore_updated_at else now, dialect
-            ),
+            "now": stamp.process_bind_param(now, dialect),
         }
         for change in changes
     ]
@@ -207,19 +205,8 @@ def lock_and_set(
     }
     if s.updated:
         stamp = LaravelTimestamp(s.zone)  # the portal's wall clock, as a row-by-row write
-        stamps = {
-            oid: literal(
-                stamp.process_bind_param(
-                    by_id[oid].updated_at if by_id[oid].restore_updated_at else now,
-                    conn.dialect,
-                ),
-                DateTime(),
-            )
-            for oid in taken
-        }
-        values[c[s.updated]] = case(
-            {**stamps, **{pad: stamps[last] for pad in pads}}, value=ids, else_=c[s.updated]
-        )
+        # One time for the whole batch: every write, a revert's too, is a write now.
+        values[c[s.updated]] = literal(stamp.process_bind_param(now, conn.dialect), DateTime())
     conn.execute(update(orders.table).where(ids.in_(taken)).values(values))
     return {int(order_id) for order_id in taken}
 
@@ -247,9 +234,7 @@ def _set_from_json(
         [
             change.order.id,
             target.new(change),
-            stamp.process_bind_param(
-                change.updated_at if change.restore_updated_at else now, conn.dialect
-            ),
+            stamp.process_bind_param(now, conn.dialect),
             target.old(change) if held else None,
         ]
         for change in changes

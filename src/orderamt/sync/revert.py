@@ -87,7 +87,7 @@ def revert_run(
             current, later = orders.get_many(ids), journal.touched_after(run_id, ids)
             decisions = [
                 _revert_decision(
-                    entry, current.get(entry.order_id), (entry.order_id, entry.field) in later
+                    entry, current.get(entry.order_id), (entry.order_id, entry.name) in later
                 )
                 for entry in batch
             ]
@@ -150,7 +150,9 @@ def _revert_writes(
     now: datetime,
     revert_id: int | None,
 ) -> list[Decision]:
-    """Write the old values (and updated_at) back; a value changed meanwhile is left alone.
+    """Write the old values back; a value changed meanwhile is left alone. A revert is a
+    write like any other: the rows it changes take the time of now, so updated_at never
+    moves backwards and the portal's own jobs see the revert.
     Reverting a sync holds each value it put back; reverting a revert releases those holds."""
     by_key = {(e.order_id, e.name): e for e in entries}
     changes = []
@@ -168,8 +170,6 @@ def _revert_writes(
                     f.old,
                     f.new,
                     odoo_id=None if d.order.odoo_ref is None else str(d.order.odoo_ref),
-                    restore_updated_at=True,
-                    updated_at=entry.old_updated_at,
                     place_hold=held,
                     release_hold="its revert undone" if reverted.kind == "revert" else None,
                 )
