@@ -158,6 +158,26 @@ def test_a_quiet_poll_is_cheap_and_silent(
     assert [r["id"] for r in runs_after] == [r["id"] for r in runs_before]
 
 
+@pytest.mark.parametrize("batch", ["3", "1000"])
+def test_a_mass_write_of_more_orders_than_a_batch_is_read_through(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt, batch: str
+) -> None:
+    """Eight orders repriced by one write call (one second, one write_date; 18.0 compares
+    its hidden microseconds) and four more in that second by separate saves whose
+    microseconds run against their ids, polled three at a time: the poll ends, every order
+    is synced once (18.0's keyset on (write_date, id) read the same page for good)."""
+    fill(portal, odoo, 12, stamp(3600))
+    second = odoo.write(range(1, 9), amount_total=99.0)
+    for i in range(9, 13):
+        odoo.change(i, amount_total=99.0, write_date=f"{second}.{999_999 - i:06d}")
+    run = orderamt("sync", "--changed", ORDERAMT_BATCH_SIZE=batch)
+    assert run.exit_code == 0, run.stderr
+    assert "Synced: 12 (12 updated, 0 unchanged)" in run.lines
+    assert sorted(journal_orders(portal)) == list(range(1, 13))
+    assert set(portal.amounts().values()) == {Decimal("99.00")}
+    assert checkpoint(portal) == (second, 12)
+
+
 def test_killed_mid_poll_neither_skips_nor_repeats(
     portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
 ) -> None:

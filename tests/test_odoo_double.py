@@ -678,3 +678,24 @@ def test_fail_rejects_what_it_cannot_do() -> None:
         odoo.fail("http", status=42)
     with pytest.raises(ValueError, match="17 and later"):
         OdooDouble(version=16)
+
+
+@pytest.mark.parametrize(
+    ("version", "equal", "after", "from_second"),
+    [(17, [], [1, 2, 3], [1, 2, 3]), (18, [], [1, 2, 3], [1, 2, 3]),
+     (19, [1, 2, 3], [], [1, 2, 3])],
+)  # fmt: skip
+def test_a_stamp_compares_as_the_version_does(
+    version: int, equal: list[int], after: list[int], from_second: list[int]
+) -> None:
+    """Orders of one write call share a write_date Odoo keeps with microseconds and sends in
+    whole seconds: 17.0 and 18.0 compare the microseconds ('=' the second matches none,
+    '>' matches them all), 19.0 whole seconds (odoo-facts.md, measured on 18.0 and 19.0)."""
+    with OdooDouble(version=version, api_key=KEY) as odoo:
+        seed(odoo, 3)
+        second = odoo.write([1, 2, 3], amount_total=5.0)
+        assert {r["write_date"] for r in search_read(odoo, [])} == {second}
+        assert ids_of(search_read(odoo, [("write_date", "=", second)], order="id")) == equal
+        assert ids_of(search_read(odoo, [("write_date", ">", second)], order="id")) == after
+        within = [("write_date", ">=", second), ("write_date", "<", "9999-01-01 00:00:00")]
+        assert ids_of(search_read(odoo, within, order="id")) == from_second

@@ -18,7 +18,7 @@ import http.client
 import json
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any
@@ -206,13 +206,27 @@ class OdooDouble:
         order["write_date"] = stamp
         return order
 
+    def write(self, ids: Sequence[int], *, micro: int = 365950, **fields: Any) -> str:
+        """One `write` call on several orders, as a mass action, an import or a module
+        install makes it: one transaction, so every order it touches gets the same
+        write_date, which Odoo keeps with microseconds (`micro`) and sends cut to whole
+        seconds. Returns that second."""
+        self._odoo.check_statuses(fields)
+        second = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        for id in ids:
+            order = self._odoo.orders[id]
+            order.update(fields)
+            order["write_date"] = f"{second}.{micro:06d}"
+        return second
+
     def webhook_payload(self, id: int, *, stale: bool = False) -> dict[str, Any]:
         """What Odoo's "Send Webhook Notification" posts for this order, as recorded:
         many2one fields as bare ids and `write_date` with microseconds. `stale` gives the
         `write_date` from before the save, as Odoo sends after a line-only change."""
         order = self._odoo.orders[id]
         currency = order.get("currency_id")
-        write_date = "2026-11-24 18:15:57" if stale else str(order.get("write_date"))
+        stored = "2026-11-24 18:15:57" if stale else str(order.get("write_date"))
+        write_date = stored if len(stored) > 19 else f"{stored}.365950"  # as the database has it
         return {
             "_action": "Send Webhook Notification(#352)",
             "_id": id,
@@ -222,7 +236,7 @@ class OdooDouble:
             "id": id,
             "name": order.get("name"),
             "state": order.get("state"),
-            "write_date": f"{write_date}.365950",
+            "write_date": write_date,
         }
 
     def send_webhook(self, url: str, payload: Mapping[str, Any] | bytes) -> tuple[int, bytes]:
