@@ -192,6 +192,27 @@ def test_quiet_still_shows_problems(portal: PortalDb, odoo: OdooDouble, orderamt
     assert "  ⚠️  GONE: Sale order 404 not found in Odoo (keeping portal amount: $1.00)" in run.lines
 
 
+def test_the_log_names_every_order_that_needs_a_look_on_every_run(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """An order whose sale order is gone is in the log with its reason on the run that
+    finds it and on each run after, news or not: the log is where the README sends an
+    operator."""
+    portal.insert(*rows(("GONE", "1.00", 404)))
+    said = "Sale order 404 not found in Odoo (keeping portal amount: $1.00)"
+    for run in (1, 2):
+        assert orderamt("sync", "-q").exit_code == (1 if run == 1 else 0)
+        warnings = [
+            json.loads(line.partition(" WARNING Order needs a look ")[2])
+            for line in orderamt.log_file.read_text(encoding="utf-8").splitlines()
+            if " WARNING Order needs a look " in line
+        ]
+        assert len(warnings) == run
+        assert (warnings[-1]["order_number"], warnings[-1]["reason"], warnings[-1]["detail"]) == (
+            "GONE", "not_in_odoo", said
+        )  # fmt: skip
+
+
 def test_json_matches_the_database(changed_and_same: PortalDb, orderamt: Orderamt) -> None:
     """--json prints one document whose decisions match what the database now holds."""
     run = orderamt("sync", "--json")

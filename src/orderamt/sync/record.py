@@ -11,6 +11,7 @@ from datetime import datetime
 
 from orderamt.errors import ExitCode, OrderamtError, exit_code_of
 from orderamt.models import Checkpoint, Decision, RunCounts, RunOptions
+from orderamt.reasons import problem_detail, problem_reason
 from orderamt.sync.ports import JournalStore, Reporter
 
 log = logging.getLogger("orderamt")
@@ -81,10 +82,20 @@ class Run:
         self.counts.new_problems = (self.counts.new_problems or 0) + new
 
     def tally(self, decisions: Sequence[Decision]) -> None:
-        """Count each decision and tell the reporter, in order."""
+        """Count each decision and tell the reporter, in order; each order that needs a
+        look is named in the log with its reason on every run, news or not (the log is
+        where an operator looks first)."""
         for decision in decisions:
             self.counts.add(decision)
             self.reporter.decided(decision)
+            if decision.needs_look:
+                order = decision.order
+                log.warning(
+                    "Order needs a look",
+                    extra={"context": {"order_id": order.id, "order_number": order.number,
+                                       "reason": problem_reason(decision),
+                                       "detail": problem_detail(decision)}},
+                )  # fmt: skip
 
     def heartbeat(self, checkpoint: Checkpoint | None) -> None:
         """End a poll that changed nothing and found nothing wrong by bringing one heartbeat
