@@ -667,3 +667,22 @@ def test_a_good_webhook_secret_is_taken() -> None:
     secret = "x8Qw-2kLp_7Zr4Tn9Vb3Hc6Jm1Yd5Fg0"
     settings = load_settings(env(ORDERAMT_WEBHOOK_SECRET=f" {secret} "), webhook=True)
     assert settings.listen.secret.reveal() == secret
+
+
+def test_laravel_s_app_timezone_stands_in_for_portal_timezone(tmp_path: Path) -> None:
+    """No PORTAL_TIMEZONE: Laravel's APP_TIMEZONE from the same file is the portal's zone,
+    said as such; PORTAL_TIMEZONE wins where both are set, with a warning; a bad
+    APP_TIMEZONE is named as Laravel's."""
+    env_file = tmp_path / ".env"
+    env_file.write_text("APP_TIMEZONE=Asia/Tokyo\n", encoding="utf-8")
+    laravel = load_settings(env(), env_file)
+    assert (laravel.schema.timezone, laravel.warnings) == ("Asia/Tokyo", ())
+    assert laravel.schema.timezone_from == f"Laravel's APP_TIMEZONE in {env_file}"
+    both = load_settings(env(PORTAL_TIMEZONE="Europe/Berlin"), env_file)
+    assert both.schema.timezone == "Europe/Berlin"
+    assert both.warnings == (
+        f"PORTAL_TIMEZONE is Europe/Berlin but Laravel's APP_TIMEZONE in {env_file} is "
+        "Asia/Tokyo: orderamt reads and writes the portal's times in Europe/Berlin",
+    )
+    env_file.write_text("APP_TIMEZONE=Mars/Olympus\n", encoding="utf-8")
+    assert "APP_TIMEZONE (Laravel's; PORTAL_TIMEZONE unset)" in problems(env(), env_file)

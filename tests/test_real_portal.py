@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from freezegun import freeze_time
@@ -108,7 +109,8 @@ def test_check_warns_of_orders_from_the_future(
         right = orderamt("check", PORTAL_TIMEZONE="Asia/Tokyo")
     assert wrong.exit_code == 0
     assert (
-        "⚠️  Portal time zone: UTC: the newest created_at (2026-11-30 20:55:00) lies 9 hours in "
+        "⚠️  Portal time zone: UTC (the default: neither PORTAL_TIMEZONE nor Laravel's "
+        "APP_TIMEZONE is set): the newest created_at (2026-11-30 20:55:00) lies 9 hours in "
         "the future there; is PORTAL_TIMEZONE the portal's own (Laravel's "
         "config('app.timezone'))?"
     ) in wrong.lines
@@ -117,6 +119,32 @@ def test_check_warns_of_orders_from_the_future(
     assert any(line.startswith("✅ Portal time zone: Asia/Tokyo (now 2026-11-30 21:00:")
                for line in right.lines)  # fmt: skip
     assert right.lines[-1] == "All checks passed."
+
+
+def test_laravel_s_own_time_zone_is_taken_from_its_env_file(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt, tmp_path: Path
+) -> None:
+    """A Laravel .env with APP_TIMEZONE=America/New_York and no PORTAL_TIMEZONE, shared with
+    --env-file: orderamt writes updated_at in New York time and `check` says where the zone
+    came from; a PORTAL_TIMEZONE that disagrees is used, with a warning naming both."""
+    portal.insert(order("NY", "2026-11-30 06:55:00", 1))
+    odoo.add_order(id=1, amount_total=10.0)
+    laravel = tmp_path / "laravel.env"
+    laravel.write_text("APP_NAME=Portal\nAPP_TIMEZONE=America/New_York\n", encoding="utf-8")
+    with freeze_time("2026-11-30 12:00:00"):
+        checked = orderamt("check", "--env-file", str(laravel))
+        synced = orderamt("sync", "--env-file", str(laravel))
+        both = orderamt("sync", "--env-file", str(laravel), PORTAL_TIMEZONE="UTC")
+    where = f"Laravel's APP_TIMEZONE in {laravel}"
+    said = f"✅ Portal time zone: America/New_York ({where}) (now 2026-11-30 07:00:00 there"
+    assert any(line.startswith(said) for line in checked.lines), checked.lines
+    assert synced.exit_code == 0, synced.stderr
+    assert synced.stderr == ""
+    assert portal.rows()[0]["updated_at"] == datetime(2026, 11, 30, 7, 0, 0)
+    assert both.stderr == (
+        f"orderamt: warning: PORTAL_TIMEZONE is UTC but Laravel's APP_TIMEZONE in {laravel} is "
+        "America/New_York: orderamt reads and writes the portal's times in UTC\n"
+    )
 
 
 def test_json_names_the_run_that_history_and_revert_know(

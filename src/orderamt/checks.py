@@ -101,14 +101,17 @@ def check_time_zone(db: Database, settings: Settings, now: datetime) -> CheckRes
     except OrderamtError as exc:
         return CheckResult(TIME_ZONE, False, exc.message, int(exc.exit_code))
     local_now = local_naive(now, schema.zone)
+    said = schema.timezone
+    if schema.timezone_from != "PORTAL_TIMEZONE":
+        said += f" ({schema.timezone_from})"
     if newest is None:
-        return CheckResult(TIME_ZONE, True, f"{schema.timezone} (no orders yet)")
+        return CheckResult(TIME_ZONE, True, f"{said} (no orders yet)")
     ahead = newest - local_now
     if ahead > FUTURE_SLACK:
         return CheckResult(
             TIME_ZONE,
             True,
-            f"{schema.timezone}: the newest {schema.created} ({newest:%Y-%m-%d %H:%M:%S}) lies "
+            f"{said}: the newest {schema.created} ({newest:%Y-%m-%d %H:%M:%S}) lies "
             f"{_hours(ahead)} in the future there; is PORTAL_TIMEZONE the portal's own "
             "(Laravel's config('app.timezone'))?",
             warning=True,
@@ -116,7 +119,7 @@ def check_time_zone(db: Database, settings: Settings, now: datetime) -> CheckRes
     return CheckResult(
         TIME_ZONE,
         True,
-        f"{schema.timezone} (now {local_now:%Y-%m-%d %H:%M:%S} there; newest "
+        f"{said} (now {local_now:%Y-%m-%d %H:%M:%S} there; newest "
         f"{schema.created} {newest:%Y-%m-%d %H:%M:%S})",
     )
 

@@ -138,13 +138,32 @@ def _listen(c: Collector, values: Mapping[str, str], *, webhook: bool) -> Listen
     )
 
 
-def _timezone(collector: Collector, name: str) -> str:
+def _timezone(collector: Collector, sources: Environment) -> tuple[str, str, str | None]:
+    """The portal's zone and where it was read: PORTAL_TIMEZONE; without it Laravel's own
+    APP_TIMEZONE (config('app.timezone') in Laravel 11 and later), which a Laravel `.env`
+    shared through --env-file holds; else UTC. A warning where the two disagree."""
+    ours = sources.values.get("PORTAL_TIMEZONE", "").strip()
+    laravel = sources.values.get("APP_TIMEZONE", "").strip()
+    where = f" in {sources.env_file}" if "APP_TIMEZONE" in sources.from_file else ""
+    warning = None
+    if ours and laravel and ours != laravel:
+        warning = (
+            f"PORTAL_TIMEZONE is {ours} but Laravel's APP_TIMEZONE{where} is {laravel}: "
+            f"orderamt reads and writes the portal's times in {ours}"
+        )
+    if ours:
+        name, source = ours, "PORTAL_TIMEZONE"
+    elif laravel:
+        name, source = laravel, f"Laravel's APP_TIMEZONE{where}"
+    else:
+        return "UTC", "the default: neither PORTAL_TIMEZONE nor Laravel's APP_TIMEZONE is set", None
     try:
         times.zone(name)
     except ValueError as exc:
-        collector.problems.append(f"PORTAL_TIMEZONE: {exc}")
-        return "UTC"
-    return name
+        setting = "PORTAL_TIMEZONE" if ours else "APP_TIMEZONE (Laravel's; PORTAL_TIMEZONE unset)"
+        collector.problems.append(f"{setting}: {exc}")
+        return "UTC", source, None
+    return name, source, warning
 
 
 def load_settings(
@@ -169,6 +188,7 @@ def load_settings(
             # Never quote the value: it may be the secret.
             c.problems.append(f"{name} contains a control character (a trailing newline?)")
     database_url = _portal_url(c, sources)
+    zone, zone_from, zone_warning = _timezone(c, sources)
     defaults = PortalSchema()
     updated = values.get("PORTAL_COL_UPDATED", defaults.updated or "").strip()
     schema = PortalSchema(
@@ -181,7 +201,8 @@ def load_settings(
         updated=updated or None,
         currency=_currency(c, values.get("PORTAL_CURRENCY", "").strip()),
         currency_column=values.get("PORTAL_COL_CURRENCY", "").strip() or None,
-        timezone=_timezone(c, values.get("PORTAL_TIMEZONE", "").strip() or "UTC"),
+        timezone=zone,
+        timezone_from=zone_from,
         fields=read_fields(c, values),
     )
     if schema.currency and schema.currency_column:
@@ -235,5 +256,5 @@ def load_settings(
         changed_margin=changed_margin,
         listen=listen,
         metrics_file=Path(metrics_raw).expanduser() if metrics_raw else None,
-        warnings=tuple(sources.unknown_names()),
+        warnings=(*sources.unknown_names(), *([zone_warning] if zone_warning else [])),
     )

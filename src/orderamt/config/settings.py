@@ -73,6 +73,9 @@ class PortalSchema:
     timezone: str = "UTC"
     """The IANA zone the portal writes its naive `created_at`/`updated_at` in (Laravel's
     `config('app.timezone')`)."""
+    timezone_from: str = field(default="PORTAL_TIMEZONE", compare=False)
+    """Where the zone was read, for `check`: PORTAL_TIMEZONE, Laravel's APP_TIMEZONE, or the
+    default (not part of the schema's value)."""
     fields: tuple[FieldSpec, ...] = ()
     """Odoo fields synced to portal columns through maps (ORDERAMT_<NAME>_MAP)."""
 
