@@ -264,6 +264,48 @@ def test_sigterm_mid_batch_finishes_it_and_records_the_run(
     assert [(r["updated"], r["exit_code"]) for r in webhook_runs] == [(1, 0)]
 
 
+def migrate_fresh(portal: PortalDb) -> None:
+    """`php artisan migrate:fresh`: every table dropped, the portal's own made again."""
+    with portal.engine.begin() as conn:
+        for name in inspect(conn).get_table_names():
+            conn.execute(
+                text(f"DROP TABLE {portal.engine.dialect.identifier_preparer.quote(name)}")
+            )
+    portal.create()
+
+
+def test_a_journal_dropped_under_the_listener_is_made_again_and_no_run_is_taken(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt, listen: Callable[..., Listener]
+) -> None:
+    """migrate:fresh while the listener serves: the next webhook batch succeeds (the journal
+    made again before it, not after a failure), `status` still shows the listener going,
+    and at SIGTERM it ends only its own run: the cron run that took id 1 after the wipe
+    keeps its exit code and error."""
+    fill(portal, odoo)
+    listener = listen()
+    wait_for(partial(has_polled, listener), "the first poll")
+    migrate_fresh(portal)
+    portal.insert({"order_number": "SO-1", "total_amount": Decimal("1.00"), "odoo_order_id": 1,
+                   "created_at": RECENT, "updated_at": RECENT})  # fmt: skip
+    odoo.fail("http", on="search_read", times=1)
+    failed = orderamt("sync", "--order-id", "1")
+    assert failed.exit_code == 3
+    odoo.change(1, amount_total=31.0)
+    assert odoo.send_webhook(listener.hook, odoo.webhook_payload(1))[0] == 202
+    wait_for(lambda: portal.amounts()["SO-1"] == Decimal("31.00"), "the webhook's batch")
+    status = json.loads(orderamt("status", "--json").stdout)
+    assert [r["kind"] for r in status["going"]] == ["listen"], status
+    _, err = listener.stop()
+    assert listener.process.returncode == 0, err
+    runs = {r["id"]: r for r in json.loads(orderamt("history", "--json").stdout)["runs"]}
+    assert (runs[1]["mode"], runs[1]["exit_code"]) == ("one", 3)
+    assert runs[1]["error"]
+    assert [(r["mode"], r["exit_code"]) for r in runs.values() if r["mode"] == "webhook"] == [
+        ("webhook", 0)
+    ]
+    assert all(r["finished_at"] is not None for r in runs.values())
+
+
 def test_two_listeners_journal_a_change_once(
     portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt, listen: Callable[..., Listener]
 ) -> None:

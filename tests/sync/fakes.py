@@ -165,7 +165,9 @@ class FakeJournal:
 
     def finish_run(
         self, run_id: int, now: datetime, counts: RunCounts, code: int, error: str | None = None
-    ) -> None:
+    ) -> bool:
+        if self.runs[run_id].finished_at is not None:
+            return False
         self.runs[run_id] = replace(
             self.runs[run_id],
             finished_at=now,
@@ -176,6 +178,7 @@ class FakeJournal:
             exit_code=code,
             error=error,
         )
+        return True
 
     def heartbeat(self, checkpoint: Checkpoint | None, mode: str, now: datetime) -> int:
         run_id = self.start_run("sync", mode, now)

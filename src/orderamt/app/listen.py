@@ -63,14 +63,28 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
         sweep = run_options(settings)
         margin = timedelta(seconds=settings.changed_margin)
 
-        def quietmake_report(selection: Selection) -> ConsoleReport:
+        def quiet_report(selection: Selection) -> ConsoleReport:
             report = make_report(selection, quiet=True, as_json=False, dry_run=False)
             assert isinstance(report, ConsoleReport)
             return report
 
+        serving: list[int] = []
+        """The listener's own run while it serves (`status` shows it going)."""
+
+        def keep_serving() -> None:
+            """Before each batch: the journal as it is now. A portal that dropped every table
+            (php artisan migrate:fresh) gets the journal made again before the batch, not
+            after it failed, and the listener's run recorded again (`status` goes on
+            showing it; its old id may be another run's now)."""
+            journal.look_again()
+            journal.ensure_tables()
+            if not serving or not journal.is_running(serving[-1]):
+                serving.append(journal.start_run("listen", "listen", utc_now()))
+
         def poll() -> None:
+            keep_serving()
             selection = Changed(days=DEFAULT_DAYS, margin=margin)
-            report = quietmake_report(selection)
+            report = quiet_report(selection)
             try:
                 with run_lock(settings, engine):
                     counts = sync_changed(orders, journal, odoo, selection, sweep,
@@ -80,8 +94,9 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
             report.finished(counts)
 
         def sync_ids(ids: tuple[int, ...]) -> None:
+            keep_serving()
             selection = OdooOrders(ids)
-            report = quietmake_report(selection)
+            report = quiet_report(selection)
             with run_lock(settings, engine):
                 counts = sync_odoo_orders(orders, journal, odoo, selection, sweep,
                                           clock=utc_now, reporter=report)  # fmt: skip
@@ -113,7 +128,7 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
         )
         previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         # The listener is a run of its own while it serves: `status` shows where it is going.
-        serving = journal.start_run("listen", "listen", utc_now())
+        serving.append(journal.start_run("listen", "listen", utc_now()))
         try:
             worker.start()
             server.run()
@@ -124,7 +139,8 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
             # The batch in flight finishes (or, past Odoo's timeout, is rolled back when the
             # process ends) and its run is recorded.
             worker.stop(timeout=settings.odoo.timeout + 10)
-            journal.finish_run(serving, utc_now(), RunCounts(), int(ExitCode.OK))
+            # Only a run of this process, still going: never another run's record.
+            journal.finish_run(serving[-1], utc_now(), RunCounts(), int(ExitCode.OK))
     log.info("Listener stopped", extra={"context": {"signal": ",".join(stopped_by)}})
     close_logging()
     echo(f"Listener stopped ({', '.join(stopped_by) or 'ended'}).")

@@ -93,7 +93,10 @@ class JournalStore(Protocol):
 
     def finish_run(
         self, run_id: int, now: datetime, counts: RunCounts, code: int, error: str | None = None
-    ) -> None: ...
+    ) -> bool:
+        """Record the end of a run this process started and nothing ended yet; False where
+        there is none (the journal was dropped and made again meanwhile)."""
+        ...
 
     def heartbeat(self, checkpoint: Checkpoint | None, mode: str, now: datetime) -> int: ...
 

@@ -119,7 +119,12 @@ class Run:
         try:
             self.start()
             assert self.id is not None
-            self.journal.finish_run(self.id, self.clock(), self.counts, code, error)
+            if not self.journal.finish_run(self.id, self.clock(), self.counts, code, error):
+                log.warning(
+                    "The run's record is gone (the journal was dropped and made again): its "
+                    "end is not recorded",
+                    extra={"context": {"run": self.id, "exit_code": code}},
+                )
         except Exception as exc:  # the run's own outcome matters more than its record
             log.error("Could not record the end of the run", extra={"context": {"error": str(exc)}})
 

@@ -4,6 +4,8 @@ the journal as the sync sees it, each call in a connection or transaction of its
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -168,7 +170,9 @@ class PortalJournal:
 
     def finish_run(
         self, run_id: int, now: datetime, counts: RunCounts, code: int, error: str | None = None
-    ) -> None:
+    ) -> bool:
+        """Record the end of a run this process started; False where it is not there (the
+        journal was dropped and made again meanwhile)."""
         values = {
             "found": counts.found,
             "updated": counts.updated,
@@ -176,7 +180,7 @@ class PortalJournal:
             "skipped": counts.skipped,
         }
         with self.db.doing("recording the end of the run"), self.db.engine.begin() as conn:
-            self.tables.finish_run(conn, run_id, now, values, code, error)
+            return self.tables.finish_run(conn, run_id, now, values, code, error)
 
     def note_problems(self, run_id: int, decisions: Sequence[Decision], now: datetime) -> int:
         with self.db.doing("keeping the orders that need a look"), self.db.engine.begin() as conn:
@@ -260,6 +264,21 @@ class PortalJournal:
             self.tables.create(conn)
         self._upgraded()
         self._found = {t.name for t in self.tables.metadata.sorted_tables}
+
+    def look_again(self) -> None:
+        """Forget which tables were seen: a long-running process asks before each batch, as
+        the portal may have dropped them (php artisan migrate:fresh) since."""
+        self._found = None
+
+    def is_running(self, run_id: int) -> bool:
+        """Whether `run_id` is a run this process started and has not ended."""
+        run = self.run(run_id)
+        return (
+            run is not None
+            and run.finished_at is None
+            and run.pid == os.getpid()
+            and run.host == socket.gethostname()[:255]
+        )
 
     def know_tables(self, names: Iterable[str]) -> None:
         """The tables the schema check saw, so the journal need not look again."""

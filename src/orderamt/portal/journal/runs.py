@@ -40,12 +40,22 @@ class RunsSQL(JournalSchema):
         counts: dict[str, int],
         code: int,
         error: str | None = None,
-    ) -> None:
-        conn.execute(
+    ) -> bool:
+        """Record a run's end, only where this process started it and nothing ended it yet:
+        a journal dropped and made again (php artisan migrate:fresh) restarts the ids, and
+        another run's record is never overwritten. False: no such run of ours."""
+        r = self.runs.c
+        result = conn.execute(
             update(self.runs)
-            .where(self.runs.c.id == run_id)
+            .where(
+                r.id == run_id,
+                r.host == socket.gethostname()[:255],
+                r.pid == os.getpid(),
+                r.finished_at.is_(None),
+            )
             .values(finished_at=finished, exit_code=code, error=error and error[:500], **counts)
         )
+        return bool(result.rowcount)
 
     def beat(self, conn: Connection, run_id: int, now: datetime) -> bool:
         """Bring a heartbeat run (a quiet poll's) up to now; False when it is not there."""
