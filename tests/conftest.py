@@ -56,6 +56,69 @@ OUTPUT_VARIABLES = frozenset(
 )  # fmt: skip
 """What makes the output depend on the calling shell: unset, unless a test sets it."""
 
+SERVER_ENGINES = ("postgresql", "mariadb")
+
+QUICK_PROTOCOL = {"sqlite": "xmlrpc", "postgresql": "json2", "mariadb": "json2"}
+"""The quick run's Odoo protocol on each engine: so both protocols still run end to end."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--full-matrix",
+        action="store_true",
+        help="orderamt: every test on every engine over both Odoo protocols (CI, .ci/run). "
+        "Without it, the quick run: PostgreSQL and MariaDB take only the every_engine slice, "
+        "each engine one protocol (QUICK_PROTOCOL in tests/conftest.py).",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if config.getoption("full_matrix"):
+        return "orderamt: the full matrix, every engine over both Odoo protocols"
+    return (
+        "orderamt: the quick run, every test on SQLite over XML-RPC, the every_engine slice on "
+        "PostgreSQL and MariaDB over JSON-2 (--full-matrix runs every combination)"
+    )
+
+
+def _pinned(item: pytest.Item, fixture: str) -> bool:
+    """Whether the test names its own values for the fixture (those all run, quick or not)."""
+    for marker in item.iter_markers("parametrize"):
+        names = marker.args[0] if marker.args else marker.kwargs["argnames"]
+        if isinstance(names, str):
+            names = [name.strip() for name in names.split(",")]
+        if fixture in names:
+            return True
+    return False
+
+
+def _in_quick_run(item: pytest.Item) -> bool:
+    params: dict[str, object] = getattr(getattr(item, "callspec", None), "params", {})
+    engine = params.get("portal", "sqlite")
+    protocol = params.get("protocol")
+    if (
+        engine in SERVER_ENGINES
+        and not _pinned(item, "portal")
+        and item.get_closest_marker("every_engine") is None
+    ):
+        return False
+    return (
+        protocol is None
+        or _pinned(item, "protocol")
+        or protocol == QUICK_PROTOCOL.get(str(engine), protocol)
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The quick run leaves out the rest of the engine x protocol matrix, shown as deselected."""
+    if config.getoption("full_matrix"):
+        return
+    left_out = [item for item in items if not _in_quick_run(item)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if _in_quick_run(item)]
+
+
 _server_problems: dict[str, str | None] = {}
 
 

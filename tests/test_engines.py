@@ -17,6 +17,8 @@ from sqlalchemy import Connection, text
 from orderamt.testing import OdooDouble
 from tests.conftest import Orderamt, PortalDb, child_environment
 
+pytestmark = pytest.mark.every_engine  # in the quick run too (tests/conftest.py)
+
 CREATED = datetime.now().replace(microsecond=0) - timedelta(days=1)
 CREATED_TEXT = {"at": f"{CREATED:%Y-%m-%d %H:%M:%S}"}
 """CREATED as the :at of a statement by hand (Python 3.12's sqlite3 adapts no datetime)."""

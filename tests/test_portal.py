@@ -19,6 +19,8 @@ from orderamt.portal import PortalJournal, PortalOrders, create_portal_engine, o
 from orderamt.testing.portal import create_orders_table, insert_orders
 from tests.conftest import PortalDb
 
+pytestmark = pytest.mark.every_engine  # in the quick run too (tests/conftest.py)
+
 UTC = timezone.utc
 NOW = datetime(2026, 11, 24, 22, 0, 0, tzinfo=UTC)
 """The run's clock, aware UTC as the sync gives it."""

@@ -12,6 +12,8 @@ from freezegun import freeze_time
 from orderamt.testing import OdooDouble
 from tests.conftest import LOGIN_CALL, Orderamt, PortalDb
 
+pytestmark = pytest.mark.every_engine  # in the quick run too (tests/conftest.py)
+
 NOW = datetime(2026, 11, 24, 12, 0, 0)
 LAST_WEEK = NOW - timedelta(days=7)
 
