@@ -5,7 +5,7 @@
 
 For each engine and Odoo version it builds a portal of N orders whose every amount differs in
 Odoo (a first backfill), serves Odoo from the test double with a latency per call set to
-what the real servers took (tests/odoo-recordings/timings-10000-orders.json: reading 10,000
+what the real servers took (tests/testing/odoo-recordings/timings-10000-orders.json: reading 10,000
 orders by batches of 500 took 1.13 s on Odoo 18 over XML-RPC and 0.47 s on Odoo 19 over
 JSON-2, so 56 ms and 23 ms per call), and times, each as its own process, interpreter start
 included:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from orderamt.errors import ExitCode
 from orderamt.testing import OdooDouble
 from tests.conftest import Orderamt
-from tests.test_listen import SECRET
+from tests.listen.test_listener_process import SECRET
 
 PORTAL = "https://portal.example.com"
 HOOK = f"{PORTAL}/orderamt/{SECRET}"

@@ -13,8 +13,8 @@ from sqlalchemy import inspect, text
 
 from orderamt.testing import OdooDouble
 from orderamt.testing.portal import create_orders_table, insert_orders, read_orders
+from tests.app.test_operation import start
 from tests.conftest import Orderamt, PortalDb
-from tests.test_operation import start
 
 RECENT = datetime.now().replace(microsecond=0) - timedelta(days=1)
 
@@ -196,8 +196,9 @@ def test_conflict_flagged_or_skipped(
         "$20.50; Odoo wins)"
     ) in run.lines
     assert portal.amounts() == {"SO-1": Decimal("11.00"), "SO-2": Decimal("21.00")}
-    conflicts = [line for line in orderamt.log_file.read_text().splitlines() if "Conflict:" in line]
-    assert len(conflicts) == 3
+    log = orderamt.log_file.read_text().splitlines()
+    assert len([line for line in log if "WARNING Conflict:" in line]) == 3
+    assert len([line for line in log if "WARNING Order needs a look" in line]) == 1
 
 
 def test_the_log_has_a_line_per_change_and_a_conflict_before_its_write(

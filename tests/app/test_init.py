@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from orderamt.cli import cli
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parent.parent.parent
 
 
 def test_init_writes_a_commented_env_and_on_request_the_schedulers(tmp_path: Path) -> None:

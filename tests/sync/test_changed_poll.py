@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import Engine, event, inspect, text
 
 from orderamt.testing import OdooDouble
+from tests.app.test_operation import start
 from tests.conftest import Orderamt, PortalDb
-from tests.test_operation import start
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 RECENT = NOW.replace(tzinfo=None) - timedelta(days=2)

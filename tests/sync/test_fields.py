@@ -14,10 +14,10 @@ from sqlalchemy import inspect, text
 from orderamt.errors import ExitCode
 from orderamt.portal.journal import JournalTables
 from orderamt.testing import OdooDouble
+from tests.app.test_operation import start
 from tests.conftest import API_KEY, Orderamt, PortalDb
-from tests.test_field_columns import laravel_enum
-from tests.test_listen import SECRET, Listener, wait_for
-from tests.test_operation import start
+from tests.listen.test_listener_process import SECRET, Listener, wait_for
+from tests.portal.test_field_columns import laravel_enum
 
 RECENT = datetime.now().replace(microsecond=0) - timedelta(days=1)
 STATUS_MAP = "draft:pending,sent:pending,sale:confirmed,cancel:cancelled"

@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import inspect, text
 
 from orderamt.testing import OdooDouble
+from tests.app.test_operation import start
 from tests.conftest import Orderamt, PortalDb
-from tests.test_operation import start
 
 SECRET = "x8Qw-2kLp_7Zr4Tn9Vb3Hc6Jm1Yd5Fg0Su"
 RECENT = datetime.now().replace(microsecond=0) - timedelta(days=1)

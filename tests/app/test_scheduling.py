@@ -14,7 +14,7 @@ import pytest
 from orderamt.testing import OdooDouble
 from tests.conftest import Orderamt, PortalDb
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parent.parent.parent
 RECENT = datetime.now().replace(microsecond=0) - timedelta(days=1)
 
 

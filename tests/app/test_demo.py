@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from orderamt.cli import cli
-from tests.test_sync import SCENARIO_LINES
+from tests.sync.test_sweep import SCENARIO_LINES
 
 
 def test_demo_runs_the_three_order_scenario() -> None:
