@@ -486,7 +486,8 @@ class RunOverview:
 
     last: RunRecord | None = None
     last_success: RunRecord | None = None
-    """The newest run that completed (exit 0 or 1)."""
+    """The newest run that completed (exit 0 or 1, and no error: a run stopped by a bug or
+    a full disk exits 1 too, with its error)."""
     last_poll: RunRecord | None = None
     unfinished: tuple[RunRecord, ...] = ()
     """Runs without an end: going now, or killed before they could record one."""

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+import shutil
+import subprocess
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from freezegun import freeze_time
 
+from orderamt.config import PortalSchema
+from orderamt.models import RunCounts
+from orderamt.portal import create_portal_engine, open_portal
 from orderamt.testing import OdooDouble
 from tests.conftest import Orderamt, PortalDb
 
@@ -119,6 +124,28 @@ def test_max_age_is_a_monitoring_check(
     assert bad.exit_code == 2
 
 
+def test_a_run_that_ended_on_an_error_is_no_success(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """A run stopped by an error that exits 1 (a full disk, a bug: the run record keeps the
+    error) is never the last success, in status nor in the metrics: only a run that
+    completed is."""
+    fill(portal, odoo)
+    metrics = orderamt.log_file.parent / "orderamt.prom"
+    assert orderamt("sync", ORDERAMT_METRICS_FILE=str(metrics)).exit_code in (0, 1)
+    engine = create_portal_engine(portal.url)
+    try:
+        _, journal = open_portal(engine, PortalSchema())
+        now = datetime.now(timezone.utc)
+        died = journal.start_run("sync", "all", now)
+        assert journal.finish_run(died, now, RunCounts(found=2, updated=1), 1,
+                                  "OSError: [Errno 28] No space left on device")  # fmt: skip
+    finally:
+        engine.dispose()
+    status = json.loads(orderamt("status", "--json").stdout)
+    assert (status["last_run"]["id"], status["last_success"]["id"]) == (died, 1)
+
+
 def test_the_metrics_file_follows_each_run(
     portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
 ) -> None:
@@ -132,7 +159,16 @@ def test_the_metrics_file_follows_each_run(
     assert 'orderamt_last_run_orders{outcome="updated"} 1' in text
     assert "orderamt_last_run_exit_code 1" in text
     assert "orderamt_orders_needing_a_look 1" in text
-    assert "orderamt_last_success_timestamp_seconds " in text
+    run = json.loads(orderamt("history", "--json").stdout)["runs"][0]
+    ended = datetime.fromisoformat(run["finished_at"]).replace(tzinfo=timezone.utc)
+    (stamp,) = [line.split()[1] for line in text.splitlines()
+                if line.startswith("orderamt_last_success_timestamp_seconds ")]  # fmt: skip
+    assert abs(float(stamp) - ended.timestamp()) < 1  # to the second, not six digits
+    assert "e+" not in text
+    if shutil.which("promtool"):
+        checked = subprocess.run(["promtool", "check", "metrics"], input=text, text=True,
+                                 capture_output=True, check=False)  # fmt: skip
+        assert checked.returncode == 0, checked.stdout + checked.stderr
     odoo.fail("http", status=502)
     orderamt("sync", ORDERAMT_METRICS_FILE=str(metrics))
     assert "orderamt_last_run_exit_code 3" in metrics.read_text(encoding="utf-8")

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
@@ -262,6 +263,22 @@ def test_sigterm_mid_batch_finishes_it_and_records_the_run(
     runs = json.loads(orderamt("history", "--json").stdout)["runs"]
     webhook_runs = [r for r in runs if r["mode"] == "webhook"]
     assert [(r["updated"], r["exit_code"]) for r in webhook_runs] == [(1, 0)]
+
+
+def test_the_listener_keeps_the_metrics_file_current(
+    portal: PortalDb, odoo: OdooDouble, tmp_path: Path, listen: Callable[..., Listener]
+) -> None:
+    """ORDERAMT_METRICS_FILE is written after the listener's poll and after each webhook
+    batch, so a monitor reading it sees the batch that just ran."""
+    fill(portal, odoo)
+    metrics = tmp_path / "orderamt.prom"
+    listener = listen(ORDERAMT_METRICS_FILE=str(metrics))
+    wait_for(metrics.exists, "the metrics after the first poll")
+    odoo.change(2, amount_total=42.0)
+    assert odoo.send_webhook(listener.hook, odoo.webhook_payload(2))[0] == 202
+    wait_for(lambda: 'orderamt_last_run_orders{outcome="updated"} 1'
+             in metrics.read_text(encoding="utf-8"), "the batch in the metrics")  # fmt: skip
+    listener.stop()
 
 
 def migrate_fresh(portal: PortalDb) -> None:

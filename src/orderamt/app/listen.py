@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+from orderamt.app.metrics import write_metrics
 from orderamt.app.runs import DEFAULT_DAYS, run_options
 from orderamt.app.wiring import log, make_odoo, make_report, portal_of, settings_from
 from orderamt.errors import (
@@ -91,15 +92,20 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
                                           clock=utc_now, reporter=report)  # fmt: skip
             except LockedError:
                 return  # another listener or a cron sync is at it; the next poll is ours
+            finally:
+                write_metrics(settings, journal)
             report.finished(counts)
 
         def sync_ids(ids: tuple[int, ...]) -> None:
             keep_serving()
             selection = OdooOrders(ids)
             report = quiet_report(selection)
-            with run_lock(settings, engine):
-                counts = sync_odoo_orders(orders, journal, odoo, selection, sweep,
-                                          clock=utc_now, reporter=report)  # fmt: skip
+            try:
+                with run_lock(settings, engine):
+                    counts = sync_odoo_orders(orders, journal, odoo, selection, sweep,
+                                              clock=utc_now, reporter=report)  # fmt: skip
+            finally:
+                write_metrics(settings, journal)
             report.finished(counts)
 
         def stop(signum: int, frame: object) -> None:

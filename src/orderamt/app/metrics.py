@@ -11,23 +11,32 @@ from orderamt.config import (
 from orderamt.errors import (
     OrderamtError,
 )
+from orderamt.portal import PortalJournal
 from orderamt.report import (
     metrics_text,
 )
 from orderamt.times import utc_now
 
 
-def write_metrics(settings: Settings) -> None:
-    """ORDERAMT_METRICS_FILE, rewritten after each run: a temporary file beside it renamed
-    over it, so the collector never reads half a file. A failure is logged, never fatal."""
+def _metrics(journal: PortalJournal) -> str:
+    overview = journal.overview()
+    needing = sum(1 for p in journal.problems() if p.ignored_reason is None)
+    return metrics_text(overview, needing, utc_now())
+
+
+def write_metrics(settings: Settings, journal: PortalJournal | None = None) -> None:
+    """ORDERAMT_METRICS_FILE, rewritten after each run (and each of a listener's batches
+    and polls, on its own `journal`): a temporary file beside it renamed over it, so the
+    collector never reads half a file. A failure is logged, never fatal."""
     path = settings.metrics_file
     if path is None:
         return
     try:
-        with portal_of(settings) as (_, _orders, journal):
-            overview = journal.overview()
-            needing = sum(1 for p in journal.problems() if p.ignored_reason is None)
-        text = metrics_text(overview, needing, utc_now())
+        if journal is None:
+            with portal_of(settings) as (_, _orders, journal):
+                text = _metrics(journal)
+        else:
+            text = _metrics(journal)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)

@@ -110,6 +110,14 @@ def print_status(
         )
 
 
+def exact(value: float) -> str:
+    """A sample's value as it is: an integer as an integer, a time to the microsecond (`:g`
+    kept six digits, so a Unix time was off by up to 83 minutes)."""
+    if isinstance(value, int) or value.is_integer():
+        return str(int(value))
+    return f"{value:.6f}".rstrip("0")
+
+
 def metrics_text(overview: RunOverview, needing: int, now: datetime) -> str:
     """The Prometheus text format node_exporter's textfile collector reads."""
     last, success = overview.last, overview.last_success
@@ -118,7 +126,7 @@ def metrics_text(overview: RunOverview, needing: int, now: datetime) -> str:
     def gauge(name: str, help_text: str, samples: Sequence[tuple[str, float]]) -> None:
         lines.append(f"# HELP orderamt_{name} {help_text}")
         lines.append(f"# TYPE orderamt_{name} gauge")
-        lines.extend(f"orderamt_{name}{labels} {value:g}" for labels, value in samples)
+        lines.extend(f"orderamt_{name}{labels} {exact(value)}" for labels, value in samples)
 
     if last is not None and last.finished_at is not None:
         gauge("last_run_timestamp_seconds", "When the last run ended (Unix time).",
@@ -126,16 +134,16 @@ def metrics_text(overview: RunOverview, needing: int, now: datetime) -> str:
         gauge("last_run_duration_seconds", "How long the last run took.",
               [("", (last.finished_at - last.started_at).total_seconds())])  # fmt: skip
         gauge("last_run_exit_code", "The exit code of the last run.",
-              [("", float(last.exit_code or 0))])  # fmt: skip
+              [("", last.exit_code or 0)])  # fmt: skip
         gauge(
             "last_run_orders",
             "Orders of the last run, by outcome.",
-            [(f'{{outcome="{outcome}"}}', float(getattr(last, outcome) or 0))
+            [(f'{{outcome="{outcome}"}}', getattr(last, outcome) or 0)
              for outcome in ("updated", "unchanged", "skipped")],
         )  # fmt: skip
     if success is not None and success.finished_at is not None:
         gauge("last_success_timestamp_seconds",
-              "When the last completed run (exit 0 or 1) ended (Unix time).",
+              "When the last run that completed (exit 0 or 1, no error) ended (Unix time).",
               [("", success.finished_at.timestamp())])  # fmt: skip
     gauge("orders_needing_a_look", "Orders that need a look (not ignored).", [("", needing)])
     return "\n".join(lines) + "\n"

@@ -97,8 +97,11 @@ class RunsSQL(JournalSchema):
             .order_by(r.finished_at.desc(), r.id.desc())
         )
         last = conn.execute(newest.where(r.finished_at.is_not(None)).limit(1)).first()
+        # A run that ended on an error (a full disk is exit 1 too) is no success.
         success = conn.execute(
-            newest.where(r.finished_at.is_not(None), r.exit_code.in_((0, 1))).limit(1)
+            newest.where(
+                r.finished_at.is_not(None), r.exit_code.in_((0, 1)), r.error.is_(None)
+            ).limit(1)
         ).first()
         polled = conn.execute(
             newest.where(r.finished_at.is_not(None), r.mode == "changed").limit(1)
