@@ -27,7 +27,6 @@ REVERT_CODES = (E.OK, E.PARTIAL, E.USAGE, E.PORTAL, E.LOCKED, E.INTERRUPTED, E.T
 HISTORY_CODES = (E.OK, E.USAGE, E.PORTAL)
 RELEASE_CODES = (E.OK, E.USAGE, E.PORTAL, E.LOCKED)
 LISTEN_CODES = (E.OK, E.USAGE, E.ODOO, E.PORTAL)
-STATUS_CODES = (E.OK, E.PARTIAL, E.USAGE, E.PORTAL)
 IGNORE_CODES = (E.OK, E.USAGE, E.PORTAL)
 CHECK_CODES = (E.OK, E.USAGE, E.ODOO, E.PORTAL)
 DEMO_CODES = (E.OK, E.ODOO, E.PORTAL, E.INTERRUPTED)
@@ -278,17 +277,27 @@ class Duration(click.ParamType):  # type: ignore[type-arg]
         return seconds
 
 
-@cli.command(
-    epilog=exit_codes_help(
-        STATUS_CODES, ok="shown; with --max-age: the last success is young enough"
-    )
-)
+STATUS_HELP = """\b
+Exit codes:
+    0  shown; with --max-age: OK, the last completed run is young enough
+    1  with --max-age: WARNING, the last completed run is older than --max-age
+    2  a bad option, or a bad setting (without --max-age); with --max-age: CRITICAL,
+       no run ever completed or the portal database cannot be read
+    3  with --max-age: UNKNOWN, a bad setting
+    4  the portal database cannot be reached or read (without --max-age)
+With --max-age the answer is one line on stdout in every case, as a Nagios plugin's:
+ORDERAMT OK - ..., ORDERAMT WARNING - ..., ORDERAMT CRITICAL - ... Status reads only
+the portal: no ODOO_* setting is needed."""
+
+
+@cli.command(epilog=STATUS_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead.")
 @click.option(
     "--max-age",
     type=Duration(),
-    help="A monitoring check: exit 0 when the last completed run is younger than this "
-    "(90m, 2h, 1d), 1 when older, 2 when none ever completed; one line.",
+    help="A monitoring check (Nagios plugin convention): exit 0 when the last completed run "
+    "is younger than this (90m, 2h, 1d), 1 when older, 2 when none ever completed or the "
+    "portal cannot be read; one line on stdout.",
 )
 @env_file_option
 def status(as_json: bool, max_age: float | None, env_file: Path | None) -> None:

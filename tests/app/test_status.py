@@ -106,22 +106,49 @@ def test_an_odoo_outage_is_a_run_not_a_gap(
 def test_max_age_is_a_monitoring_check(
     portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
 ) -> None:
-    """--max-age: 2 before any run completed, 0 while the last success is young, 1 after."""
+    """--max-age, a Nagios plugin: 2 before any run completed, 0 while the last success is
+    young, 1 after; one line on stdout, `ORDERAMT <STATE> - ...`."""
     fill(portal, odoo)
     never = orderamt("status", "--max-age", "90m")
-    assert (never.exit_code, never.lines) == (2, ["orderamt CRITICAL: no run has ever completed"])
+    assert (never.exit_code, never.lines) == (2, ["ORDERAMT CRITICAL - no run has ever completed"])
     with freeze_time("2026-11-30 10:00:00", tick=True):
         orderamt("sync")
     with freeze_time("2026-11-30 11:00:00", tick=True):
         young = orderamt("status", "--max-age", "90m")
     assert young.exit_code == 0
-    assert young.lines[0].startswith("orderamt OK: the last completed run (run 1) ended ")
+    assert young.lines[0].startswith("ORDERAMT OK - the last completed run (run 1) ended ")
     with freeze_time("2026-11-30 13:00:00", tick=True):
         old = orderamt("status", "--max-age", "2h")
     assert old.exit_code == 1
-    assert old.lines[0].startswith("orderamt WARNING: the last completed run (run 1) ended 3")
+    assert old.lines[0].startswith("ORDERAMT WARNING - the last completed run (run 1) ended 3")
     bad = orderamt("status", "--max-age", "soon")
     assert bad.exit_code == 2
+
+
+def test_a_monitoring_user_needs_no_odoo_credentials_and_always_gets_one_line(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """status reads only the portal: a monitoring user without any ODOO_* setting runs it.
+    With the portal unreachable or a bad setting, --max-age still says one line on stdout
+    (never an empty UNKNOWN): CRITICAL (2) for the portal, UNKNOWN (3) for the setting."""
+    fill(portal, odoo)
+    orderamt("sync")
+    no_odoo = {"ODOO_URL": None, "ODOO_DB": None, "ODOO_USERNAME": None, "ODOO_PASSWORD": None}
+    monitor = orderamt("status", "--max-age", "1h", **no_odoo)
+    assert (monitor.exit_code, monitor.stderr) == (0, ""), monitor.stderr
+    assert monitor.lines[0].startswith("ORDERAMT OK - the last completed run (run 1) ended ")
+    assert orderamt("status", **no_odoo).exit_code == 0
+    assert orderamt("history", **no_odoo).exit_code == 0
+    gone = orderamt("status", "--max-age", "1h", **no_odoo,
+                    PORTAL_DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:9/none")  # fmt: skip
+    assert gone.exit_code == 2
+    assert len(gone.lines) == 1 and gone.lines[0].startswith("ORDERAMT CRITICAL - "), gone.lines
+    unset = orderamt("status", "--max-age", "1h", **no_odoo, PORTAL_DATABASE_URL=None)
+    assert unset.exit_code == 3
+    assert len(unset.lines) == 1
+    assert unset.lines[0].startswith(
+        "ORDERAMT UNKNOWN - configuration: PORTAL_DATABASE_URL is not set"
+    )
 
 
 def test_a_run_that_ended_on_an_error_is_no_success(

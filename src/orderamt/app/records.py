@@ -22,7 +22,7 @@ from orderamt.times import utc_now
 
 def history(env_file: Path | None, *, order_id: int | None, limit: int, as_json: bool) -> ExitCode:
     """`orderamt history`: the latest runs, or the latest changes to one order."""
-    settings = settings_from(env_file)
+    settings = settings_from(env_file, odoo=False)
     with portal_of(settings) as (_, orders, journal):
         orders.db.ping()
         if order_id is not None:
@@ -39,7 +39,7 @@ def history(env_file: Path | None, *, order_id: int | None, limit: int, as_json:
 
 def release(env_file: Path | None, order_id: int, *, clock: Clock = utc_now) -> ExitCode:
     """`orderamt release ORDER_ID`: end a revert's hold, so the next sync takes Odoo's amount."""
-    settings = settings_from(env_file)
+    settings = settings_from(env_file, odoo=False)
     setup_logging(settings.log_file)
     try:
         with portal_of(settings) as (engine, orders, journal), run_lock(settings, engine):
@@ -57,7 +57,7 @@ def ignore(
     env_file: Path | None, order_id: int, reason: str, *, clock: Clock = utc_now
 ) -> ExitCode:
     """`orderamt ignore ORDER_ID`: acknowledge one order's problem until it changes."""
-    settings = settings_from(env_file)
+    settings = settings_from(env_file, odoo=False)
     with portal_of(settings) as (_, orders, journal):
         orders.db.ping()
         done = journal.ignore(order_id, reason, clock())

@@ -9,9 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from orderamt.app.wiring import portal_of, settings_from
-from orderamt.errors import (
-    ExitCode,
-)
+from orderamt.errors import ExitCode, OrderamtError
 from orderamt.models import (
     RunOverview,
     RunRecord,
@@ -25,12 +23,24 @@ from orderamt.times import utc_now
 def status(
     env_file: Path | None, *, as_json: bool, max_age: float | None, echo: Callable[[str], None]
 ) -> ExitCode:
-    """`orderamt status`: the runs at a glance; with `max_age`, a monitoring check."""
-    settings = settings_from(env_file)
-    with portal_of(settings) as (_, orders, journal):
-        orders.db.ping()
-        overview = journal.overview()
-        problems = journal.problems()
+    """`orderamt status`: the runs at a glance, read from the portal alone (no Odoo setting
+    is needed); with `max_age`, a monitoring check that says one line on stdout whatever
+    happens, as a Nagios plugin does."""
+    try:
+        settings = settings_from(env_file, odoo=False, warn=max_age is None)
+        with portal_of(settings) as (_, orders, journal):
+            orders.db.ping()
+            overview = journal.overview()
+            problems = journal.problems()
+    except OrderamtError as exc:
+        if max_age is None:
+            raise
+        # A monitor shows what it reads on stdout: never an empty UNKNOWN.
+        if exc.exit_code is ExitCode.USAGE:
+            echo(f"ORDERAMT UNKNOWN - {exc.message}")
+            return ExitCode.ODOO  # 3, Nagios' UNKNOWN: status never asks Odoo
+        echo(f"ORDERAMT CRITICAL - {exc.message}")
+        return ExitCode.USAGE  # 2, Nagios' CRITICAL
     now = utc_now()
     if max_age is not None:
         return _max_age_check(overview, max_age, now, echo)
@@ -55,17 +65,18 @@ def _state_of(run: RunRecord) -> str:
 def _max_age_check(
     overview: RunOverview, max_age: float, now: datetime, echo: Callable[[str], None]
 ) -> ExitCode:
-    """The Nagios convention: 0 fresh enough, 1 too old, 2 never succeeded; one line."""
+    """The Nagios plugin convention: 0 fresh enough, 1 too old, 2 never succeeded; one line,
+    `ORDERAMT OK - ...`."""
     success = overview.last_success
     if success is None or success.finished_at is None:
-        echo("orderamt CRITICAL: no run has ever completed")
+        echo("ORDERAMT CRITICAL - no run has ever completed")
         return ExitCode.USAGE
     age = (now - success.finished_at).total_seconds()
     words = f"the last completed run (run {success.id}) ended {_duration(age)} ago"
     if age <= max_age:
-        echo(f"orderamt OK: {words}")
+        echo(f"ORDERAMT OK - {words}")
         return ExitCode.OK
-    echo(f"orderamt WARNING: {words}, more than {_duration(max_age)}")
+    echo(f"ORDERAMT WARNING - {words}, more than {_duration(max_age)}")
     return ExitCode.PARTIAL
 
 

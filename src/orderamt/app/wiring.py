@@ -86,15 +86,22 @@ def make_report(
 
 
 def settings_from(
-    env_file: Path | None, report: JsonReport | None = None, *, webhook: bool = False
+    env_file: Path | None,
+    report: JsonReport | None = None,
+    *,
+    webhook: bool = False,
+    odoo: bool = True,
+    warn: bool = True,
 ) -> Settings:
-    """The settings, or (with a JSON report) the failure printed as a document first."""
+    """The settings, or (with a JSON report) the failure printed as a document first.
+    `odoo=False` for a command that reads only the portal; `warn=False` where stderr is no
+    place for the settings' warnings (a monitoring check's one line)."""
     try:
-        settings = load_settings(os.environ, env_file, webhook=webhook)
+        settings = load_settings(os.environ, env_file, webhook=webhook, odoo=odoo)
     except OrderamtError as exc:
         if report is not None:
             report.print(None, int(exc.exit_code), exc.message)
         raise
-    for warning in settings.warnings:
+    for warning in settings.warnings if warn else ():
         sys.stderr.write(f"orderamt: warning: {warning}\n")
     return settings

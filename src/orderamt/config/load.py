@@ -166,22 +166,34 @@ def _timezone(collector: Collector, sources: Environment) -> tuple[str, str, str
     return name, source, warning
 
 
+ODOO_NAMES = ("ODOO_URL", "ODOO_DB", "ODOO_USERNAME")
+
+
 def load_settings(
-    environ: Mapping[str, str], env_file: Path | None = None, *, webhook: bool = False
+    environ: Mapping[str, str],
+    env_file: Path | None = None,
+    *,
+    webhook: bool = False,
+    odoo: bool = True,
 ) -> Settings:
     """Build the settings, or raise one ConfigError naming every missing or bad variable.
 
     `webhook`: for the commands that serve or set up the webhook, which need a good
-    ORDERAMT_WEBHOOK_SECRET (the others do not read it).
+    ORDERAMT_WEBHOOK_SECRET (the others do not read it). `odoo=False`: for the commands
+    that read only the portal (status, history, ignore, release), which a monitoring user
+    without Odoo's credentials runs; the ODOO_* settings are then not required.
     """
     sources = read_sources(environ, env_file)
     values = sources.values
     c = Collector(values)
-    odoo_url = _check_odoo_url(c, c.required("ODOO_URL"))
-    odoo_db = c.required("ODOO_DB")
-    username = c.required("ODOO_USERNAME")
+    if odoo:
+        odoo_url = _check_odoo_url(c, c.required("ODOO_URL"))
+        odoo_db = c.required("ODOO_DB")
+        username = c.required("ODOO_USERNAME")
+    else:
+        odoo_url, odoo_db, username = (values.get(name, "").strip() for name in ODOO_NAMES)
     password = values.get("ODOO_PASSWORD", "")
-    if not password:
+    if odoo and not password:
         c.problems.append("ODOO_PASSWORD is not set")
     for name, value in (("ODOO_PASSWORD", password), ("ODOO_DB", odoo_db)):
         if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
