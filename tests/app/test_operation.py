@@ -192,6 +192,38 @@ def test_quiet_still_shows_problems(portal: PortalDb, odoo: OdooDouble, orderamt
     assert "  ⚠️  GONE: Sale order 404 not found in Odoo (keeping portal amount: $1.00)" in run.lines
 
 
+def test_quiet_says_a_known_problem_once_and_then_nothing(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt, tmp_path: Path
+) -> None:
+    """--quiet, cron's hourly run: an order whose sale order is gone is told on the run that
+    finds it (exit 1), then not again (exit 0, nothing on stdout or stderr) while a change
+    elsewhere is still told; ignored, it stays silent. A Laravel .env's own ODOO_* names
+    warn on stderr without --quiet only; the log has them either way."""
+    portal.insert(*rows(("GONE", "1.00", 404), ("MOVED", "1.00", 5)))
+    odoo.add_order(id=5, amount_total=1.0)
+    shared = tmp_path / "laravel.env"
+    shared.write_text("APP_NAME=Portal\nODOO_COMPANY_ID=1\n", encoding="utf-8")
+    first = orderamt("sync", "-q", "--env-file", str(shared))
+    assert first.exit_code == 1
+    assert "  ⚠️  GONE: Sale order 404 not found in Odoo (keeping portal amount: $1.00)" in (
+        first.lines
+    )
+    assert first.stderr == ""
+    again = orderamt("sync", "-q", "--env-file", str(shared))
+    assert (again.exit_code, again.stdout, again.stderr) == (0, "", "")
+    odoo.change(5, amount_total=7.0)
+    moved = orderamt("sync", "-q", "--env-file", str(shared))
+    assert moved.exit_code == 0
+    assert moved.lines[0] == "  ✅ MOVED: $1.00 → $7.00"
+    assert not any("GONE" in line for line in moved.lines)
+    assert orderamt("ignore", "1", "--reason", "archived order").exit_code == 0
+    ignored = orderamt("sync", "-q", "--env-file", str(shared))
+    assert (ignored.exit_code, ignored.stdout, ignored.stderr) == (0, "", "")
+    loud = orderamt("sync", "--env-file", str(shared))
+    assert "unknown setting ODOO_COMPANY_ID" in loud.stderr
+    assert "unknown setting ODOO_COMPANY_ID" in orderamt.log_file.read_text(encoding="utf-8")
+
+
 def test_the_log_names_every_order_that_needs_a_look_on_every_run(
     portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
 ) -> None:

@@ -185,8 +185,8 @@ class FakeJournal:
         self.finish_run(run_id, now, RunCounts(), 0)
         return run_id
 
-    def note_problems(self, run_id: int, decisions: Sequence[Decision], now: datetime) -> int:
-        return sum(1 for d in decisions if d.needs_look)
+    def note_problems(self, run_id: int, decisions: Sequence[Decision], now: datetime) -> set[int]:
+        return {d.order.id for d in decisions if d.needs_look}
 
     def run(self, run_id: int) -> RunRecord | None:
         return self.runs.get(run_id)
@@ -275,6 +275,9 @@ class Told:
 
     def decided(self, decision: Decision) -> None:
         self.decisions.append(decision)
+
+    def news(self, order_ids: set[int]) -> None:
+        pass
 
 
 def portal(count: int) -> dict[int, PortalOrder]:

@@ -41,8 +41,10 @@ PROGRESS_FROM = 500
 class ConsoleReport:
     """Prints a sync run line by line, as decisions are made, onto the console it is given.
 
-    `quiet` prints nothing for a run that changed nothing and found nothing wrong, and
-    otherwise only the changed or skipped orders and the summary: cron mails only news.
+    `quiet` prints nothing for a run that changed nothing and found nothing new wrong,
+    and otherwise only the changes, the problems that are news, and the summary: cron
+    mails only news. A problem known before (and one ignored) is left to `status` and
+    the log.
     """
 
     def __init__(
@@ -72,6 +74,9 @@ class ConsoleReport:
         # Without colour (a pipe, a file, cron mail) a line is just its text, and rich's
         # rendering of it (about 40 us) was a third of a 100,000-order backfill.
         self._plain = not console.is_terminal and console.color_system is None
+        self._news: set[int] | None = None
+        """The orders of the batch being told that need a look as news (None: not known,
+        every one is told)."""
 
     def _line(self, text: str, style: str = "") -> None:
         if self._plain and self._progress is None:
@@ -148,9 +153,27 @@ class ConsoleReport:
             f"({by.started_at:%Y-%m-%d %H:%M:%S} UTC); nothing was written."
         )
 
+    def news(self, order_ids: set[int]) -> None:
+        self._news = order_ids
+
+    def _standing(self, decision: Decision) -> bool:
+        """A problem known before: a quiet report does not repeat it."""
+        return (
+            self.quiet
+            and self._news is not None
+            and decision.needs_look
+            and decision.order.id not in self._news
+        )
+
     def decided(self, decision: Decision) -> None:
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task)
+        if self._standing(decision):
+            if decision.action is Action.UPDATE:
+                self._amount_line(decision)
+            for change in decision.fields:
+                self._field_line(decision, change)
+            return
         mapped = bool(decision.fields or decision.issues)
         if decision.action is not Action.UNCHANGED or not (mapped or self.quiet):
             self._amount_line(decision)
@@ -241,7 +264,8 @@ class ConsoleReport:
 
     def finished(self, counts: RunCounts) -> None:
         self.stop_progress()
-        if self._said_all or (self.quiet and not counts.updated and not counts.skipped):
+        news = counts.skipped if counts.new_problems is None else counts.new_problems
+        if self._said_all or (self.quiet and not counts.updated and not news):
             return
         updated = "would be updated" if self.dry_run else "updated"
         parts = [f"{counts.updated} {updated}", f"{counts.unchanged} unchanged"]
@@ -255,12 +279,16 @@ class ConsoleReport:
         self._line("")
         if self.dry_run:
             self._line(f"{self.glyphs.done}Dry run complete: nothing was written.", "bold green")
-        elif counts.skipped:
-            needing = plural(counts.skipped, "order")
-            verb = "needs" if counts.skipped == 1 else "need"
+        elif counts.skipped and (news or not self.quiet):
+            told = news if self.quiet else counts.skipped
+            needing = plural(told, "order")
+            verb = "needs" if told == 1 else "need"
             what = "Revert" if self.reverting is not None else "Sync"
+            known = counts.skipped - told
+            more = f"; {known} known before (see: orderamt status)" if known else ""
             self._line(
-                f"{self.glyphs.attention}{what} complete; {needing} {verb} a look (see above)",
+                f"{self.glyphs.attention}{what} complete; {needing} {verb} a look (see above)"
+                f"{more}",
                 "bold yellow",
             )
         else:

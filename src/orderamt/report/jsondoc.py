@@ -61,6 +61,9 @@ class JsonReport:
     def polling(self, since: str, checkpoint: Checkpoint | None) -> None:
         self.since = since
 
+    def news(self, order_ids: set[int]) -> None:
+        """The document lists every order: news or not is for a quiet console."""
+
     def decided(self, decision: Decision) -> None:
         order = decision.order
         entry: dict[str, object] = {

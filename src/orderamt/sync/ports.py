@@ -100,9 +100,9 @@ class JournalStore(Protocol):
 
     def heartbeat(self, checkpoint: Checkpoint | None, mode: str, now: datetime) -> int: ...
 
-    def note_problems(self, run_id: int, decisions: Sequence[Decision], now: datetime) -> int:
-        """Keep the orders that need a look; returns how many are news (not known before
-        with the same reason, and not ignored)."""
+    def note_problems(self, run_id: int, decisions: Sequence[Decision], now: datetime) -> set[int]:
+        """Keep the orders that need a look; returns those that are news (not known before
+        with the same reason)."""
         ...
 
     def run(self, run_id: int) -> RunRecord | None: ...
@@ -144,3 +144,8 @@ class Reporter(Protocol):
         ...
 
     def decided(self, decision: Decision) -> None: ...
+
+    def news(self, order_ids: set[int]) -> None:
+        """Of the orders of the batch about to be told, these need a look as news; the
+        others that need one were known before (a quiet report leaves them to `status`)."""
+        ...

@@ -79,7 +79,8 @@ class Run:
         run_id = self.start()
         assert run_id is not None
         new = self.journal.note_problems(run_id, decisions, self.clock())
-        self.counts.new_problems = (self.counts.new_problems or 0) + new
+        self.counts.new_problems = (self.counts.new_problems or 0) + len(new)
+        self.reporter.news(new)
 
     def tally(self, decisions: Sequence[Decision]) -> None:
         """Count each decision and tell the reporter, in order; each order that needs a

@@ -182,7 +182,7 @@ class PortalJournal:
         with self.db.doing("recording the end of the run"), self.db.engine.begin() as conn:
             return self.tables.finish_run(conn, run_id, now, values, code, error)
 
-    def note_problems(self, run_id: int, decisions: Sequence[Decision], now: datetime) -> int:
+    def note_problems(self, run_id: int, decisions: Sequence[Decision], now: datetime) -> set[int]:
         with self.db.doing("keeping the orders that need a look"), self.db.engine.begin() as conn:
             return self.tables.note_problems(conn, run_id, decisions, now)
 

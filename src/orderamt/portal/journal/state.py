@@ -46,15 +46,16 @@ class StateSQL(JournalSchema):
 
     def note_problems(
         self, conn: Connection, run_id: int, decisions: Sequence[Decision], now: datetime
-    ) -> int:
-        """Keep each skipped order as a problem and forget the others; the number of news."""
+    ) -> set[int]:
+        """Keep each skipped order as a problem and forget the others; the orders that are
+        news (not known before with the same reason)."""
         p = self.problems.c
         needing = {d.order.id: d for d in decisions if d.needs_look}
         fine = [d.order.id for d in decisions if not d.needs_look]
         if fine:
             conn.execute(delete(self.problems).where(among(conn, p.order_id, fine)))
         if not needing:
-            return 0
+            return set()
         known = {
             int(row.order_id): row
             for row in conn.execute(
@@ -63,7 +64,7 @@ class StateSQL(JournalSchema):
                 )
             )
         }
-        news = 0
+        news: set[int] = set()
         for order_id, d in needing.items():
             reason = problem_reason(d)
             detail = problem_detail(d)
@@ -75,7 +76,7 @@ class StateSQL(JournalSchema):
                         detail=detail, first_run=run_id, last_run=run_id, seen_at=now,
                     )
                 )  # fmt: skip
-                news += 1
+                news.add(order_id)
             elif before.reason != reason:
                 conn.execute(
                     update(self.problems)
@@ -83,7 +84,7 @@ class StateSQL(JournalSchema):
                     .values(reason=reason, detail=detail, first_run=run_id, last_run=run_id,
                             seen_at=now, ignored_reason=None, ignored_at=None)
                 )  # fmt: skip
-                news += 1
+                news.add(order_id)
             else:
                 conn.execute(
                     update(self.problems)
