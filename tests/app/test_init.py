@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -28,6 +30,8 @@ def test_init_writes_a_commented_env_and_on_request_the_schedulers(tmp_path: Pat
     assert "/opt/orderamt" not in exec_start
     assert f"cd {folder} && " in (folder / "crontab").read_text()
     assert f"then: {exec_start.removeprefix('ExecStart=').split()[0]} check" in result.stdout
+    if os.name == "posix":  # the .env will hold the passwords: its owner's alone
+        assert stat.S_IMODE((folder / ".env").stat().st_mode) == 0o600
 
 
 def test_init_replaces_nothing_without_force(tmp_path: Path) -> None:
@@ -39,6 +43,9 @@ def test_init_replaces_nothing_without_force(tmp_path: Path) -> None:
         f"orderamt: {tmp_path / '.env'} already there: nothing written (--force replaces)"
     ]
     assert (tmp_path / ".env").read_text() == "ODOO_URL=https://mine.example.com\n"
+    (tmp_path / ".env").chmod(0o644)
     forced = CliRunner().invoke(cli, ["init", str(tmp_path), "--force"])
     assert forced.exit_code == 0
     assert (tmp_path / ".env").read_text() == (ROOT / ".env.example").read_text()
+    if os.name == "posix":
+        assert stat.S_IMODE((tmp_path / ".env").stat().st_mode) == 0o600

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -41,7 +42,7 @@ def init(
         for name, content in wanted.items():
             text_ = content.replace("/opt/orderamt/.venv/bin/orderamt", str(program))
             text_ = text_.replace("/opt/orderamt", str(home))
-            (home / name).write_text(text_, encoding="utf-8")
+            _write(home / name, text_, private=name == ".env")
             echo(f"wrote {home / name}")
     except OSError as exc:
         raise UsageError(f"cannot write into {home}: {exc.strerror or exc}") from None
@@ -49,3 +50,16 @@ def init(
     echo(f"Next: fill in {home / '.env'} (ODOO_URL, ODOO_DB, ODOO_USERNAME, ODOO_PASSWORD,")
     echo(f"PORTAL_DATABASE_URL), then: {program} check --env-file {home / '.env'}")
     return ExitCode.OK
+
+
+def _write(path: Path, text: str, *, private: bool) -> None:
+    """Write `path`; `private` (the .env, which will hold Odoo's password and the portal
+    database's): readable by its owner alone from the first byte, whatever the umask."""
+    if not private:
+        path.write_text(text, encoding="utf-8")
+        return
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    if hasattr(os, "fchmod"):  # POSIX: an existing file (--force) keeps no wider mode
+        os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
