@@ -83,6 +83,10 @@ class ConfigError(OrderamtError):
     exit_code = ExitCode.USAGE
 
 
+class LogError(ConfigError):
+    """The log file cannot be written (a full disk, its folder gone or read-only)."""
+
+
 class OdooError(OrderamtError):
     """Odoo is unreachable, refused the login, or answered with something unusable."""
 

@@ -224,6 +224,23 @@ def test_quiet_says_a_known_problem_once_and_then_nothing(
     assert "unknown setting ODOO_COMPANY_ID" in orderamt.log_file.read_text(encoding="utf-8")
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full to fill a disk with")
+def test_a_log_that_cannot_be_written_is_one_line_and_a_failed_run(
+    changed_and_same: PortalDb, orderamt: Orderamt
+) -> None:
+    """A full disk under the log (/dev/full): one line on stderr, exit 2, no traceback, and
+    the run is in the journal as failed with that line, never as a success."""
+    run = orderamt("sync", "--quiet", ORDERAMT_LOG_FILE="/dev/full")
+    assert run.exit_code == 2
+    assert run.stderr.splitlines() == [
+        "orderamt: ORDERAMT_LOG_FILE: cannot write the log file /dev/full: No space left on device"
+    ]
+    status = json.loads(orderamt("status", "--json").stdout)
+    assert status["last_run"]["exit_code"] == 2
+    assert "No space left on device" in status["last_run"]["error"]
+    assert status["last_success"] is None
+
+
 def test_the_log_names_every_order_that_needs_a_look_on_every_run(
     portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
 ) -> None:

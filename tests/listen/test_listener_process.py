@@ -281,6 +281,29 @@ def test_the_listener_keeps_the_metrics_file_current(
     listener.stop()
 
 
+def test_the_listener_s_log_is_written_as_it_goes_and_reopened_on_sighup(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt, listen: Callable[..., Listener]
+) -> None:
+    """A listener that runs for months: its poll is in orderamt.log while it still runs (not
+    held in memory until it stops); logrotate moves the file away and sends SIGHUP, and
+    the next batch's lines go to the new file; the listener goes on."""
+    fill(portal, odoo)
+    listener = listen()
+    log_file = orderamt.log_file
+    wait_for(lambda: log_file.exists() and "Catch-up poll finished" in log_file.read_text(
+        encoding="utf-8"), "the poll in the log while the listener runs")  # fmt: skip
+    log_file.rename(log_file.with_name("orderamt.log.1"))
+    listener.process.send_signal(signal.SIGHUP)
+    odoo.change(1, amount_total=12.0)
+    assert odoo.send_webhook(listener.hook, odoo.webhook_payload(1))[0] == 202
+    wait_for(lambda: log_file.exists() and "Synced order amount from Odoo" in log_file.read_text(
+        encoding="utf-8"), "the batch in the new log file")  # fmt: skip
+    assert listener.process.poll() is None
+    _, err = listener.stop()
+    assert listener.process.returncode == 0, err
+    assert "Synced order amount" not in log_file.with_name("orderamt.log.1").read_text("utf-8")
+
+
 def migrate_fresh(portal: PortalDb) -> None:
     """`php artisan migrate:fresh`: every table dropped, the portal's own made again."""
     with portal.engine.begin() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from orderamt.errors import (
     LockedError,
 )
 from orderamt.lock import run_lock
-from orderamt.logs import close_logging, setup_logging
+from orderamt.logs import close_logging, reopen_logging, setup_logging
 from orderamt.models import (
     Changed,
     OdooOrders,
@@ -54,7 +55,11 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
     settings = settings_from(env_file, webhook=True)
     options = settings.listen
     secret = options.secret.reveal()
-    setup_logging(settings.log_file)
+    # Months of running: each line reaches the log, and stdout (journald's pipe), as it
+    # happens, not when a buffer fills.
+    setup_logging(settings.log_file, immediate=True)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)
     pending, health = Pending(), Health(options.poll_interval)
     stopped_by: list[str] = []
     with (
@@ -108,6 +113,10 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
                 write_metrics(settings, journal)
             report.finished(counts)
 
+        def hangup(signum: int, frame: object) -> None:
+            reopen_logging()
+            log.info("Log reopened", extra={"context": {"signal": "SIGHUP"}})
+
         def stop(signum: int, frame: object) -> None:
             stopped_by.append(signal.Signals(signum).name)
             raise SystemExit  # waitress's loop ends on it, and returns
@@ -133,6 +142,8 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
             f"catch-up poll every {options.poll_interval:g} s; health at {where}/healthz"
         )
         previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        if hasattr(signal, "SIGHUP"):  # logrotate's postrotate, systemctl reload: reopen
+            previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, hangup)
         # The listener is a run of its own while it serves: `status` shows where it is going.
         serving.append(journal.start_run("listen", "listen", utc_now()))
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ from orderamt.config import (
 from orderamt.errors import (
     ExitCode,
     LockedError,
+    LogError,
     OrderamtError,
     UsageError,
     exit_code_of,
@@ -103,7 +105,8 @@ def _run(
         code = exit_code_of(exc)
         message = exc.message if isinstance(exc, OrderamtError) else _stopped(code)
         if message is not None:
-            log.error(message, extra={"context": {"exit_code": int(code)}})
+            with contextlib.suppress(LogError):  # a log that cannot be written: said already
+                log.error(message, extra={"context": {"exit_code": int(code)}})
             if isinstance(report, JsonReport):
                 report.print(None, int(code), message)
         if not dry_run and not isinstance(exc, LockedError):
