@@ -91,10 +91,13 @@ class XmlRpcOdoo:
         return self._proxies[service]
 
     def close(self) -> None:
-        """Close the kept-alive connections."""
-        for proxy in self._proxies.values():
+        """Close the kept-alive connections. A run that failed part-way closes while its
+        prefetch thread may still be making a proxy: close a copy, never the dict being
+        changed (that was 'dictionary changed size during iteration', a second traceback
+        after the run's own error)."""
+        proxies, self._proxies = list(self._proxies.values()), {}
+        for proxy in proxies:
             proxy("close")()
-        self._proxies.clear()
 
     def __enter__(self) -> XmlRpcOdoo:
         return self
