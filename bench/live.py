@@ -86,11 +86,11 @@ from live_support import (  # noqa: E402
     synced_odoo_rows,
     wait_for_quiet,
 )
-from report import machine_info  # noqa: E402
 from runs import launch, run_env, warm_up  # noqa: E402
 from servers import Portal, PortalServer, start_odoo  # noqa: E402
 
 from orderamt.testing import OdooDouble  # noqa: E402
+from report import machine_info  # noqa: E402
 
 RECENT = 1_000
 """Orders created (and last written in Odoo) in the last 30 days: what the first poll reads."""

@@ -44,7 +44,6 @@ if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
 from data import Dataset, hourly_changes, load_portal, make_dataset, read_amounts, to_cents  # noqa: E402
-from report import Report, evaluate_targets, format_report, machine_info  # noqa: E402
 from runs import (  # noqa: E402
     BACKFILL,
     HOURLY,
@@ -61,6 +60,7 @@ from servers import KINDS, PortalServer, answer_without_nagle_delay, start_odoo 
 
 from orderamt.config import DEFAULT_BATCH_SIZE  # noqa: E402
 from orderamt.testing import OdooDouble  # noqa: E402
+from report import Report, evaluate_targets, format_report, machine_info  # noqa: E402
 
 
 def log(message: str) -> None:
