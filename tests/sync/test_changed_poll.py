@@ -20,6 +20,15 @@ NOW = datetime.now(timezone.utc).replace(microsecond=0)
 RECENT = NOW.replace(tzinfo=None) - timedelta(days=2)
 
 
+@pytest.fixture(autouse=True)
+def _now() -> None:
+    """Each test's own now: the margins here are seconds, and a whole matrix run reaches a
+    test minutes after this module was imported."""
+    global NOW, RECENT
+    NOW = datetime.now(timezone.utc).replace(microsecond=0)
+    RECENT = NOW.replace(tzinfo=None) - timedelta(days=2)
+
+
 def stamp(seconds_ago: float) -> str:
     return (NOW - timedelta(seconds=seconds_ago)).strftime("%Y-%m-%d %H:%M:%S")
 
