@@ -7,11 +7,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from orderamt.models import Changed, Checkpoint, Cursor, OdooTotal, RunCounts, RunOptions
-from orderamt.sync.decide import decide
 from orderamt.sync.ports import ChangesSource, JournalStore, OrderStore, Reporter, TableLimits
 from orderamt.sync.record import Run, recorded
-from orderamt.sync.sweep import tally
-from orderamt.sync.write import write
+from orderamt.sync.sweep import settle, tally
 from orderamt.times import EPOCH, odoo_time, parse_odoo_time, window_start
 
 log = logging.getLogger("orderamt")
@@ -107,14 +105,7 @@ def _settle_page(
     portal = orders.by_odoo_ids([total.id for total in page])
     pairs = [(order, total) for total in page for order in portal.get(total.id, [])]
     run.counts.found += len(pairs)
-    decisions = decide(journal, pairs, limits, run.options.skip_conflicts)
     reached = max((Checkpoint(_second(t), t.id) for t in page), key=Checkpoint.key)
     moved = reached if newest is None or reached.key() > newest.key() else None
-    news = any(d.writes or d.needs_look for d in decisions)
-    if not run.options.dry_run:
-        run_id = run.start() if news else run.id
-        decisions = write(orders, decisions, run.clock(), run_id, moved)
-    if news:
-        run.note(decisions)
-    run.tally(decisions)
+    settle(orders, journal, run, pairs, limits, checkpoint=moved, news_only=True)
     return moved or newest

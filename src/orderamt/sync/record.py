@@ -85,18 +85,20 @@ class Run:
     def tally(self, decisions: Sequence[Decision]) -> None:
         """Count each decision and tell the reporter, in order; each order that needs a
         look is named in the log with its reason on every run, news or not (the log is
-        where an operator looks first)."""
+        where an operator looks first). A batch's such lines go out as one record the log
+        writes a line each (one write, not one per order of a backfill full of them)."""
+        looks: list[tuple[str, dict[str, object]]] = []
         for decision in decisions:
             self.counts.add(decision)
             self.reporter.decided(decision)
             if decision.needs_look:
                 order = decision.order
-                log.warning(
-                    "Order needs a look",
-                    extra={"context": {"order_id": order.id, "order_number": order.number,
-                                       "reason": problem_reason(decision),
-                                       "detail": problem_detail(decision)}},
-                )  # fmt: skip
+                looks.append(("Order needs a look", {
+                    "order_id": order.id, "order_number": order.number,
+                    "reason": problem_reason(decision), "detail": problem_detail(decision),
+                }))  # fmt: skip
+        if looks:
+            log.warning(looks[0][0], extra={"each": looks})
 
     def heartbeat(self, checkpoint: Checkpoint | None) -> None:
         """End a poll that changed nothing and found nothing wrong by bringing one heartbeat

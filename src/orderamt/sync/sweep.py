@@ -8,6 +8,7 @@ from datetime import datetime
 
 from orderamt.errors import UsageError
 from orderamt.models import (
+    Checkpoint,
     OdooTotal,
     OneOrder,
     PortalOrder,
@@ -75,13 +76,21 @@ def settle(
     run: Run,
     pairs: Sequence[tuple[PortalOrder, OdooTotal | None]],
     limits: TableLimits,
+    *,
+    checkpoint: Checkpoint | None = None,
+    news_only: bool = False,
 ) -> None:
-    """One batch of a sweep or a webhook: decided, written with its journal entries, its
-    orders that need a look kept, and told (None: a journal known to be blank)."""
+    """One batch of any run mode: decided, written with its journal entries (and the
+    catch-up poll's `checkpoint`, in the same transaction), its orders that need a look
+    kept, and told (journal None: known to be blank). `news_only` (the poll): a batch that
+    changes nothing and finds nothing wrong starts no run and keeps nothing."""
     decisions = decide(journal, pairs, limits, run.options.skip_conflicts)
+    news = not news_only or any(d.writes or d.needs_look for d in decisions)
     if not run.options.dry_run:
-        decisions = write(orders, decisions, run.clock(), run.start())
-    run.note(decisions)
+        run_id = run.start() if news else run.id
+        decisions = write(orders, decisions, run.clock(), run_id, checkpoint)
+    if news:
+        run.note(decisions)
     run.tally(decisions)
 
 
