@@ -93,6 +93,8 @@ def _pinned(item: pytest.Item, fixture: str) -> bool:
 
 
 def _in_quick_run(item: pytest.Item) -> bool:
+    if item.get_closest_marker("builds_wheels") is not None:
+        return False
     params: dict[str, object] = getattr(getattr(item, "callspec", None), "params", {})
     engine = params.get("portal", "sqlite")
     protocol = params.get("protocol")

@@ -2,9 +2,11 @@
 
 import logging
 
-# The one place the version lives (pyproject reads it): importlib.metadata would cost
-# every hourly run about 45 ms of start-up.
-__version__ = "0.1.0"
+try:
+    # Written by the build from the git history (pyproject.toml, [tool.versioningit]).
+    from orderamt._version import __version__ as __version__
+except ImportError:  # a source tree on sys.path that was never built or installed
+    __version__ = "0+unknown"
 
 # Records go nowhere until the command sets up its log file (not to stderr via lastResort).
 logging.getLogger("orderamt").addHandler(logging.NullHandler())
