@@ -96,11 +96,13 @@ def test_crontab_line_runs(
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
 
 
-def unit_settings(name: str) -> tuple[dict[str, str], dict[str, str]]:
-    """A unit file's settings, and the environment its Environment= lines give."""
+def unit_settings(unit: str | Path) -> tuple[dict[str, str], dict[str, str]]:
+    """A unit file's settings (a shipped unit's by name), and the environment its
+    Environment= lines give."""
     settings: dict[str, str] = {}
     environment: dict[str, str] = {}
-    for line in (ROOT / "contrib/systemd" / name).read_text().splitlines():
+    path = ROOT / "contrib/systemd" / unit if isinstance(unit, str) else unit
+    for line in path.read_text().splitlines():
         if "=" not in line or line.startswith("#"):
             continue
         key, value = line.split("=", 1)
