@@ -133,10 +133,11 @@ def unreachable_python() -> str:
         run = subprocess.run(as_nobody([sys.executable, "-c", "import orderamt"], Path("/")),
                              env=bare(), capture_output=True, text=True, check=False)  # fmt: skip
         _reachable["why"] = (
-            "" if run.returncode == 0 else
-            f"nobody cannot run {sys.executable} with orderamt ({run.stderr.strip()[-120:]}): "
-            "run these from a venv made with a Python outside /root"
-        )  # fmt: skip
+            ""
+            if run.returncode == 0
+            else f"the user nobody cannot run {sys.executable} with orderamt (a Python under "
+            "/root?): run these from a venv made with a Python that nobody may run"
+        )
     return _reachable["why"]
 
 
