@@ -81,10 +81,11 @@ def this_program() -> str:
     """The command that runs this orderamt, for ExecStart= and cron: the `orderamt` script
     that was started (its path as run, not resolved: a venv's links stay its own), else this
     Python with `-m orderamt`, which always runs this install."""
+    quote = shlex.quote if os.name == "posix" else str  # sh quoting; cmd.exe takes the path as is
     script = Path(sys.argv[0])
     if script.name in ("orderamt", "orderamt.exe") and script.is_file():
-        return shlex.quote(str(script.absolute()))
-    return f"{shlex.quote(sys.executable)} -m orderamt"
+        return quote(str(script.absolute()))
+    return f"{quote(sys.executable)} -m orderamt"
 
 
 def portal_name(home: Path) -> str:
