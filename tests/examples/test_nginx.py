@@ -3,17 +3,15 @@ the secret webhook path kept out of its logs when the listener is down or a body
 
 from __future__ import annotations
 
-import http.client
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.examples.conftest import SECRET, free_port, post, wait_until_serving
 
 ROOT = Path(__file__).parent.parent.parent
 SHIPPED = ROOT / "contrib" / "proxy" / "nginx-orderamt.conf"
@@ -21,22 +19,6 @@ NGINX = shutil.which("nginx", path=os.pathsep.join([os.environ.get("PATH", ""), 
 pytestmark = pytest.mark.skipif(
     NGINX is None, reason="nginx is not installed here (Debian: apt install nginx)"
 )
-SECRET = "k3Jd9-Qw_Lm2Zx8Pv5Tn7Rb4Hy6Fc1Ga0Se"
-"""What ORDERAMT_WEBHOOK_SECRET would be."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def refusing_port() -> Iterator[int]:
-    """A port bound but not listening: a listener that is down (connections refused)."""
-    with socket.socket() as bound:
-        bound.bind(("127.0.0.1", 0))
-        yield int(bound.getsockname()[1])
 
 
 def site(tmp_path: Path, upstream: int, *, keep_error_log_line: bool = True) -> Path:
@@ -78,23 +60,6 @@ def test_the_shipped_lines_pass_nginx_t(tmp_path: Path, refusing_port: int) -> N
     assert "test is successful" in run.stderr
 
 
-def post(port: int, body: bytes) -> int:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request("POST", f"/orderamt/{SECRET}", body=body)
-        return connection.getresponse().status
-    finally:
-        connection.close()
-
-
-def serving(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except OSError:
-        return False
-    return True
-
-
 @pytest.mark.parametrize("keep_error_log_line", [True, False])
 def test_the_secret_stays_out_of_the_logs(
     tmp_path: Path, refusing_port: int, keep_error_log_line: bool
@@ -110,10 +75,7 @@ def test_the_secret_stays_out_of_the_logs(
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 20
-        while not serving(port):
-            assert nginx.poll() is None and time.monotonic() < deadline, nginx.stderr
-            time.sleep(0.05)
+        wait_until_serving(port, nginx)
         assert post(port, b'{"_model": "sale.order", "_id": 1}') == 502
         assert post(port, b"x" * (65 * 1024)) == 413
     finally:
