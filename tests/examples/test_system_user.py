@@ -10,6 +10,7 @@ import os
 import pwd
 import shlex
 import shutil
+import site
 import stat
 import subprocess
 import sys
@@ -39,8 +40,6 @@ pytestmark = [
     ),
     pytest.mark.skipif(SETPRIV is None, reason="setpriv (util-linux) is not installed here"),
 ]
-PROGRAM = Path(sys.executable).parent / "orderamt"
-"""This install's console script, as a venv in /opt/orderamt has it."""
 
 
 def nobody() -> pwd.struct_passwd:
@@ -81,8 +80,9 @@ class Host:
     root's alone): an install, /var/log/orderamt and /var/lib/orderamt, owned by the service
     user as LogsDirectory= and StateDirectory= make them, and SQLite portals."""
 
-    def __init__(self, top: Path, odoo: OdooDouble, protocol: str) -> None:
+    def __init__(self, top: Path, odoo: OdooDouble, protocol: str, program: Path) -> None:
         self.top = top
+        self.program = program
         self.odoo = odoo
         self.protocol = protocol
         self.logs = top / "var-log-orderamt"
@@ -117,40 +117,58 @@ class Host:
 
     def localize(self, value: str, install: Path) -> str:
         """A path of the shipped files, on this test's host."""
-        for real, here in (("/opt/orderamt/.venv/bin/orderamt", str(PROGRAM)),
+        for real, here in (("/opt/orderamt/.venv/bin/orderamt", str(self.program)),
                            ("/opt/orderamt", str(install)), ("/var/log/orderamt", str(self.logs)),
                            ("/var/lib/orderamt", str(self.state))):  # fmt: skip
             value = value.replace(real, here)
         return value
 
 
-_reachable: dict[str, str] = {}
+def runs_for_nobody(program: str | Path, *args: str) -> bool:
+    run = subprocess.run(as_nobody([str(program), *args], Path("/")), env=bare(),
+                         capture_output=True, text=True, check=False)  # fmt: skip
+    return run.returncode == 0
 
 
-def unreachable_python() -> str:
-    """Why nobody cannot run this Python (a pyenv under /root, say), or "" when it can."""
-    if "why" not in _reachable:
-        run = subprocess.run(as_nobody([sys.executable, "-c", "import orderamt"], Path("/")),
-                             env=bare(), capture_output=True, text=True, check=False)  # fmt: skip
-        _reachable["why"] = (
-            ""
-            if run.returncode == 0
-            else f"the user nobody cannot run {sys.executable} with orderamt (a Python under "
-            "/root?): run these from a venv made with a Python that nobody may run"
-        )
-    return _reachable["why"]
+@pytest.fixture(scope="session")
+def program() -> Iterator[Path]:
+    """An `orderamt` console script the user nobody may run: this install's; or, where this
+    Python is out of nobody's reach (a pyenv under /root), one in a venv of the system's
+    Python of the same version, which imports this very install (its sources and packages,
+    named in a .pth file)."""
+    mine = Path(sys.executable).parent / "orderamt"
+    if mine.is_file() and runs_for_nobody(mine, "--version"):
+        yield mine
+        return
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    base = Path(f"/usr/bin/python{version}")
+    if not (base.is_file() and runs_for_nobody(base, "-c", "")):
+        pytest.skip(f"the user nobody can run neither {sys.executable} nor a Python {version} "
+                    "in /usr/bin: run these from a venv of a Python nobody may run")  # fmt: skip
+    top = Path(tempfile.mkdtemp(prefix="orderamt-nobody-venv-"))
+    try:
+        top.chmod(0o755)
+        venv = top / "venv"
+        subprocess.run([str(base), "-m", "venv", "--without-pip", str(venv)], check=True)
+        (
+            venv / "lib" / f"python{version}" / "site-packages" / "orderamt-under-test.pth"
+        ).write_text("".join(f"{folder}\n" for folder in [PACKAGE_ROOT, *site.getsitepackages()]))
+        script = venv / "bin" / "orderamt"
+        script.write_text(f"#!{venv / 'bin' / 'python'}\nfrom orderamt.cli import main\nmain()\n")
+        script.chmod(0o755)
+        if not runs_for_nobody(script, "--version"):
+            pytest.skip(f"the user nobody cannot run orderamt from {venv}")
+        yield script
+    finally:
+        shutil.rmtree(top)
 
 
 @pytest.fixture
-def host(odoo: OdooDouble, protocol: str) -> Iterator[Host]:
-    if not PROGRAM.is_file():
-        pytest.skip(f"no orderamt console script beside {sys.executable} (pip install .)")
-    if unreachable_python():
-        pytest.skip(unreachable_python())
+def host(odoo: OdooDouble, protocol: str, program: Path) -> Iterator[Host]:
     top = Path(tempfile.mkdtemp(prefix="orderamt-system-user-"))
     top.chmod(0o755)
     try:
-        yield Host(top, odoo, protocol)
+        yield Host(top, odoo, protocol, program)
     finally:
         shutil.rmtree(top)
 
@@ -207,7 +225,7 @@ def test_the_service_takes_the_lock_after_root_ran_sync(host: Host, umask: int) 
     install, portal = host.portal("opt-orderamt")
     root_env = {**bare(ORDERAMT_LOG_FILE=str(host.top / "root.log")), "HOME": "/root"}
     by_root = subprocess.run(
-        ["sh", "-c", f"umask {umask:03o} && exec {PROGRAM} sync --quiet"],
+        ["sh", "-c", f"umask {umask:03o} && exec {host.program} sync --quiet"],
         cwd=install, env=root_env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert by_root.returncode == 0, by_root.stderr
@@ -289,14 +307,14 @@ def test_the_units_init_writes_run_for_nobody_each_portal_its_own_log(host: Host
     for name in ("srv-a", "srv-b"):
         install, portal = host.portal(name)
         (install / ".env").rename(install / "portal.env")
-        made = subprocess.run([str(PROGRAM), "init", str(install), "--systemd"],
+        made = subprocess.run([str(host.program), "init", str(install), "--systemd"],
                               env=bare(), capture_output=True, text=True, check=False)  # fmt: skip
         assert made.returncode == 0, made.stderr
         (install / "portal.env").replace(install / ".env")
         unit_name = portal_name(install)
         path = install / f"orderamt-{unit_name}.service"
         settings, _ = unit_settings(path)
-        assert settings["ExecStart"] == f"{PROGRAM} sync --quiet"
+        assert settings["ExecStart"] == f"{host.program} sync --quiet"
         owned_by_nobody(host.logs / unit_name, host.state / unit_name)
         run = run_as_nobody(*service_command(host, path, install))
         assert run.returncode == 0, run.stderr
