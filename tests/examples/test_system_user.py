@@ -206,7 +206,11 @@ def test_the_crontab_line_runs_for_nobody(host: Host) -> None:
     command = ["sh", "-c", host.localize(jobs[0], install)]
     without = run_as_nobody(command, bare(SHELL="/bin/sh"), install)
     assert without.returncode == 2
-    assert "/nonexistent/.local/state/orderamt/orderamt.log" in without.stderr
+    assert without.stderr == (
+        "orderamt: ORDERAMT_LOG_FILE: cannot write the log file /nonexistent/.local/state/"
+        "orderamt/orderamt.log: Permission denied (HOME /nonexistent does not exist, as for a "
+        "system user: set ORDERAMT_LOG_FILE, e.g. /var/log/orderamt/orderamt.log)\n"
+    )
     run = run_as_nobody(command, bare(SHELL="/bin/sh", **variables), install)
     assert (run.returncode, run.stderr) == (0, "")
     assert "  ✅ A: $1.00 → $5.00" in run.stdout.splitlines()  # news: cron mails it
