@@ -132,3 +132,17 @@ def test_init_replaces_nothing_without_force(tmp_path: Path) -> None:
     assert (tmp_path / ".env").read_text() == (ROOT / ".env.example").read_text()
     if os.name == "posix":
         assert stat.S_IMODE((tmp_path / ".env").stat().st_mode) == 0o600
+
+
+def test_a_portal_under_home_keeps_its_folder_visible_to_the_units(tmp_path: Path) -> None:
+    """A portal in /home (a Laravel Forge site): ProtectHome=yes would hide the folder the
+    service starts in, so the units `init` writes say read-only there; elsewhere, yes."""
+    from orderamt.app.init import _adapt, _places
+
+    shipped = (ROOT / "contrib/systemd/orderamt.service").read_text()
+    assert "ProtectHome=yes" in shipped.splitlines()
+    forge = _adapt(shipped, _places("orderamt", Path("/home/forge/shop"), "home-forge-shop"))
+    assert "ProtectHome=read-only" in forge.splitlines()
+    assert "ProtectHome=yes" not in forge.splitlines()
+    srv = _adapt(shipped, _places("orderamt", Path("/srv/shop"), "srv-shop"))
+    assert "ProtectHome=yes" in srv.splitlines()

@@ -96,9 +96,16 @@ def portal_name(home: Path) -> str:
     return "-".join(parts) or "root"
 
 
+HOMES = (Path("/home"), Path("/root"), Path("/run/user"))
+"""What ProtectHome=yes hides from a service (a Laravel Forge site lives in /home/forge)."""
+
+
 def _places(program: str, home: Path, name: str) -> dict[str, str]:
     """What the shipped examples say, and what this install's files say instead."""
+    hidden = any(home == top or top in home.parents for top in HOMES)
     return {
+        # The service reads its .env there: the folder stays visible, read-only.
+        **({"ProtectHome=yes": "ProtectHome=read-only"} if hidden else {}),
         "/opt/orderamt/.venv/bin/orderamt": program,
         "/opt/orderamt": str(home),
         "/var/log/orderamt/orderamt.log": f"/var/log/orderamt/{name}/orderamt.log",
