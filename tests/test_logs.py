@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
-from orderamt.logs import BufferedRotatingFileHandler, ContextFormatter
+import pytest
+
+from orderamt.config import default_log_file
+from orderamt.errors import ConfigError
+from orderamt.logs import BufferedRotatingFileHandler, ContextFormatter, setup_logging
 
 
 def handler(path: Path) -> BufferedRotatingFileHandler:
@@ -49,3 +54,21 @@ def test_reopen_follows_a_file_moved_away(tmp_path: Path) -> None:
         listener.close()
     assert path.read_text(encoding="utf-8").count("INFO") == 1
     assert "INFO second" in path.read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the default log path and /proc are Linux's")
+def test_a_log_under_a_home_that_does_not_exist_says_what_to_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A system user's HOME (/nonexistent; /proc refuses even root): the one line names the
+    file, the reason, and what to set instead."""
+    monkeypatch.setenv("HOME", "/proc/nonexistent")
+    path = default_log_file({"HOME": "/proc/nonexistent"})
+    with pytest.raises(ConfigError) as caught:
+        setup_logging(path)
+    assert str(caught.value) == (
+        "ORDERAMT_LOG_FILE: cannot write the log file "
+        "/proc/nonexistent/.local/state/orderamt/orderamt.log: No such file or directory "
+        "(HOME /proc/nonexistent does not exist, as for a system user: set ORDERAMT_LOG_FILE, "
+        "e.g. /var/log/orderamt/orderamt.log)"
+    )

@@ -7,11 +7,12 @@ file lock, the database server a session lock), so a crash never leaves a stale 
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 
-from filelock import FileLock, Timeout
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -19,6 +20,9 @@ from orderamt.config import Settings
 from orderamt.errors import ConfigError, LockedError, PortalError
 from orderamt.portal.engine import first_line, where
 from orderamt.urls import mask_url
+
+if sys.platform != "win32":
+    import fcntl
 
 
 def default_lock_file(log_file: Path, database_url: str, table: str) -> Path:
@@ -80,17 +84,83 @@ def file_lock(path: Path) -> Iterator[None]:
         raise ConfigError(
             f"ORDERAMT_LOCK_FILE: cannot create {path.parent}: {exc.strerror or exc}"
         ) from None
+    if sys.platform == "win32":
+        with _windows_lock(path):
+            yield
+        return
+    descriptor = _open_lock_file(path)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _held(path) from None
+        except OSError as exc:
+            raise _cannot_lock(path, exc) from None
+        yield
+    finally:
+        os.close(descriptor)  # closing the last descriptor drops the flock
+
+
+def _open_lock_file(path: Path) -> int:
+    """A descriptor on the lock file, made where it is missing.
+
+    A lock file is shared by every user who runs orderamt on the portal: the service user,
+    an operator, root with `sudo orderamt sync`. flock needs no write access, so a lock file
+    another user made (root's, 0644) is opened read-only where it cannot be opened for
+    writing. And one root makes is given the owner of its folder (the service user's
+    StateDirectory, or the SQLite portal's folder), as SQLite does with the journal files
+    root makes beside a database: a root run with umask 077 would otherwise leave a file
+    the service user cannot even read.
+    """
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise _cannot_lock(path, exc) from None
+    else:
+        if os.geteuid() == 0:
+            with suppress(OSError):
+                folder = path.parent.stat()
+                os.fchown(descriptor, folder.st_uid, folder.st_gid)
+        return descriptor
+    for flags in (os.O_RDWR, os.O_RDONLY):
+        try:
+            return os.open(path, flags)
+        except PermissionError as exc:
+            refused = exc
+        except OSError as exc:
+            raise _cannot_lock(path, exc) from None
+    raise _cannot_lock(
+        path, refused, "the file belongs to another user: make it readable to this one"
+    ) from None
+
+
+def _held(path: Path) -> LockedError:
+    return LockedError(
+        f"another orderamt run is still going (lock {path} is held); this one did nothing"
+    )
+
+
+def _cannot_lock(path: Path, exc: OSError, hint: str = "") -> ConfigError:
+    reason = exc.strerror or str(exc)
+    return ConfigError(
+        f"ORDERAMT_LOCK_FILE: cannot lock {path}: {reason}" + (f" ({hint})" if hint else "")
+    )
+
+
+@contextmanager
+def _windows_lock(path: Path) -> Iterator[None]:
+    """LockFileEx through filelock, which knows Windows' calls."""
+    from filelock import FileLock, Timeout
+
     lock = FileLock(str(path))
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        raise LockedError(
-            f"another orderamt run is still going (lock {path} is held); this one did nothing"
-        ) from None
+        raise _held(path) from None
     except OSError as exc:
-        raise ConfigError(
-            f"ORDERAMT_LOCK_FILE: cannot lock {path}: {exc.strerror or exc}"
-        ) from None
+        raise _cannot_lock(path, exc) from None
     try:
         yield
     finally:

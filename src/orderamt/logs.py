@@ -164,13 +164,25 @@ def setup_logging(path: Path, *, immediate: bool = False) -> logging.Logger:
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ConfigError(
-            f"ORDERAMT_LOG_FILE: cannot write the log file {path}: {reason}"
+            f"ORDERAMT_LOG_FILE: cannot write the log file {path}: {reason}{_no_home(path)}"
         ) from None
     handler.setFormatter(ContextFormatter())
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
     return logger
+
+
+def _no_home(path: Path) -> str:
+    """The hint for a log under a HOME that does not exist: a system user's (adduser
+    --system gives /nonexistent), where the default log can never go."""
+    home = os.environ.get("HOME", "")
+    if not home or Path(home).is_dir() or not path.is_relative_to(home):
+        return ""
+    return (
+        f" (HOME {home} does not exist, as for a system user: set ORDERAMT_LOG_FILE, "
+        "e.g. /var/log/orderamt/orderamt.log)"
+    )
 
 
 def reopen_logging() -> None:
