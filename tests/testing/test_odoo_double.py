@@ -699,3 +699,41 @@ def test_a_stamp_compares_as_the_version_does(
         assert ids_of(search_read(odoo, [("write_date", ">", second)], order="id")) == after
         within = [("write_date", ">=", second), ("write_date", "<", "9999-01-01 00:00:00")]
         assert ids_of(search_read(odoo, within, order="id")) == from_second
+
+
+def test_a_password_is_hashed_at_every_login_and_once_per_uid_for_execute_kw() -> None:
+    """`authenticate` checks the password's hash each time; `execute_kw` once per (uid,
+    password), as Odoo's cached `_check_uid_passwd`; JSON-2's API key never."""
+    with OdooDouble(version=19, api_key=KEY) as odoo:
+        odoo.add_order(id=1, amount_total=10.0)
+        with proxy(odoo, "common") as common:
+            assert common.authenticate("odoo", "admin", "admin", {}) == 2
+            assert common.authenticate("odoo", "admin", "admin", {}) == 2
+        assert odoo.password_hashes == 2
+        for _ in range(3):
+            assert [r["id"] for r in search_read(odoo, [])] == [1]
+        assert odoo.password_hashes == 3
+        for _ in range(2):
+            assert json2(odoo, "res.users/context_get", {})[0] == 200
+        assert odoo.password_hashes == 3
+
+
+def test_a_changed_password_or_a_revoked_key_is_refused_at_once() -> None:
+    """A new password in Odoo refuses the old one on the next execute_kw, cached or not;
+    a revoked key is refused over JSON-2 and XML-RPC alike."""
+    with OdooDouble(version=19, api_key=KEY) as odoo:
+        odoo.add_order(id=1, amount_total=10.0)
+        assert [r["id"] for r in search_read(odoo, [])] == [1]
+        assert [r["id"] for r in search_read(odoo, [], password=KEY)] == [1]
+        odoo.change_password("new-secret")
+        with pytest.raises(xmlrpc.client.Fault) as refused:
+            search_read(odoo, [])
+        assert (refused.value.faultCode, refused.value.faultString) == (3, "Access Denied")
+        assert [r["id"] for r in search_read(odoo, [], password="new-secret")] == [1]
+        odoo.revoke_api_key()
+        with pytest.raises(xmlrpc.client.Fault) as refused:
+            search_read(odoo, [], password=KEY)
+        assert refused.value.faultCode == 3
+        status, _, body = json2(odoo, "res.users/context_get", {})
+    assert status == 401
+    assert json.loads(body)["message"] == "Invalid apikey"
