@@ -64,7 +64,7 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
     stopped_by: list[str] = []
     with (
         portal_of(settings) as (engine, orders, journal),
-        make_odoo(settings.odoo, settings.schema.fields) as odoo,
+        make_odoo(settings.odoo, settings.schema.fields, journal) as odoo,
     ):
         sweep = run_options(settings)
         margin = timedelta(seconds=settings.changed_margin)

@@ -25,7 +25,7 @@ from orderamt.models import (
     FieldSpec,
     Selection,
 )
-from orderamt.odoo import Odoo, RetryPolicy
+from orderamt.odoo import Odoo, RetryPolicy, SessionMemory
 from orderamt.portal import PortalJournal, PortalOrders, create_portal_engine, open_portal
 from orderamt.report import (
     ConsoleReport,
@@ -39,8 +39,15 @@ Clock = Callable[[], datetime]
 log = logging.getLogger(LOGGER_NAME)
 
 
-def make_odoo(o: OdooSettings, fields: Sequence[FieldSpec] = ()) -> Odoo:
-    """Odoo, reading the mapped fields' Odoo fields beside the amount."""
+def make_odoo(
+    o: OdooSettings,
+    fields: Sequence[FieldSpec] = (),
+    memory: SessionMemory | None = None,
+    *,
+    remember: bool = True,
+) -> Odoo:
+    """Odoo, reading the mapped fields' Odoo fields beside the amount; with `memory` (the
+    portal's journal), logged in as an earlier run was, and (`remember`) kept for the next."""
     retry = RetryPolicy(retries=o.retries, wait=o.retry_wait, total=o.retry_max_time)
     return Odoo(
         o.url,
@@ -51,6 +58,8 @@ def make_odoo(o: OdooSettings, fields: Sequence[FieldSpec] = ()) -> Odoo:
         protocol=o.protocol,
         retry=retry,
         fields=[spec.odoo_field for spec in fields],
+        memory=memory,
+        remember=remember,
     )
 
 
