@@ -13,12 +13,14 @@ Odoo:
    orders, its checkpoint set by a first poll and nothing changed in Odoo since: wall time
    from start to exit, interpreter start included, median of `--repeat` runs; Odoo calls, SQL
    statements and peak RSS of one more run through bench/launch.py.
-2. **Webhook to portal.** `orderamt listen` (default delay of 1 s) over `--live-orders` orders;
-   for each of `--samples` orders, the bench changes it in the double, posts its webhook at
-   once, and polls the portal row every `--watch-ms` until it holds the new amount: the time
-   from the change to the committed row, median and 95th percentile.
+2. **Save to portal.** `orderamt listen` (its default, version-chosen gather) over
+   `--live-orders` orders; for each of `--samples` orders, the bench saves it in the double,
+   which posts its webhook as the version does (19 after the commit; 17 and 18 before it,
+   the commit following `commit_delay` later: `OdooDouble.save`), and polls the portal row
+   every `--watch-ms` until it holds the new amount: the time from the save to the committed
+   row, median and 95th percentile.
 3. **Flood.** `--rate` webhooks a second for `--duration` seconds from `--senders` threads, each
-   order changed in the double before its webhook; then the bench waits for the listener to
+   a save in the double with its webhook; then the bench waits for the listener to
    settle and checks that every changed order holds Odoo's final amount, that no journal entry
    is duplicated, and how the listener's resident memory moved.
 
@@ -119,10 +121,14 @@ def timed(command: Sequence[str], env: dict[str, str], cwd: Path) -> tuple[float
     return time.perf_counter() - start, done.returncode, done.stdout, done.stderr
 
 
+ORDERAMT_PYTHON = [sys.executable]
+"""The interpreter orderamt's own processes run in (`--python`; this one by default)."""
+
+
 def orderamt_command() -> list[str]:
-    """The console script of the environment the bench runs in, as cron would call it."""
-    script = Path(sys.executable).parent / "orderamt"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "orderamt"]
+    """The console script of the environment orderamt runs in, as cron would call it."""
+    script = Path(ORDERAMT_PYTHON[0]).parent / "orderamt"
+    return [str(script)] if script.exists() else [ORDERAMT_PYTHON[0], "-m", "orderamt"]
 
 
 def child_env(env: dict[str, str], workdir: Path) -> dict[str, str]:
@@ -291,7 +297,8 @@ def _listener(
 ) -> Listener:
     env = bench_env(options, odoo, portal, workdir)
     secret = secrets.token_urlsafe(32)
-    listener = Listener(env, workdir, secret).start()
+    listener = Listener(env, workdir, secret, [ORDERAMT_PYTHON[0], "-m", "orderamt", "listen"])
+    listener.start()
     listener.wait_polled()
     return listener
 
@@ -321,10 +328,7 @@ def latency(
                 for k, order in enumerate(chosen):
                     new = order.amount + Decimal(rng.randint(100, 10_000)) / 100
                     start = time.perf_counter()
-                    odoo.change(order.odoo_id, amount_total=float(new))
-                    status, _ = odoo.send_webhook(
-                        listener.hook_url, odoo.webhook_payload(order.odoo_id)
-                    )
+                    status = odoo.save(order.odoo_id, listener.hook_url, amount_total=float(new))
                     answered = time.perf_counter()
                     statuses[status] += 1
                     answers.append((answered - start) * 1000)
@@ -404,10 +408,9 @@ def _send(
         amount = Decimal(next(cents)) / 100
         start = time.perf_counter()
         tally.first = min(tally.first, start)
-        odoo.change(odoo_id, amount_total=float(amount))
         tally.changes.append((odoo_id, amount))
         try:
-            status, _ = odoo.send_webhook(url, odoo.webhook_payload(odoo_id))
+            status = odoo.save(odoo_id, url, amount_total=float(amount))
             tally.statuses[status] += 1
         except (OSError, http.client.HTTPException) as exc:
             tally.errors[type(exc).__name__] += 1
@@ -642,9 +645,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add(
         "--odoo-version",
         type=int,
-        choices=(18, 19),
+        choices=(17, 18, 19),
         default=18,
-        help="18: XML-RPC (default); 19: JSON-2 with an API key",
+        help="17 or 18: XML-RPC with a password, the webhook posted before the save commits "
+        "(default 18); 19: JSON-2 with an API key, the webhook posted after the commit",
     )
     add(
         "--poll-orders",
@@ -724,6 +728,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="DIR",
         help="also run one quiet poll under cProfile, its stats written into DIR",
     )
+    add(
+        "--python",
+        type=Path,
+        help="the interpreter whose orderamt the timed polls and the listener run (default "
+        "this one): another commit's install, against this bench and its double",
+    )
     add("--json", type=Path, help="also write every figure to this JSON file")
     add(
         "--workdir",
@@ -745,6 +755,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> LiveReport:
     options = parse_args(argv)
+    if options.python is not None:
+        ORDERAMT_PYTHON[0] = str(options.python)
     with contextlib.ExitStack() as stack:
         if options.workdir is None:
             workdir = Path(

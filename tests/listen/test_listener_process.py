@@ -143,6 +143,27 @@ def test_a_webhook_brings_odoo_s_amount_not_the_payload_s(
     assert out.splitlines()[-1] == "Listener stopped (SIGTERM)."
 
 
+def test_a_save_reaches_the_portal_by_its_webhook_whenever_odoo_posts_it(
+    portal: PortalDb, odoo: OdooDouble, listen: Callable[..., Listener]
+) -> None:
+    """With the gather left to Odoo's version (ORDERAMT_WEBHOOK_DELAY unset): a save on 18,
+    whose webhook arrives before its commit (here half a second before), and on 19, whose
+    webhook comes after it, both reach the portal by their webhook's batch, not by a later
+    poll."""
+    fill(portal, odoo)
+    odoo.commit_delay = 0.5
+    listener = listen(ORDERAMT_WEBHOOK_DELAY="")
+    wait_for(lambda: has_polled(listener), "the first poll")
+    assert odoo.save(2, listener.hook, amount_total=25.0) == 202
+    wait_for(lambda: portal.amounts()["SO-2"] == Decimal("25.00"), "the portal takes 25.00")
+    assert journal(portal) == [(2, Decimal("25.00"))]
+    out, err = listener.stop()
+    assert listener.process.returncode == 0, err
+    runs = [line for line in out.splitlines() if "SO-2" in line]
+    assert runs == ["  ✅ SO-2: $1.00 → $25.00"]
+    assert odoo.calls["search_read"] == 2  # the first poll, then the webhook's batch
+
+
 def test_a_change_made_while_it_was_down_arrives_by_the_poll(
     portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt, listen: Callable[..., Listener]
 ) -> None:

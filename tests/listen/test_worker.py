@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from orderamt.listen import RETRY_PAUSE
+from orderamt.listen import RETRY_PAUSE, gather_delay
+from orderamt.listen.worker import GATHER_AFTER_COMMIT, GATHER_BEFORE_COMMIT
 from tests.listen.harness import DELAY, INTERVAL, START, FakeClock, InProcessListener
 
 
@@ -89,3 +90,12 @@ def test_stopping_syncs_the_batch_it_was_gathering_at_once(
     clock.advance(DELAY / 2)
     listener.stop()
     assert listener.batches == [(DELAY / 2, (5,))]
+
+
+def test_the_gather_follows_odoo_s_version_unless_set() -> None:
+    """Odoo 19 posts after its commit: a short gather; 17 and 18 post before it, and an Odoo
+    not reached yet may too: time to commit; a configured delay wins either way."""
+    assert gather_delay(None, True) == GATHER_AFTER_COMMIT < 0.3
+    assert gather_delay(None, False) == GATHER_BEFORE_COMMIT == 1.0
+    assert gather_delay(None, None) == GATHER_BEFORE_COMMIT
+    assert gather_delay(0.4, True) == gather_delay(0.4, False) == 0.4

@@ -7,7 +7,9 @@ timeout transport, urllib and http.client for JSON-2), never by calling it direc
 from __future__ import annotations
 
 import http.client
+import http.server
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -737,3 +739,40 @@ def test_a_changed_password_or_a_revoked_key_is_refused_at_once() -> None:
         status, _, body = json2(odoo, "res.users/context_get", {})
     assert status == 401
     assert json.loads(body)["message"] == "Invalid apikey"
+
+
+@pytest.mark.parametrize(("version", "seen_at_post"), [(17, 1.0), (18, 1.0), (19, 25.0)])
+def test_a_save_posts_its_webhook_before_or_after_its_commit(
+    version: int, seen_at_post: float
+) -> None:
+    """19 posts once the save is committed: a read while the webhook is answered sees the
+    new amount. 17 and 18 post inside the saving transaction: such a read still sees the
+    old one, and the save commits after the answer."""
+    seen: list[float] = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append(search_read(odoo, [("id", "=", 1)], password=KEY)[0]["amount_total"])
+            self.send_response(202)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    receiver = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=receiver.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with OdooDouble(version=version, api_key=KEY) as odoo:
+            odoo.add_order(id=1, amount_total=1.0)
+            hook = f"http://127.0.0.1:{receiver.server_port}/hook"
+            assert odoo.save(1, hook, amount_total=25.0) == 202
+            odoo.committed()
+            after = search_read(odoo, [("id", "=", 1)])[0]["amount_total"]
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+    assert seen == [seen_at_post]
+    assert after == 25.0
