@@ -159,7 +159,13 @@ def measure_double(
         odoo.latency = LATENCY_MS[version] / 1000
         odoo.login_latency = LOGIN_MS / 1000
         expected = {i: Decimal(i) + Decimal("0.25") for i in range(1, n + 1)}
-        return measure(server, double_at(odoo.url, version), expected, workdir, report)
+        at = double_at(odoo.url, version)
+        # A server that has run a while has checked this password before and cached the
+        # check (per process): no timed run should be the first to pay it.
+        with Odoo(at.url, at.db, at.login, at.secret, timeout=60) as warm:
+            warm.login()
+            warm.fetch_totals([1])
+        return measure(server, at, expected, workdir, report)
 
 
 def double_at(url: str, version: int) -> OdooAt:
