@@ -466,6 +466,7 @@ def flood(options: argparse.Namespace, server: PortalServer, workdir: Path, now:
                 for thread in threads:
                     thread.join()
                 last_sent = max(t.last for t in tallies)
+                odoo.committed()  # Odoo 17/18: the last saves commit after their webhooks
                 log("  flood sent; waiting for the listener to settle")
                 final = {
                     portal_of[i]: Decimal(repr(odoo.orders[i]["amount_total"])).quantize(

@@ -77,9 +77,13 @@ class Worker:
                 continue
             if self.stopping.is_set():
                 break
-            # Let a burst gather, and Odoo 17/18 (which post before their commit) commit.
-            clock.wait(self.stopping, self.delay() if callable(self.delay) else self.delay)
-            ids = self.pending.take()
+            # Let a burst gather, and Odoo 17/18 (which post before their commit) commit:
+            # each order waits the delay after its own last webhook, so one that came late
+            # in the gather goes with the next batch, not read before its save committed.
+            delay = self.delay() if callable(self.delay) else self.delay
+            clock.wait(self.stopping, delay)
+            stopping = self.stopping.is_set()  # then the gathered batch goes at once, whole
+            ids = self.pending.take(None if stopping else clock.monotonic() - delay)
             if ids and not self._attempt(lambda ids=ids: self.sync_ids(ids)):  # type: ignore[misc]
                 for order_id in ids:  # tried again after a pause (and the poll covers them)
                     self.pending.add(order_id)
