@@ -255,6 +255,34 @@ def test_health_says_when_odoo_has_been_failing(
     assert log.count("Listener: Odoo and the portal answer again") == 1
 
 
+@pytest.mark.parametrize("protocol", ["xmlrpc"])
+def test_the_listener_logs_in_once_and_again_when_odoo_refuses_it(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt, listen: Callable[..., Listener]
+) -> None:
+    """A listener logs in at its first poll, not per batch or poll. The password changed in
+    Odoo: the next batch is refused, one fresh login is refused too, and the listener keeps
+    serving, failing; back to the password it has, a fresh login and the change arrives."""
+    fill(portal, odoo)
+    listener = listen(ORDERAMT_POLL_INTERVAL="2")
+    wait_for(lambda: has_polled(listener), "the first poll")
+    odoo.change(1, amount_total=11.0)
+    assert odoo.send_webhook(listener.hook, odoo.webhook_payload(1))[0] == 202
+    wait_for(lambda: portal.amounts()["SO-1"] == Decimal("11.00"), "the first change")
+    wait_for(lambda: odoo.calls["search_read"] >= 4, "polls after the first")
+    assert odoo.calls["authenticate"] == 1
+    odoo.change_password("changed-in-odoo")
+    odoo.change(2, amount_total=22.0)
+    assert odoo.send_webhook(listener.hook, odoo.webhook_payload(2))[0] == 202
+    wait_for(lambda: odoo.calls["authenticate"] >= 2, "a fresh login")
+    assert portal.amounts()["SO-2"] == Decimal("1.00")
+    odoo.change_password("admin")
+    wait_for(lambda: portal.amounts()["SO-2"] == Decimal("22.00"), "the change, logged in again")
+    listener.stop()
+    log = orderamt.log_file.read_text(encoding="utf-8")
+    assert "Odoo refused the login in use; logging in again" in log
+    assert "refused the login for 'admin'" in log
+
+
 def test_sigterm_mid_batch_finishes_it_and_records_the_run(
     portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt, listen: Callable[..., Listener]
 ) -> None:
