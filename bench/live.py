@@ -13,12 +13,14 @@ Odoo:
    orders, its checkpoint set by a first poll and nothing changed in Odoo since: wall time
    from start to exit, interpreter start included, median of `--repeat` runs; Odoo calls, SQL
    statements and peak RSS of one more run through bench/launch.py.
-2. **Webhook to portal.** `orderamt listen` (default delay of 1 s) over `--live-orders` orders;
-   for each of `--samples` orders, the bench changes it in the double, posts its webhook at
-   once, and polls the portal row every `--watch-ms` until it holds the new amount: the time
-   from the change to the committed row, median and 95th percentile.
+2. **Save to portal.** `orderamt listen` (its default, version-chosen gather) over
+   `--live-orders` orders; for each of `--samples` orders, the bench saves it in the double,
+   which posts its webhook as the version does (19 after the commit; 17 and 18 before it,
+   the commit following `commit_delay` later: `OdooDouble.save`), and polls the portal row
+   every `--watch-ms` until it holds the new amount: the time from the save to the committed
+   row, median and 95th percentile.
 3. **Flood.** `--rate` webhooks a second for `--duration` seconds from `--senders` threads, each
-   order changed in the double before its webhook; then the bench waits for the listener to
+   a save in the double with its webhook; then the bench waits for the listener to
    settle and checks that every changed order holds Odoo's final amount, that no journal entry
    is duplicated, and how the listener's resident memory moved.
 
@@ -87,7 +89,7 @@ from live_support import (  # noqa: E402
     wait_for_quiet,
 )
 from runs import launch, run_env, warm_up  # noqa: E402
-from servers import Portal, PortalServer, start_odoo  # noqa: E402
+from servers import KINDS, Portal, PortalServer, start_odoo  # noqa: E402
 
 from orderamt.testing import OdooDouble  # noqa: E402
 from report import machine_info  # noqa: E402
@@ -119,10 +121,14 @@ def timed(command: Sequence[str], env: dict[str, str], cwd: Path) -> tuple[float
     return time.perf_counter() - start, done.returncode, done.stdout, done.stderr
 
 
+ORDERAMT_PYTHON = [sys.executable]
+"""The interpreter orderamt's own processes run in (`--python`; this one by default)."""
+
+
 def orderamt_command() -> list[str]:
-    """The console script of the environment the bench runs in, as cron would call it."""
-    script = Path(sys.executable).parent / "orderamt"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "orderamt"]
+    """The console script of the environment orderamt runs in, as cron would call it."""
+    script = Path(ORDERAMT_PYTHON[0]).parent / "orderamt"
+    return [str(script)] if script.exists() else [ORDERAMT_PYTHON[0], "-m", "orderamt"]
 
 
 def child_env(env: dict[str, str], workdir: Path) -> dict[str, str]:
@@ -164,18 +170,11 @@ def synced_portal(portal: Portal, dataset: Dataset) -> None:
 
 def fresh_odoo(options: argparse.Namespace, dataset: Dataset) -> OdooDouble:
     """The double with the dataset's orders, `--latency-ms` on every call and `--login-ms`
-    more on `authenticate` (where a real Odoo checks the password's hash)."""
+    more where a real Odoo checks the password's hash (`OdooDouble.login_latency`)."""
     odoo = start_odoo(options).start()
     odoo.add_orders(synced_odoo_rows(dataset))
     odoo.latency = options.latency_ms / 1000
-    if options.login_ms > 0:
-        login_s = options.login_ms / 1000
-
-        def slow_login(method: str) -> None:
-            if method == "authenticate":
-                time.sleep(login_s)
-
-        odoo.on_call = slow_login
+    odoo.login_latency = options.login_ms / 1000
     return odoo
 
 
@@ -298,7 +297,8 @@ def _listener(
 ) -> Listener:
     env = bench_env(options, odoo, portal, workdir)
     secret = secrets.token_urlsafe(32)
-    listener = Listener(env, workdir, secret).start()
+    listener = Listener(env, workdir, secret, [ORDERAMT_PYTHON[0], "-m", "orderamt", "listen"])
+    listener.start()
     listener.wait_polled()
     return listener
 
@@ -328,10 +328,7 @@ def latency(
                 for k, order in enumerate(chosen):
                     new = order.amount + Decimal(rng.randint(100, 10_000)) / 100
                     start = time.perf_counter()
-                    odoo.change(order.odoo_id, amount_total=float(new))
-                    status, _ = odoo.send_webhook(
-                        listener.hook_url, odoo.webhook_payload(order.odoo_id)
-                    )
+                    status = odoo.save(order.odoo_id, listener.hook_url, amount_total=float(new))
                     answered = time.perf_counter()
                     statuses[status] += 1
                     answers.append((answered - start) * 1000)
@@ -411,10 +408,9 @@ def _send(
         amount = Decimal(next(cents)) / 100
         start = time.perf_counter()
         tally.first = min(tally.first, start)
-        odoo.change(odoo_id, amount_total=float(amount))
         tally.changes.append((odoo_id, amount))
         try:
-            status, _ = odoo.send_webhook(url, odoo.webhook_payload(odoo_id))
+            status = odoo.save(odoo_id, url, amount_total=float(amount))
             tally.statuses[status] += 1
         except (OSError, http.client.HTTPException) as exc:
             tally.errors[type(exc).__name__] += 1
@@ -470,6 +466,7 @@ def flood(options: argparse.Namespace, server: PortalServer, workdir: Path, now:
                 for thread in threads:
                     thread.join()
                 last_sent = max(t.last for t in tallies)
+                odoo.committed()  # Odoo 17/18: the last saves commit after their webhooks
                 log("  flood sent; waiting for the listener to settle")
                 final = {
                     portal_of[i]: Decimal(repr(odoo.orders[i]["amount_total"])).quantize(
@@ -633,16 +630,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add(
         "--login-ms",
         type=float,
-        default=0.0,
-        help="more server time for each `authenticate`, in ms, on top of --latency-ms "
-        "(default 0; see bench/README.md on what a password check may cost a real Odoo)",
+        default=330.0,
+        help="more server time where Odoo checks a password's hash (each `authenticate`, the "
+        "first `execute_kw` of a password), in ms, on top of --latency-ms (default 330: "
+        "what live 17.0, 18.0 and 19.0 took, ../shared/odoo-facts.md)",
+    )
+    add(
+        "--db",
+        choices=KINDS,
+        default="sqlite",
+        help="the quiet poll's portal: sqlite (default), postgresql or mariadb (the test "
+        "suite's server, ORDERAMT_TEST_POSTGRES_URL / ORDERAMT_TEST_MYSQL_URL); the other "
+        "parts read their portal with sqlite3 and need sqlite",
     )
     add(
         "--odoo-version",
         type=int,
-        choices=(18, 19),
+        choices=(17, 18, 19),
         default=18,
-        help="18: XML-RPC (default); 19: JSON-2 with an API key",
+        help="17 or 18: XML-RPC with a password, the webhook posted before the save commits "
+        "(default 18); 19: JSON-2 with an API key, the webhook posted after the commit",
     )
     add(
         "--poll-orders",
@@ -722,6 +729,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="DIR",
         help="also run one quiet poll under cProfile, its stats written into DIR",
     )
+    add(
+        "--python",
+        type=Path,
+        help="the interpreter whose orderamt the timed polls and the listener run (default "
+        "this one): another commit's install, against this bench and its double",
+    )
     add("--json", type=Path, help="also write every figure to this JSON file")
     add(
         "--workdir",
@@ -734,6 +747,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         for name, value in QUICK.items():
             if f"--{name.replace('_', '-')}" not in given:  # an explicit size wins
                 setattr(options, name, type(getattr(options, name))(value))
+    if options.db != "sqlite" and set(options.only) - {"poll"}:
+        parser.error("--db other than sqlite is for --only poll")
     if options.samples > options.live_orders:
         parser.error("--samples cannot exceed --live-orders")
     return options
@@ -741,6 +756,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> LiveReport:
     options = parse_args(argv)
+    if options.python is not None:
+        ORDERAMT_PYTHON[0] = str(options.python)
     with contextlib.ExitStack() as stack:
         if options.workdir is None:
             workdir = Path(
@@ -749,7 +766,7 @@ def main(argv: Sequence[str] | None = None) -> LiveReport:
         else:
             workdir = options.workdir.resolve()
             workdir.mkdir(parents=True, exist_ok=True)
-        server = PortalServer("sqlite", None, workdir)
+        server = PortalServer(options.db, None, workdir)
         machine = machine_info([server])
         machine["orderamt source hash"] = src_fingerprint()
         report = LiveReport(options, machine)

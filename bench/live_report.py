@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 TARGET_POLL_S = 0.5
-TARGET_MEDIAN_S = 1.5
-TARGET_P95_S = 2.5
+TARGET_MEDIAN_S = {17: 1.2, 18: 1.2, 19: 0.3}
+"""From Odoo's save to the portal row committed (issue 24): 19 posts its webhook after its
+commit; 17 and 18 before it, so the listener waits for that commit."""
+TARGET_P95_S = {17: 1.5, 18: 1.5, 19: 0.5}
 CLEAN_CORES = 0.2
 """A timed run counts as clean when other processes kept fewer cores than this busy."""
 FLAT_RSS_GROWTH_MB = 10.0
@@ -178,17 +180,19 @@ def evaluate(report: LiveReport) -> None:
         )
     if report.latency is not None:
         lat = report.latency
+        version = report.options.odoo_version
+        median, p95 = TARGET_MEDIAN_S[version], TARGET_P95_S[version]
         report.targets.append(
             (
-                f"change to portal row, median under {TARGET_MEDIAN_S:g} s",
-                lat.median < TARGET_MEDIAN_S,
+                f"Odoo {version}: save to portal row, median under {median:g} s",
+                lat.median < median,
                 f"{lat.median:.3f} s",
             )
         )
         report.targets.append(
             (
-                f"change to portal row, 95th percentile under {TARGET_P95_S:g} s",
-                lat.p95 < TARGET_P95_S,
+                f"Odoo {version}: save to portal row, 95th percentile under {p95:g} s",
+                lat.p95 < p95,
                 f"{lat.p95:.3f} s",
             )
         )

@@ -137,7 +137,7 @@ def run_modes(engine: Engine, table: str = "orderamt_journal") -> dict[str, int]
 
 def checkpoint(engine: Engine, table: str = "orderamt_journal") -> tuple[str, int] | None:
     """The catch-up poll's checkpoint, (write_date, Odoo id), or None before the first."""
-    query = text(f"SELECT write_date, odoo_id FROM {table}_state")
+    query = text(f"SELECT write_date, odoo_id FROM {table}_state WHERE name = 'changed'")
     with contextlib.suppress(Exception), engine.connect() as conn:
         row = conn.execute(query).first()
         return None if row is None else (str(row[0]), int(row[1]))

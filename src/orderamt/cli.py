@@ -352,7 +352,8 @@ def listen(setup_url: str | None, env_file: Path | None) -> None:
     Serves ORDERAMT_LISTEN (default 127.0.0.1:8765) at /orderamt/<ORDERAMT_WEBHOOK_SECRET>,
     the URL to give Odoo's "Send Webhook Notification" automation rule. Each webhook only
     names an order: its amount is read from Odoo and synced as `sync --order-id` would,
-    a second (ORDERAMT_WEBHOOK_DELAY) after the first of a burst. Odoo never retries a
+    0.1 s after the first of a burst on Odoo 19, which posts after its commit, a second on
+    17 and 18, which post before it (ORDERAMT_WEBHOOK_DELAY sets it). Odoo never retries a
     webhook, so the catch-up poll (`sync --changed`) runs at start and every
     ORDERAMT_POLL_INTERVAL seconds (60). GET /healthz answers 200, or 503 while Odoo or the
     portal has been failing for longer than the poll interval. SIGTERM or Ctrl-C stops it

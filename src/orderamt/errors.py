@@ -100,6 +100,11 @@ class OdooUnavailable(OdooError):
     """
 
 
+class LoginRefused(OdooError):
+    """Odoo refused the credentials: the login itself, or a call made with a user id or an
+    API key it no longer takes (a changed password, a revoked key)."""
+
+
 class OdooRefused(OdooError):
     """Odoo refused an operation the user has no rights for (its AccessError)."""
 

@@ -686,3 +686,18 @@ def test_laravel_s_app_timezone_stands_in_for_portal_timezone(tmp_path: Path) ->
     )
     env_file.write_text("APP_TIMEZONE=Mars/Olympus\n", encoding="utf-8")
     assert "APP_TIMEZONE (Laravel's; PORTAL_TIMEZONE unset)" in problems(env(), env_file)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("", None), ("auto", None), (" AUTO ", None), ("0", 0.0), ("2.5", 2.5)]
+)
+def test_the_webhook_delay_is_auto_unless_given(raw: str, expected: float | None) -> None:
+    """ORDERAMT_WEBHOOK_DELAY unset or `auto` leaves the gather to Odoo's version (None);
+    a number is taken as it is."""
+    assert load_settings(env(ORDERAMT_WEBHOOK_DELAY=raw)).listen.delay == expected
+
+
+def test_a_bad_webhook_delay_is_named() -> None:
+    """A delay that is neither auto nor seconds from 0 to 60 is a configuration error."""
+    with pytest.raises(ConfigError, match="ORDERAMT_WEBHOOK_DELAY must be a number of seconds"):
+        load_settings(env(ORDERAMT_WEBHOOK_DELAY="soon"))

@@ -97,7 +97,7 @@ class InProcessListener:
         """(time, ids) of every batch the worker tried, failed or not."""
         self.polls: list[float] = []
         self.down = ""
-        self.pending = Pending()
+        self.pending = Pending(clock.monotonic)
         self.health = Health(interval, clock=clock)
         self.app = WebhookApp(SECRET, self.pending, self.health)
         self.worker = Worker(self.pending, self.health, sync_ids=self._sync_ids, poll=self._poll,

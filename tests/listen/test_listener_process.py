@@ -143,6 +143,27 @@ def test_a_webhook_brings_odoo_s_amount_not_the_payload_s(
     assert out.splitlines()[-1] == "Listener stopped (SIGTERM)."
 
 
+def test_a_save_reaches_the_portal_by_its_webhook_whenever_odoo_posts_it(
+    portal: PortalDb, odoo: OdooDouble, listen: Callable[..., Listener]
+) -> None:
+    """With the gather left to Odoo's version (ORDERAMT_WEBHOOK_DELAY unset): a save on 18,
+    whose webhook arrives before its commit (here half a second before), and on 19, whose
+    webhook comes after it, both reach the portal by their webhook's batch, not by a later
+    poll."""
+    fill(portal, odoo)
+    odoo.commit_delay = 0.5
+    listener = listen(ORDERAMT_WEBHOOK_DELAY="")
+    wait_for(lambda: has_polled(listener), "the first poll")
+    assert odoo.save(2, listener.hook, amount_total=25.0) == 202
+    wait_for(lambda: portal.amounts()["SO-2"] == Decimal("25.00"), "the portal takes 25.00")
+    assert journal(portal) == [(2, Decimal("25.00"))]
+    out, err = listener.stop()
+    assert listener.process.returncode == 0, err
+    runs = [line for line in out.splitlines() if "SO-2" in line]
+    assert runs == ["  ✅ SO-2: $1.00 → $25.00"]
+    assert odoo.calls["search_read"] == 2  # the first poll, then the webhook's batch
+
+
 def test_a_change_made_while_it_was_down_arrives_by_the_poll(
     portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt, listen: Callable[..., Listener]
 ) -> None:
@@ -232,6 +253,34 @@ def test_health_says_when_odoo_has_been_failing(
     log = orderamt.log_file.read_text(encoding="utf-8")
     assert log.count("Listener: Odoo or the portal is failing") == 1
     assert log.count("Listener: Odoo and the portal answer again") == 1
+
+
+@pytest.mark.parametrize("protocol", ["xmlrpc"])
+def test_the_listener_logs_in_once_and_again_when_odoo_refuses_it(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt, listen: Callable[..., Listener]
+) -> None:
+    """A listener logs in at its first poll, not per batch or poll. The password changed in
+    Odoo: the next batch is refused, one fresh login is refused too, and the listener keeps
+    serving, failing; back to the password it has, a fresh login and the change arrives."""
+    fill(portal, odoo)
+    listener = listen(ORDERAMT_POLL_INTERVAL="2")
+    wait_for(lambda: has_polled(listener), "the first poll")
+    odoo.change(1, amount_total=11.0)
+    assert odoo.send_webhook(listener.hook, odoo.webhook_payload(1))[0] == 202
+    wait_for(lambda: portal.amounts()["SO-1"] == Decimal("11.00"), "the first change")
+    wait_for(lambda: odoo.calls["search_read"] >= 4, "polls after the first")
+    assert odoo.calls["authenticate"] == 1
+    odoo.change_password("changed-in-odoo")
+    odoo.change(2, amount_total=22.0)
+    assert odoo.send_webhook(listener.hook, odoo.webhook_payload(2))[0] == 202
+    wait_for(lambda: odoo.calls["authenticate"] >= 2, "a fresh login")
+    assert portal.amounts()["SO-2"] == Decimal("1.00")
+    odoo.change_password("admin")
+    wait_for(lambda: portal.amounts()["SO-2"] == Decimal("22.00"), "the change, logged in again")
+    listener.stop()
+    log = orderamt.log_file.read_text(encoding="utf-8")
+    assert "Odoo refused the login in use; logging in again" in log
+    assert "refused the login for 'admin'" in log
 
 
 def test_sigterm_mid_batch_finishes_it_and_records_the_run(

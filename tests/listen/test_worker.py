@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from orderamt.listen import RETRY_PAUSE
+from orderamt.listen import RETRY_PAUSE, gather_delay
+from orderamt.listen.worker import GATHER_AFTER_COMMIT, GATHER_BEFORE_COMMIT
 from tests.listen.harness import DELAY, INTERVAL, START, FakeClock, InProcessListener
 
 
@@ -24,29 +25,31 @@ def test_a_webhook_is_synced_after_the_delay_and_not_before(
 def test_a_flood_within_the_delay_is_one_batch_with_each_order_once(
     listener: InProcessListener, clock: FakeClock
 ) -> None:
-    """Two hundred webhooks for two orders while a batch gathers: one sync of both orders,
-    and nothing more until the next webhook."""
+    """Two hundred webhooks for two orders, the last half of them half-way through the
+    gather: one sync of both orders, once each order's last webhook is a delay old (Odoo 17
+    and 18 commit after posting), and nothing more until the next webhook."""
     for i in range(100):
         assert listener.post(1 + i % 2) == 202
     clock.advance(DELAY / 2)
     for i in range(100):
         assert listener.post(2 - i % 2) == 202
     clock.advance(INTERVAL * 3)
-    assert listener.batches == [(DELAY, (1, 2))]
+    assert listener.batches == [(2 * DELAY, (1, 2))]
 
 
-def test_a_webhook_during_a_batch_s_gathering_joins_it_and_one_after_starts_the_next(
+def test_a_webhook_younger_than_the_delay_waits_for_the_next_batch(
     listener: InProcessListener, clock: FakeClock
 ) -> None:
-    """The delay runs from the first webhook of a batch: a later one within it joins it, one
-    after it waits its own delay."""
+    """A batch goes a delay after its first webhook, with the orders whose last webhook is
+    a delay old by then: one that came later waits for the next batch, a delay on (Odoo 17
+    and 18 post before their commit: read at once, it could still be the old order)."""
     listener.post(1)
     clock.advance(DELAY - 0.5)
     listener.post(2)
     clock.advance(1)
     listener.post(3)
     clock.advance(DELAY * 2)
-    assert listener.batches == [(DELAY, (1, 2)), (DELAY + 0.5 + DELAY, (3,))]
+    assert listener.batches == [(DELAY, (1,)), (2 * DELAY, (2,)), (3 * DELAY, (3,))]
 
 
 def test_the_poll_runs_at_start_and_every_interval(
@@ -89,3 +92,12 @@ def test_stopping_syncs_the_batch_it_was_gathering_at_once(
     clock.advance(DELAY / 2)
     listener.stop()
     assert listener.batches == [(DELAY / 2, (5,))]
+
+
+def test_the_gather_follows_odoo_s_version_unless_set() -> None:
+    """Odoo 19 posts after its commit: a short gather; 17 and 18 post before it, and an Odoo
+    not reached yet may too: time to commit; a configured delay wins either way."""
+    assert gather_delay(None, True) == GATHER_AFTER_COMMIT < 0.3
+    assert gather_delay(None, False) == GATHER_BEFORE_COMMIT == 1.0
+    assert gather_delay(None, None) == GATHER_BEFORE_COMMIT
+    assert gather_delay(0.4, True) == gather_delay(0.4, False) == 0.4

@@ -7,7 +7,9 @@ timeout transport, urllib and http.client for JSON-2), never by calling it direc
 from __future__ import annotations
 
 import http.client
+import http.server
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -699,3 +701,78 @@ def test_a_stamp_compares_as_the_version_does(
         assert ids_of(search_read(odoo, [("write_date", ">", second)], order="id")) == after
         within = [("write_date", ">=", second), ("write_date", "<", "9999-01-01 00:00:00")]
         assert ids_of(search_read(odoo, within, order="id")) == from_second
+
+
+def test_a_password_is_hashed_at_every_login_and_once_per_uid_for_execute_kw() -> None:
+    """`authenticate` checks the password's hash each time; `execute_kw` once per (uid,
+    password), as Odoo's cached `_check_uid_passwd`; JSON-2's API key never."""
+    with OdooDouble(version=19, api_key=KEY) as odoo:
+        odoo.add_order(id=1, amount_total=10.0)
+        with proxy(odoo, "common") as common:
+            assert common.authenticate("odoo", "admin", "admin", {}) == 2
+            assert common.authenticate("odoo", "admin", "admin", {}) == 2
+        assert odoo.password_hashes == 2
+        for _ in range(3):
+            assert [r["id"] for r in search_read(odoo, [])] == [1]
+        assert odoo.password_hashes == 3
+        for _ in range(2):
+            assert json2(odoo, "res.users/context_get", {})[0] == 200
+        assert odoo.password_hashes == 3
+
+
+def test_a_changed_password_or_a_revoked_key_is_refused_at_once() -> None:
+    """A new password in Odoo refuses the old one on the next execute_kw, cached or not;
+    a revoked key is refused over JSON-2 and XML-RPC alike."""
+    with OdooDouble(version=19, api_key=KEY) as odoo:
+        odoo.add_order(id=1, amount_total=10.0)
+        assert [r["id"] for r in search_read(odoo, [])] == [1]
+        assert [r["id"] for r in search_read(odoo, [], password=KEY)] == [1]
+        odoo.change_password("new-secret")
+        with pytest.raises(xmlrpc.client.Fault) as refused:
+            search_read(odoo, [])
+        assert (refused.value.faultCode, refused.value.faultString) == (3, "Access Denied")
+        assert [r["id"] for r in search_read(odoo, [], password="new-secret")] == [1]
+        odoo.revoke_api_key()
+        with pytest.raises(xmlrpc.client.Fault) as refused:
+            search_read(odoo, [], password=KEY)
+        assert refused.value.faultCode == 3
+        status, _, body = json2(odoo, "res.users/context_get", {})
+    assert status == 401
+    assert json.loads(body)["message"] == "Invalid apikey"
+
+
+@pytest.mark.parametrize(("version", "seen_at_post"), [(17, 1.0), (18, 1.0), (19, 25.0)])
+def test_a_save_posts_its_webhook_before_or_after_its_commit(
+    version: int, seen_at_post: float
+) -> None:
+    """19 posts once the save is committed: a read while the webhook is answered sees the
+    new amount. 17 and 18 post inside the saving transaction: such a read still sees the
+    old one, and the save commits after the answer."""
+    seen: list[float] = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append(search_read(odoo, [("id", "=", 1)], password=KEY)[0]["amount_total"])
+            self.send_response(202)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    receiver = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=receiver.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with OdooDouble(version=version, api_key=KEY) as odoo:
+            odoo.add_order(id=1, amount_total=1.0)
+            hook = f"http://127.0.0.1:{receiver.server_port}/hook"
+            assert odoo.save(1, hook, amount_total=25.0) == 202
+            odoo.committed()
+            after = search_read(odoo, [("id", "=", 1)])[0]["amount_total"]
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+    assert seen == [seen_at_post]
+    assert after == 25.0

@@ -50,6 +50,7 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
         Pending,
         WebhookApp,
         Worker,
+        gather_delay,
     )
 
     settings = settings_from(env_file, webhook=True)
@@ -64,7 +65,7 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
     stopped_by: list[str] = []
     with (
         portal_of(settings) as (engine, orders, journal),
-        make_odoo(settings.odoo, settings.schema.fields) as odoo,
+        make_odoo(settings.odoo, settings.schema.fields, journal) as odoo,
     ):
         sweep = run_options(settings)
         margin = timedelta(seconds=settings.changed_margin)
@@ -132,7 +133,13 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
             channel_timeout=30,
             expose_tracebacks=False,
         )
-        worker = Worker(pending, health, sync_ids=sync_ids, poll=poll, delay=options.delay,
+
+        def delay() -> float:
+            """The gather before each batch: Odoo's version is known after the first poll."""
+            version = odoo.version
+            return gather_delay(options.delay, version.posts_after_commit if version else None)
+
+        worker = Worker(pending, health, sync_ids=sync_ids, poll=poll, delay=delay,
                         interval=options.poll_interval)  # fmt: skip
         port = getattr(server, "effective_port", options.port)  # the one bound (0: any free)
         where = f"http://{options.host}:{port}"

@@ -192,7 +192,8 @@ def run_sync(
     """A sync with settings already made (the demo's way in)."""
 
     def body(orders: PortalOrders, journal: PortalJournal, reporter: Reporter) -> RunCounts:
-        with make_odoo(settings.odoo, settings.schema.fields) as odoo:
+        fields = settings.schema.fields
+        with make_odoo(settings.odoo, fields, journal, remember=not options.dry_run) as odoo:
             if isinstance(selection, Changed):
                 return sync_changed(
                     orders, journal, odoo, selection, options, clock=clock, reporter=reporter

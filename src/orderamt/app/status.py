@@ -14,9 +14,7 @@ from orderamt.models import (
     RunOverview,
     RunRecord,
 )
-from orderamt.report import (
-    print_status,
-)
+from orderamt.report.status import print_status
 from orderamt.times import utc_now
 
 

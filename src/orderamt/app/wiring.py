@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -25,13 +26,11 @@ from orderamt.models import (
     FieldSpec,
     Selection,
 )
-from orderamt.odoo import Odoo, RetryPolicy
 from orderamt.portal import PortalJournal, PortalOrders, create_portal_engine, open_portal
-from orderamt.report import (
-    ConsoleReport,
-    JsonReport,
-    make_console,
-)
+
+if TYPE_CHECKING:  # each imported where it is used: a command imports only what it uses
+    from orderamt.odoo import Odoo, SessionMemory
+    from orderamt.report import ConsoleReport, JsonReport
 
 Clock = Callable[[], datetime]
 
@@ -39,8 +38,17 @@ Clock = Callable[[], datetime]
 log = logging.getLogger(LOGGER_NAME)
 
 
-def make_odoo(o: OdooSettings, fields: Sequence[FieldSpec] = ()) -> Odoo:
-    """Odoo, reading the mapped fields' Odoo fields beside the amount."""
+def make_odoo(
+    o: OdooSettings,
+    fields: Sequence[FieldSpec] = (),
+    memory: SessionMemory | None = None,
+    *,
+    remember: bool = True,
+) -> Odoo:
+    """Odoo, reading the mapped fields' Odoo fields beside the amount; with `memory` (the
+    portal's journal), logged in as an earlier run was, and (`remember`) kept for the next."""
+    from orderamt.odoo import Odoo, RetryPolicy
+
     retry = RetryPolicy(retries=o.retries, wait=o.retry_wait, total=o.retry_max_time)
     return Odoo(
         o.url,
@@ -51,6 +59,8 @@ def make_odoo(o: OdooSettings, fields: Sequence[FieldSpec] = ()) -> Odoo:
         protocol=o.protocol,
         retry=retry,
         fields=[spec.odoo_field for spec in fields],
+        memory=memory,
+        remember=remember,
     )
 
 
@@ -72,6 +82,8 @@ def make_report(
     dry_run: bool,
     reverting: int | None = None,
 ) -> ConsoleReport | JsonReport:
+    from orderamt.report import ConsoleReport, JsonReport, make_console
+
     if as_json:
         return JsonReport(selection, dry_run=dry_run, stream=sys.stdout)
     console, emoji = make_console()

@@ -131,7 +131,9 @@ def _listen(c: Collector, values: Mapping[str, str], *, webhook: bool) -> Listen
         host=host,
         port=int(port_text),
         secret=Secret(secret),
-        delay=c.number("ORDERAMT_WEBHOOK_DELAY", defaults.delay, 0, 60, whole=False),
+        delay=None
+        if values.get("ORDERAMT_WEBHOOK_DELAY", "").strip().lower() in ("", "auto")
+        else c.number("ORDERAMT_WEBHOOK_DELAY", 1.0, 0, 60, whole=False),
         poll_interval=c.number(
             "ORDERAMT_POLL_INTERVAL", defaults.poll_interval, 1, 86_400, whole=False
         ),

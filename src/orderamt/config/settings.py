@@ -111,8 +111,9 @@ class ListenSettings:
     host: str = "127.0.0.1"
     port: int = 8765
     secret: Secret = field(default_factory=lambda: Secret(""), repr=False)
-    delay: float = 1.0
-    """Seconds to gather webhooks (and let Odoo 18, which posts before its commit, commit)."""
+    delay: float | None = None
+    """Seconds to gather webhooks (and let Odoo 17 and 18, which post before their commit,
+    commit); None (`auto`): chosen by Odoo's version (`listen.worker.gather_delay`)."""
     poll_interval: float = 60.0
 
 

@@ -14,7 +14,7 @@ from orderamt.listen.clock import Clock, SystemClock
 from orderamt.listen.health import Health
 from orderamt.listen.pending import Pending
 from orderamt.listen.receiver import HEALTH_PATH, MAX_BODY, PATH_PREFIX, WebhookApp
-from orderamt.listen.worker import RETRY_PAUSE, Worker
+from orderamt.listen.worker import RETRY_PAUSE, Worker, gather_delay
 
 __all__ = [
     "HEALTH_PATH",
@@ -27,4 +27,5 @@ __all__ = [
     "SystemClock",
     "WebhookApp",
     "Worker",
+    "gather_delay",
 ]

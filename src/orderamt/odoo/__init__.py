@@ -6,11 +6,13 @@ later, XML-RPC before (or whichever ODOO_PROTOCOL names).
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Sequence
-from typing import Any, Protocol
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
-from orderamt.errors import OdooError
+from orderamt.errors import LoginRefused, OdooError
 from orderamt.models import Cursor, OdooTotal
 from orderamt.odoo.json2 import Json2Odoo
 from orderamt.odoo.net import JsonHttp
@@ -26,6 +28,7 @@ __all__ = [
     "OdooClient",
     "RetryPolicy",
     "ServerVersion",
+    "SessionMemory",
     "XmlRpcOdoo",
     "parse_records",
 ]
@@ -33,8 +36,16 @@ __all__ = [
 log = logging.getLogger("orderamt")
 
 
+T = TypeVar("T")
+
+
 class OdooClient(Protocol):
     protocol: str
+
+    @property
+    def uid(self) -> int | None: ...
+
+    def resume(self, uid: int) -> None: ...
 
     def login(self) -> None: ...
 
@@ -49,6 +60,25 @@ class OdooClient(Protocol):
     def create_record(self, model: str, values: dict[str, Any], what: str) -> int: ...
 
     def close(self) -> None: ...
+
+
+class SessionMemory(Protocol):
+    """Where a run finds the login of an earlier run (the portal's journal keeps it): a user
+    id under a key made of Odoo's address, database and user, never a secret."""
+
+    def recall_login(self, key: str) -> int | None: ...
+
+    def keep_login(self, key: str, uid: int | None) -> None:
+        """Remember this user id under `key` (None: forget it)."""
+        ...
+
+
+def session_key(url: str, db: str, username: str) -> str:
+    """What a remembered login is filed under: another address, database or user is
+    another key, so it is never taken for this one. A digest: the state table's names are
+    short, and none of it is secret."""
+    digest = hashlib.sha256(f"{url.rstrip('/')}\n{db}\n{username}".encode()).hexdigest()
+    return f"login:{digest[:26]}"
 
 
 def server_version(url: str, timeout: float, retry: RetryPolicy = NO_RETRIES) -> ServerVersion:
@@ -74,7 +104,11 @@ class Odoo:
         protocol: str = "auto",
         retry: RetryPolicy = NO_RETRIES,
         fields: Sequence[str] = (),
+        memory: SessionMemory | None = None,
+        remember: bool = True,
     ) -> None:
+        """`memory`: take the login of an earlier run from it, and (with `remember`; a dry
+        run writes nothing) keep this run's there."""
         self.url = url
         self.db = db
         self.username = username
@@ -86,6 +120,12 @@ class Odoo:
         """The mapped fields' Odoo names, read beside the amount."""
         self.version: ServerVersion | None = None
         self.client: OdooClient | None = None
+        self._memory = memory
+        self._remember = remember and memory is not None
+        self._key = session_key(url, db, username)
+        self._ready = False
+        """Logged in (or resumed) in this process: a listener logs in once, not per batch."""
+        self._relogin = threading.Lock()
 
     @property
     def protocol(self) -> str:
@@ -128,33 +168,68 @@ class Odoo:
         return version
 
     def login(self) -> None:
+        """Log in, once per process: with the user id an earlier run kept, where there is
+        one (Odoo's `authenticate` pays the password's slow hash, about 330 ms, every time;
+        each call checks the password anyway), else with a fresh login, kept for the next."""
         self.connect()
         assert self.client is not None
-        self.client.login()
+        if self._ready:
+            return
+        uid = self._memory.recall_login(self._key) if self._memory is not None else None
+        if uid is not None:
+            self.client.resume(uid)
+        else:
+            self._fresh_login(self.client)
+        self._ready = True
 
-    def _logged_in(self) -> OdooClient:
-        """The transport, logged in first where not yet done."""
-        if self.client is None:
+    def _fresh_login(self, client: OdooClient) -> None:
+        try:
+            client.login()
+        except LoginRefused:
+            self._keep(None)
+            raise
+        self._keep(client.uid)
+
+    def _keep(self, uid: int | None) -> None:
+        if self._remember and self._memory is not None:
+            self._memory.keep_login(self._key, uid)
+
+    def _call(self, work: Callable[[OdooClient], T]) -> T:
+        """A call on the logged-in transport. Refused credentials (a password changed or a
+        key revoked since the login that was kept, or during a listener's life): the login
+        is forgotten, one fresh login made, and the call made again; a refused fresh login
+        ends the run (exit 3)."""
+        if not self._ready:
             self.login()
-        assert self.client is not None
-        return self.client
+        client = self.client
+        assert client is not None
+        try:
+            answer = work(client)
+        except LoginRefused:
+            with self._relogin:
+                self._ready = False
+                log.info("Odoo refused the login in use; logging in again")
+                self._fresh_login(client)
+                self._ready = True
+            return work(client)
+        return answer
 
     def fetch_totals(self, ids: Sequence[int]) -> dict[int, OdooTotal]:
-        return self._logged_in().fetch_totals(ids)
+        return self._call(lambda client: client.fetch_totals(ids))
 
     def changed_since(self, since: str, after: Cursor | None, limit: int) -> list[OdooTotal]:
         """Sale orders written at or after `since` (past the cursor `after`), in
         (write_date, id) order, at most `limit` of them."""
-        return self._logged_in().changed_since(since, after, limit)
+        return self._call(lambda client: client.changed_since(since, after, limit))
 
     def search_records(
         self, model: str, domain: list[Any], fields: list[str], what: str
     ) -> list[dict[str, Any]]:
         """Any model's records (the automation rule's set-up reads ir.model and the like)."""
-        return self._logged_in().search_records(model, domain, fields, what)
+        return self._call(lambda client: client.search_records(model, domain, fields, what))
 
     def create_record(self, model: str, values: dict[str, Any], what: str) -> int:
-        return self._logged_in().create_record(model, values, what)
+        return self._call(lambda client: client.create_record(model, values, what))
 
     def close(self) -> None:
         if self.client is not None:

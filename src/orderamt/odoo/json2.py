@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from orderamt.errors import OdooError, OdooRefused
+from orderamt.errors import LoginRefused, OdooError, OdooRefused
 from orderamt.models import Cursor, OdooTotal
 from orderamt.odoo.net import (
     TRANSIENT_STATUSES,
@@ -50,6 +50,17 @@ class Json2Odoo:
         self._api_key = api_key
         self.retry = retry
         self._http = JsonHttp(self.url, timeout)
+        self._uid: int | None = None
+
+    @property
+    def uid(self) -> int | None:
+        """The key's user id, once proved (None before the login)."""
+        return self._uid
+
+    def resume(self, uid: int) -> None:
+        """Take the key as proved by an earlier login: every call sends it, and a key Odoo
+        no longer takes is refused at the first one."""
+        self._uid = uid
 
     def close(self) -> None:
         self._http.close()
@@ -92,7 +103,7 @@ class Json2Odoo:
                 "Odoo before 19 needs ODOO_PROTOCOL=xmlrpc"
             )
         if status == 401:
-            return OdooError(
+            return LoginRefused(
                 f"Odoo refused the API key ({message or 'unauthorized'}): ODOO_PASSWORD must "
                 "be a valid API key of the Odoo user (see the README)"
             )
@@ -113,8 +124,10 @@ class Json2Odoo:
     def login(self) -> None:
         """Prove the key works before any order is read (a cheap call)."""
         answer = self._post("res.users", "context_get", {}, "the login")
-        if not isinstance(answer, dict) or not isinstance(answer.get("uid"), int):
+        uid = answer.get("uid") if isinstance(answer, dict) else None
+        if not isinstance(uid, int) or isinstance(uid, bool):
             raise OdooError("Odoo answered the login with something unusable")
+        self._uid = uid
 
     def fetch_totals(self, ids: Sequence[int]) -> dict[int, OdooTotal]:
         """One search_read for the whole batch of ids."""

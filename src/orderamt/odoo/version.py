@@ -21,6 +21,13 @@ class ServerVersion:
     def has_json2(self) -> bool:
         return self.major >= 19
 
+    @property
+    def posts_after_commit(self) -> bool:
+        """Whether an automation rule's webhook leaves after the save is committed (19 and
+        later); 17 and 18 post inside the saving transaction, before its commit, so a read
+        at once may still see the old values."""
+        return self.major >= 19
+
 
 def read_version(http: JsonHttp) -> ServerVersion:
     """Odoo's version, decided on `server_version_info[0]`, never on the display string.

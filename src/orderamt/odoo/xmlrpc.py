@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from xml.parsers.expat import ExpatError
 
-from orderamt.errors import OdooError, OdooRefused
+from orderamt.errors import LoginRefused, OdooError, OdooRefused
 from orderamt.models import Cursor, OdooTotal
 from orderamt.odoo.net import connection_error, http_status_error
 from orderamt.odoo.records import (
@@ -141,6 +141,8 @@ class XmlRpcOdoo:
             return OdooError(f"Odoo has no database '{self.db}' (check ODOO_DB)")
         if fault.faultCode == 3 and message == "Access Denied":
             return self._login_refused()
+        if fault.faultCode == 2 and f"(Record: res.users({self._uid},)" in fault.faultString:
+            return LoginRefused(f"Odoo has no user id {self._uid} on database '{self.db}' any more")
         if "Too many login failures" in message:
             return OdooError(f"Odoo refused the login: {message}")
         if fault.faultCode == 4:
@@ -149,13 +151,24 @@ class XmlRpcOdoo:
         return missing or OdooError(f"Odoo answered {what} with an error: {message}")
 
     def _login_refused(self) -> OdooError:
-        return OdooError(
+        return LoginRefused(
             f"Odoo refused the login for '{self.username}' on database '{self.db}' "
             "(check ODOO_USERNAME and ODOO_PASSWORD)"
         )
 
+    @property
+    def uid(self) -> int | None:
+        """The user id the calls are made as (None before the login)."""
+        return self._uid
+
+    def resume(self, uid: int) -> None:
+        """Take a user id from an earlier login instead of logging in: Odoo checks the
+        password with every call anyway (and caches that check, where `authenticate` pays
+        the password's slow hash every time)."""
+        self._uid = uid
+
     def login(self) -> None:
-        """Authenticate once per run; every later call reuses the user id."""
+        """Authenticate; every later call reuses the user id."""
         uid = self._call(
             "the login",
             lambda: self._proxy("common").authenticate(self.db, self.username, self._password, {}),

@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger, Connection, Dialect, Table, any_, bindparam, insert, text
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeEngine
 
 
@@ -132,7 +131,10 @@ def among(conn: Connection, column: Any, ids: Iterable[int]) -> Any:
     thousand (with 1,000 ids a batch, that was a third of the journal's reads)."""
     values = [int(i) for i in ids]
     if conn.dialect.name == "postgresql":
-        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(BigInteger())))
+        # Only here: the PostgreSQL dialect's import costs every other engine's start-up.
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == any_(bindparam(None, values, type_=ARRAY(BigInteger())))
     return column.in_(values)
 
 

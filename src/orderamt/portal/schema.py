@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Enum, Float, Integer, Numeric, String, inspect, text
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine.reflection import Inspector
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 from sqlalchemy.types import NullType
@@ -217,7 +216,7 @@ def _check_field_column(
             f"column '{spec.column}' ({setting}) of table '{table}' is {column_type}, "
             f"not a text column that can hold the values of ORDERAMT_{name}_MAP"
         )
-    if isinstance(column_type, postgresql.ENUM):
+    if isinstance(column_type, Enum) and _is_postgresql_enum(column_type):
         raise PortalError(
             f"column '{spec.column}' ({setting}) of table '{table}' is the PostgreSQL enum "
             f"type {column_type.name}, which orderamt cannot write as text: make it a varchar "
@@ -230,6 +229,13 @@ def _check_field_column(
             f"column '{spec.column}' ({setting}) of table '{table}' cannot hold "
             f"{', '.join(values)} from ORDERAMT_{name}_MAP: {why}"
         )
+
+
+def _is_postgresql_enum(column_type: Enum) -> bool:
+    # Imported here: the PostgreSQL dialect's import would cost every engine's start-up.
+    from sqlalchemy.dialects.postgresql import ENUM
+
+    return isinstance(column_type, ENUM)
 
 
 def _values_not_held(

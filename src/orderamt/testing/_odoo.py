@@ -73,6 +73,9 @@ class Database(Logins, AutomationRules):
         self.orders: dict[int, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._login_failures: dict[str, tuple[int, float]] = {}
+        self.hash_seconds = 0.0
+        self.hashes = 0
+        self._checked: set[tuple[int, str]] = set()
         self._order_fields = dict(SALE_ORDER_FIELDS)
         self.sale_stock = sale_stock
         """Whether the module sale_stock is installed: without it, delivery_status does not

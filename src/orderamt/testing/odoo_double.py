@@ -74,6 +74,9 @@ class OdooDouble:
         """Requests received, by method name ("search_read", "authenticate", "version")."""
         self.requests: list[tuple[str, str, str]] = []
         """(path, method name, argument summary) of each request received, for debugging."""
+        self.commit_delay = 0.05
+        """Seconds Odoo 17 and 18 take to commit a `save` once its webhook was answered."""
+        self._commits: list[threading.Timer] = []
         self.on_call: Callable[[str], None] | None = None
         """Called with the method name of each request, in the server's thread, before the
         answer: a test can change the world while the client waits on Odoo."""
@@ -123,6 +126,34 @@ class OdooDouble:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    @property
+    def login_latency(self) -> float:
+        """Seconds Odoo spends checking a password against its hash, on top of `latency`:
+        on every `authenticate`, and on the first `execute_kw` with each (uid, password)
+        (Odoo caches that check). 0 by default; the real 17.0, 18.0 and 19.0 took about
+        0.33 s (`odoo-facts.md`). JSON-2's API keys never pay it."""
+        return self._odoo.hash_seconds
+
+    @login_latency.setter
+    def login_latency(self, seconds: float) -> None:
+        self._odoo.hash_seconds = seconds
+
+    @property
+    def password_hashes(self) -> int:
+        """How many times a password was checked against its hash (each paid
+        `login_latency`): every `authenticate`, and each uncached `execute_kw` check."""
+        return self._odoo.hashes
+
+    def change_password(self, password: str) -> None:
+        """The user's password changed in Odoo: the old one is refused from now on."""
+        self.password = password
+        self._odoo.change_secrets(password, self.api_key)
+
+    def revoke_api_key(self) -> None:
+        """The API key was revoked (or expired): refused from now on, over both APIs."""
+        self.api_key = None
+        self._odoo.change_secrets(None, None)
 
     @property
     def url(self) -> str:
@@ -218,6 +249,35 @@ class OdooDouble:
             order.update(fields)
             order["write_date"] = f"{second}.{micro:06d}"
         return second
+
+    def save(self, id: int, hook_url: str, **fields: Any) -> int:
+        """Staff save the order with an automation rule on it that posts to `hook_url`, the
+        webhook leaving when each version sends it: 19 after the save is committed; 17 and
+        18 inside the saving transaction, so the receiver is answered while the order still
+        reads as before, and the save commits `commit_delay` seconds later (in the
+        background; `committed()` waits for it). Returns the receiver's status."""
+        if self.version >= 19:
+            self.change(id, **fields)
+            return self.send_webhook(hook_url, self.webhook_payload(id))[0]
+        started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        payload = self.webhook_payload(id)
+        payload.update((name, value) for name, value in fields.items() if name in payload)
+        status = self.send_webhook(hook_url, payload)[0]
+        commit = threading.Timer(
+            self.commit_delay, lambda: self.change(id, **{"write_date": started, **fields})
+        )
+        commit.daemon = True
+        with self._lock:
+            self._commits = [c for c in self._commits if c.is_alive()] + [commit]
+        commit.start()
+        return status
+
+    def committed(self, timeout: float = 10.0) -> None:
+        """Wait until every `save` so far is committed."""
+        with self._lock:
+            pending = list(self._commits)
+        for commit in pending:
+            commit.join(timeout)
 
     def webhook_payload(self, id: int, *, stale: bool = False) -> dict[str, Any]:
         """What Odoo's "Send Webhook Notification" posts for this order, as recorded:

@@ -4,6 +4,7 @@ the journal as the sync sees it, each call in a connection or transaction of its
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from collections.abc import Callable, Iterable, Sequence
@@ -12,6 +13,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import Connection, Table, inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from orderamt.models import (
     AMOUNT,
@@ -31,6 +33,7 @@ from orderamt.portal.journal.runs import RunsSQL
 from orderamt.portal.journal.schema import DEFAULT_JOURNAL_TABLE
 from orderamt.portal.journal.state import StateSQL
 from orderamt.portal.schema import TableFit
+from orderamt.times import utc_now
 
 
 class JournalTables(RunsSQL, ChangesSQL, StateSQL):
@@ -54,6 +57,8 @@ class PortalJournal:
         self._created = False
         """Whether this process created (or upgraded) the tables already."""
         self._shape_known = False
+        self._logins: dict[str, int] | None = None
+        """The kept Odoo logins the checkpoint's read found, until the login takes them."""
         """Whether the changes and holds tables were looked at for the mapped fields'
         columns (a journal from before them is read as it is until its first write)."""
 
@@ -253,8 +258,37 @@ class PortalJournal:
         return bool(found[0]) and bool(found[1])
 
     def checkpoint(self) -> Checkpoint | None:
-        """How far the catch-up poll has read Odoo; None before its first run."""
-        return self._read(self.tables.state, "reading the checkpoint", None, self.tables.checkpoint)
+        """How far the catch-up poll has read Odoo; None before its first run. The kept
+        Odoo logins come with it, for the login that follows (`recall_login`)."""
+        nothing: tuple[Checkpoint | None, dict[str, int]] = (None, {})
+        found, self._logins = self._read(
+            self.tables.state, "reading the checkpoint", nothing, self.tables.checkpoint
+        )
+        return found
+
+    def recall_login(self, key: str) -> int | None:
+        """The Odoo user id an earlier run kept under `key`, if any (as the checkpoint's
+        read just found it, where that came first)."""
+        logins, self._logins = self._logins, None
+        if logins is not None:
+            return logins.get(key)
+        return self._read(
+            self.tables.state, "reading the Odoo login", None, lambda c: self.tables.login(c, key)
+        )
+
+    def keep_login(self, key: str, uid: int | None) -> None:
+        """Keep this Odoo login for the next runs (None: forget it), in a transaction of its
+        own. Two runs keeping one at once: the second's insert is refused, and the one kept
+        is as good."""
+        if uid is None and not self._has(self.tables.state):
+            return
+        self.ensure_tables()
+        with (
+            self.db.doing("keeping the Odoo login"),
+            contextlib.suppress(IntegrityError),
+            self.db.engine.begin() as conn,
+        ):
+            self.tables.keep_login(conn, key, uid, utc_now())
 
     def ensure_tables(self) -> None:
         """Create whichever of the journal's tables are missing (never in a dry run)."""

@@ -22,7 +22,6 @@ from sqlalchemy import (
     inspect,
     text,
 )
-from sqlalchemy.dialects import mysql
 
 from orderamt.portal.coltypes import Money, UtcTimestamp
 from orderamt.portal.schema import TableFit
@@ -87,8 +86,10 @@ class JournalSchema:
         self.legacy = legacy
         fit = fit or TableFit()
         order_id: Any = BigInteger()
-        if fit.id_unsigned:
-            order_id = order_id.with_variant(mysql.BIGINT(unsigned=True), "mysql", "mariadb")
+        if fit.id_unsigned:  # MySQL's dialect imported only where it is the one in use
+            from sqlalchemy.dialects.mysql import BIGINT
+
+            order_id = order_id.with_variant(BIGINT(unsigned=True), "mysql", "mariadb")
         options: dict[str, Any] = {
             f"mysql_{key}": value
             for key, value in (("charset", fit.charset), ("collate", fit.collation))

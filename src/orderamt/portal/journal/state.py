@@ -17,19 +17,30 @@ from orderamt.reasons import problem_detail, problem_reason
 CHECKPOINT = "changed"
 """The state row of the catch-up poll's checkpoint."""
 
+LOGIN_PREFIX = "login:"
+"""The state row of a kept Odoo login: this, then a digest of what it is for."""
+
 
 class StateSQL(JournalSchema):
     """The state, holds and problems tables' SQL, in the caller's transaction."""
 
-    def checkpoint(self, conn: Connection) -> Checkpoint | None:
+    def checkpoint(self, conn: Connection) -> tuple[Checkpoint | None, dict[str, int]]:
+        """The catch-up poll's checkpoint, and the kept Odoo logins by key, in one query:
+        a poll needs both, and a quiet one little else."""
         s = self.state.c
-        row = conn.execute(
-            select(s.write_date, s.odoo_id, s.heartbeat_run).where(s.name == CHECKPOINT)
-        ).first()
-        if row is None:
-            return None
-        beat = int(row.heartbeat_run) if row.heartbeat_run is not None else None
-        return Checkpoint(row.write_date, int(row.odoo_id), heartbeat_run=beat)
+        rows = conn.execute(
+            select(s.name, s.write_date, s.odoo_id, s.heartbeat_run).where(
+                (s.name == CHECKPOINT) | s.name.startswith(LOGIN_PREFIX, autoescape=True)
+            )
+        )
+        found, logins = None, {}
+        for row in rows:
+            if row.name != CHECKPOINT:
+                logins[str(row.name)] = int(row.odoo_id)
+                continue
+            beat = int(row.heartbeat_run) if row.heartbeat_run is not None else None
+            found = Checkpoint(row.write_date, int(row.odoo_id), heartbeat_run=beat)
+        return found, logins
 
     def save_checkpoint(self, conn: Connection, checkpoint: Checkpoint, now: datetime) -> None:
         """Move the checkpoint (insert it the first time), in the caller's transaction."""
@@ -43,6 +54,21 @@ class StateSQL(JournalSchema):
         moved = conn.execute(update(self.state).where(s.name == CHECKPOINT).values(**values))
         if moved.rowcount == 0:
             conn.execute(insert(self.state).values(name=CHECKPOINT, **values))
+
+    def login(self, conn: Connection, key: str) -> int | None:
+        """The Odoo user id kept under `key` (see `keep_login`), if any."""
+        s = self.state.c
+        uid = conn.execute(select(s.odoo_id).where(s.name == key)).scalar()
+        return int(uid) if uid is not None else None
+
+    def keep_login(self, conn: Connection, key: str, uid: int | None, now: datetime) -> None:
+        """Keep one Odoo login: its user id under `key` (a digest of Odoo's address, database
+        and user; never a secret), every other one forgotten; None forgets them all."""
+        s = self.state.c
+        conn.execute(delete(self.state).where(s.name.startswith(LOGIN_PREFIX, autoescape=True)))
+        if uid is not None:
+            conn.execute(insert(self.state).values(name=key, write_date="", odoo_id=uid,
+                                                   moved_at=now))  # fmt: skip
 
     def note_problems(
         self, conn: Connection, run_id: int, decisions: Sequence[Decision], now: datetime
