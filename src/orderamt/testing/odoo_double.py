@@ -177,6 +177,21 @@ class OdooDouble:
         return self._odoo.orders
 
     @property
+    def admin(self) -> bool:
+        """False: a Sales user (no Settings, no invoicing rights), as `OdooDouble(admin=False)`."""
+        return self._odoo.admin
+
+    @admin.setter
+    def admin(self, value: bool) -> None:
+        self._odoo.admin = value
+
+    @property
+    def draft_invoices(self) -> set[int]:
+        """The orders that have a draft invoice (invoices are not modelled otherwise): a
+        Sales user may not cancel them, as on a real server."""
+        return self._odoo.draft_invoices
+
+    @property
     def automations(self) -> dict[int, dict[str, Any]]:
         """The automation rules (base.automation) created over the API, by id."""
         return self._odoo.automations
