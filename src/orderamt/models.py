@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import ClassVar, TypeAlias
+from typing import ClassVar, Literal, TypeAlias
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,15 @@ class PortalOrder:
     """Each mapped field's column as read (by field name, e.g. "status"), as text."""
 
 
+FieldPolicy: TypeAlias = Literal["odoo", "portal", "flag"]
+"""Who wins a pushed field both sides changed: Odoo (pulled over the portal's, named), the
+portal (pushed over Odoo's, named), or neither (both left, flagged for a look)."""
+
+PUSH_ACTIONS = {"cancel": "cancel", "draft": "draft"}
+"""The Odoo actions a status push may make (ORDERAMT_STATUS_PUSH), and the sale order state
+each leaves: `cancel` calls action_cancel, `draft` action_draft (back to quotation)."""
+
+
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
     """One Odoo field synced to a portal column through a map of values (ORDERAMT_<NAME>_MAP).
@@ -41,14 +50,25 @@ class FieldSpec:
     column: str
     mapping: tuple[tuple[str, str], ...]
     """(Odoo's value, the portal's value) pairs; Odoo's False is spelled "false"."""
+    push: tuple[tuple[str, str], ...] = ()
+    """(the portal's value, the Odoo action that makes it Odoo's) pairs (ORDERAMT_<NAME>_PUSH):
+    the portal's changes to these values go back to Odoo. Empty: the field is only pulled."""
+    on_conflict: FieldPolicy = "odoo"
+    """Both sides changed a pushed field since orderamt last saw it: who wins."""
     _lookup: Mapping[str, str] = field(init=False, repr=False, compare=False, hash=False)
+    _actions: Mapping[str, str] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_lookup", dict(self.mapping))
+        object.__setattr__(self, "_actions", dict(self.push))
 
     def portal_value(self, odoo_value: str) -> str | None:
         """The portal's value for Odoo's, or None where the map has none."""
         return self._lookup.get(odoo_value)
+
+    def push_action(self, portal_value: str | None) -> str | None:
+        """The Odoo action that makes this portal value Odoo's, where it is pushed."""
+        return None if portal_value is None else self._actions.get(portal_value)
 
     @property
     def portal_values(self) -> tuple[str, ...]:
