@@ -48,6 +48,8 @@ class OdooClient(Protocol):
 
     def create_record(self, model: str, values: dict[str, Any], what: str) -> int: ...
 
+    def push(self, odoo_id: int, action: str) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -155,6 +157,11 @@ class Odoo:
 
     def create_record(self, model: str, values: dict[str, Any], what: str) -> int:
         return self._logged_in().create_record(model, values, what)
+
+    def push(self, odoo_id: int, action: str) -> None:
+        """A portal's change into Odoo: `action` (odoo.push.METHODS) on one sale order;
+        PushRefused where Odoo refuses it."""
+        self._logged_in().push(odoo_id, action)
 
     def close(self) -> None:
         if self.client is not None:
