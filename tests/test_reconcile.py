@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -14,6 +15,7 @@ from orderamt.models import (
     Contest,
     FieldChange,
     FieldIssue,
+    FieldPolicy,
     FieldSpec,
     Hold,
     Known,
@@ -323,3 +325,73 @@ def test_a_held_field_is_kept_until_odoo_changes_it() -> None:
                       values={"state": "sale"})  # fmt: skip
     (change,), _, held = reconcile_fields(portal, later, [STATUS], holds={"status": hold})
     assert (change.new, change.hold, held) == ("confirmed", hold, ())
+
+
+PUSHED = FieldSpec(
+    "status", "state", "status",
+    (("draft", "pending"), ("sent", "pending"), ("sale", "confirmed"), ("cancel", "cancelled")),
+    push=(("cancelled", "cancel"), ("pending", "draft")),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("portal", "odoo_state", "seen", "policy", "way"),
+    [
+        # first sight: a pushed value Odoo does not reflect is pushed; any other is pulled
+        ("cancelled", "draft", None, "odoo", ("push", "cancel", None)),
+        ("cancelled", "sale", None, "odoo", ("push", "cancel", None)),
+        ("confirmed", "draft", None, "odoo", ("pull", "pending", None)),
+        ("pending", "sale", None, "odoo", ("pull", "confirmed", None)),  # draft acts on cancel
+        ("pending", "cancel", None, "odoo", ("push", "draft", None)),
+        ("cancelled", "cancel", None, "odoo", ("none", None, None)),  # both agree
+        # with history: only the portal moved, push; only Odoo, pull; neither, nothing
+        ("cancelled", "draft", ("pending", "pending"), "odoo", ("push", "cancel", None)),
+        ("pending", "sale", ("pending", "pending"), "odoo", ("pull", "confirmed", None)),
+        ("cancelled", "cancel", ("pending", "pending"), "odoo", ("none", None, None)),
+        # both moved: the field's policy, always named
+        ("cancelled", "sale", ("pending", "pending"), "odoo",
+         ("pull", "confirmed", Contest.CONFLICT)),
+        ("cancelled", "sale", ("pending", "pending"), "portal",
+         ("push", "cancel", Contest.CONFLICT)),
+        ("cancelled", "sale", ("pending", "pending"), "flag", ("flag", "confirmed", None)),
+    ],
+)  # fmt: skip
+def test_a_pushed_field_goes_the_way_its_last_sight_says(
+    portal: str,
+    odoo_state: str,
+    seen: tuple[str, str] | None,
+    policy: FieldPolicy,
+    way: tuple[str, str | None, Contest | None],
+) -> None:
+    """Per field: on first sight a pushed value Odoo does not reflect is pushed (a
+    cancellation is never overwritten); then the side that moved since orderamt last saw the
+    field wins, and where both moved the field's policy decides, named as a conflict."""
+    spec = replace(PUSHED, on_conflict=policy)
+    last = None if seen is None else {"status": Known(*seen)}
+    d = reconcile(with_fields(portal), odoo_fields(odoo_state), [spec], known=last)
+    kind, value, contested = way
+    if kind == "push":
+        (push,) = d.pushes
+        assert (push.action, push.portal, push.odoo_old, push.contest) == (
+            value, portal, odoo_state, contested
+        )  # fmt: skip
+        assert (d.fields, d.issues) == ((), ())
+    elif kind == "pull":
+        (change,) = d.fields
+        assert (change.new, change.contest, d.pushes) == (value, contested, ())
+    elif kind == "flag":
+        (issue,) = d.issues
+        assert (issue.reason, issue.portal_value, issue.new) == (Reason.FLAGGED, portal, value)
+        assert (d.fields, d.pushes) == ((), ())
+        assert d.needs_look
+    else:
+        assert (d.fields, d.issues, d.pushes) == ((), (), ())
+    assert d.writes is (kind in ("push", "pull"))
+
+
+def test_the_amount_is_never_pushed() -> None:
+    """A pushed status leaves the amount to its own rule: Odoo's amount is taken."""
+    d = reconcile(with_fields("cancelled"), odoo_fields("draft"), [PUSHED])
+    assert (d.action, d.new_amount, [p.field for p in d.pushes]) == (
+        Action.UNCHANGED, None, ["status"]
+    )  # fmt: skip

@@ -36,6 +36,10 @@ PUSH_ACTIONS = {"cancel": "cancel", "draft": "draft"}
 """The Odoo actions a status push may make (ORDERAMT_STATUS_PUSH), and the sale order state
 each leaves: `cancel` calls action_cancel, `draft` action_draft (back to quotation)."""
 
+PUSH_FROM = {"draft": ("cancel",)}
+"""The states an action acts on, where not every one: Odoo's action_draft leaves any order
+but a cancelled (or sent) one as it is, and a sent one is a quotation already."""
+
 
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
@@ -135,6 +139,10 @@ class Reason(Enum):
     """Odoo's order is in another currency than the portal's amount."""
     UNMAPPED = "unmapped"
     """A mapped field: Odoo's value has no portal value in the map."""
+    FLAGGED = "flagged"
+    """A pushed field both sides changed, left as it is on both (its ON_CONFLICT is flag)."""
+    PUSH_REFUSED = "push_refused"
+    """Odoo refused the portal's change (a locked order, missing rights): the portal keeps it."""
 
 
 class Contest(Enum):
@@ -207,6 +215,27 @@ class FieldIssue:
     last_written: str | None = None
     new: str | None = None
     """For a contest: the map's value for Odoo's, which was not written."""
+    detail: str | None = None
+    """For a refused push: the action and Odoo's own words."""
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    """One field of an order the portal changed, to go back to Odoo as an action."""
+
+    field: str
+    portal: str
+    """The portal's value, which stays as it is."""
+    action: str
+    """The Odoo action (PUSH_ACTIONS): cancel, draft."""
+    odoo_old: str
+    """Odoo's value before, as Odoo spells it ("draft")."""
+    odoo_new: str
+    """Odoo's value the action leaves ("cancel")."""
+    contest: Contest | None = None
+    """CONFLICT: Odoo changed it too, and the portal wins (ORDERAMT_<NAME>_ON_CONFLICT=portal)."""
+    last_seen: Value = None
+    """What both sides said when orderamt last saw the field (a conflict's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +270,8 @@ class Decision:
     """The mapped fields left alone that need a look."""
     held: tuple[Hold, ...] = ()
     """The mapped fields a revert's hold keeps (Odoo still says what was reverted)."""
+    pushes: tuple[Push, ...] = ()
+    """The fields whose portal value goes back to Odoo (done, once the decision is confirmed)."""
 
     @property
     def conflict(self) -> bool:
@@ -249,8 +280,8 @@ class Decision:
 
     @property
     def writes(self) -> bool:
-        """Something is written: the amount, a mapped field, or both."""
-        return self.action is Action.UPDATE or bool(self.fields)
+        """Something is written: the amount, a mapped field, or a field pushed to Odoo."""
+        return self.action is Action.UPDATE or bool(self.fields) or bool(self.pushes)
 
     @property
     def amount_change(self) -> FieldChange | None:
@@ -289,6 +320,9 @@ class Change:
     """A revert: the hold to place once this is written."""
     release_hold: str | None = None
     """Why the field's hold ends once this is written (Odoo changed; its revert undone)."""
+    push: Push | None = None
+    """A push Odoo took: nothing is written to the portal (old and new are its value); the
+    journal keeps it with Odoo's values before and after."""
 
 
 class Mode(Enum):
@@ -400,6 +434,8 @@ class RunCounts:
     skipped: int = 0
     new_problems: int | None = None
     """Of the skipped, those that are news since the last run (None: not known, a dry run)."""
+    pushed: int = 0
+    """Fields whose portal value went back to Odoo (of the orders counted updated or skipped)."""
 
     @property
     def synced(self) -> int:
@@ -408,6 +444,7 @@ class RunCounts:
     def add(self, decision: Decision) -> None:
         """Each order in one bucket: one that needs a look is skipped even where a mapped
         field of it was written (the report shows both)."""
+        self.pushed += len(decision.pushes)
         if decision.needs_look:
             self.skipped += 1
         elif decision.writes:
@@ -436,6 +473,12 @@ class JournalEntry:
     """A mapped field's change (None: the amount's), with its values as text."""
     old_value: str | None = None
     new_value: str | None = None
+    direction: str | None = None
+    """None: a write to the portal (a pull); "push": the portal's value Odoo took (old and
+    new are the portal's, `odoo_old` and `odoo_new` Odoo's); "intent": a push about to be
+    made, kept until Odoo's answer confirms it (an intent left behind: orderamt stopped)."""
+    odoo_old: str | None = None
+    odoo_new: str | None = None
 
     @property
     def name(self) -> str:

@@ -6,12 +6,15 @@ No I/O, no clock, no logging: everything it needs comes in as arguments.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from orderamt import money
 from orderamt.models import (
     AMOUNT,
+    PUSH_ACTIONS,
+    PUSH_FROM,
     Action,
     Contest,
     Decision,
@@ -22,6 +25,7 @@ from orderamt.models import (
     Known,
     OdooTotal,
     PortalOrder,
+    Push,
     Reason,
     Value,
     odoo_text,
@@ -103,8 +107,10 @@ def reconcile(
     decision = _amount(order, odoo, max_amount, known or {}, holds or {}, skip_conflicts)
     if odoo is None or not specs or decision.reason in _NO_FIELDS:
         return decision
-    changes, issues, kept = _mapped(order, odoo, specs, known or {}, holds or {}, skip_conflicts)
-    if not (changes or issues or kept):
+    changes, issues, kept, pushes = _mapped(
+        order, odoo, specs, known or {}, holds or {}, skip_conflicts
+    )
+    if not (changes or issues or kept or pushes):
         return decision
     return Decision(
         order, decision.action, new_amount=decision.new_amount, reason=decision.reason,
@@ -112,6 +118,7 @@ def reconcile(
         largest=decision.largest, last_written=decision.last_written,
         contest=decision.contest, write_date=decision.write_date, hold=decision.hold,
         odoo_currency=decision.odoo_currency, fields=changes, issues=issues, held=kept,
+        pushes=pushes,
     )  # fmt: skip
 
 
@@ -188,14 +195,16 @@ def _mapped(
     known: Mapping[str, Known],
     holds: Mapping[str, Hold],
     skip_conflicts: bool,
-) -> tuple[tuple[FieldChange, ...], tuple[FieldIssue, ...], tuple[Hold, ...]]:
+) -> tuple[tuple[FieldChange, ...], tuple[FieldIssue, ...], tuple[Hold, ...], tuple[Push, ...]]:
     """Each mapped field, a field of text kind: the portal takes the map's value for Odoo's.
     Its own rule comes first: an Odoo value the map lacks is never written (an issue; the
-    other fields still go). Returns the changes, the issues, and the holds that keep a
-    field (for the report to say)."""
+    other fields still go). A pushed field (ORDERAMT_<NAME>_PUSH) may go the other way
+    (`_pushed`). Returns the changes, the issues, the holds that keep a field (for the
+    report to say), and the pushes."""
     changes: list[FieldChange] = []
     issues: list[FieldIssue] = []
     kept: list[Hold] = []
+    pushes: list[Push] = []
     for spec in specs:
         name = spec.name
         odoo_value = odoo_text(odoo.values.get(spec.odoo_field, False))
@@ -212,7 +221,14 @@ def _mapped(
         if old == new:
             continue
         last = known.get(name)
-        contested = contest(name, old, new, last)
+        way = _pushed(spec, old, odoo_value, new, last)
+        if isinstance(way, Push):
+            pushes.append(way)
+            continue
+        if isinstance(way, FieldIssue):
+            issues.append(way)
+            continue
+        contested = way if way is not None else contest(name, old, new, last)
         wrote = None if last is None or contested is None else last.value
         assert wrote is None or isinstance(wrote, str)
         if contested is not None and skip_conflicts:
@@ -221,4 +237,36 @@ def _mapped(
             continue
         changes.append(FieldChange(name, old, new, contest=contested, last_written=wrote,
                                    hold=hold))  # fmt: skip
-    return tuple(changes), tuple(issues), tuple(kept)
+    return tuple(changes), tuple(issues), tuple(kept), tuple(pushes)
+
+
+def _pushed(
+    spec: FieldSpec, portal: str | None, odoo_value: str, odoo_mapped: str, last: Known | None
+) -> Push | FieldIssue | Contest | None:
+    """Which way a field the two sides disagree on goes, where the portal's value is one
+    that is pushed (and Odoo's state is one its action acts on): a Push, a FieldIssue (both
+    changed, flagged), Contest.CONFLICT (both changed, Odoo wins) or None (pulled, as any
+    field: the portal's value is not pushed, or only Odoo changed).
+
+    Without history (`last` None), the portal's value is pushed: the operator declared it
+    the portal's, so a cancellation is never overwritten. With history, what each side
+    said when orderamt last saw the field tells who changed it."""
+    action = spec.push_action(portal)
+    if action is None or portal is None or odoo_value not in PUSH_FROM.get(action, (odoo_value,)):
+        return None
+    push = Push(spec.name, portal, action, odoo_value, PUSH_ACTIONS[action])
+    if last is None:
+        return push
+    portal_moved = portal != last.value
+    odoo_moved = last.odoo_value is None or odoo_mapped != last.odoo_value
+    if not portal_moved:
+        return None  # only Odoo moved (or neither, after a revert): pulled as any field
+    if not odoo_moved:
+        return push
+    if spec.on_conflict == "portal":
+        return replace(push, contest=Contest.CONFLICT, last_seen=last.value)
+    if spec.on_conflict == "flag":
+        seen = last.value if isinstance(last.value, str) else None
+        return FieldIssue(spec.name, odoo_value, Reason.FLAGGED, portal_value=portal,
+                          last_written=seen, new=odoo_mapped)  # fmt: skip
+    return Contest.CONFLICT

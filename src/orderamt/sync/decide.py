@@ -39,6 +39,7 @@ def decide(
         # What the journal says counts only for the fields that would change: the amount's
         # hold is not news for an amount Odoo and the portal agree on.
         moved = {change.field for change in decided.fields}
+        moved |= {push.field for push in decided.pushes}
         if decided.action is Action.UPDATE:
             moved.add(AMOUNT)
         out.append(

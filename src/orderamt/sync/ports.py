@@ -100,6 +100,15 @@ class JournalStore(Protocol):
 
     def heartbeat(self, checkpoint: Checkpoint | None, mode: str, now: datetime) -> int: ...
 
+    def intend(self, run_id: int, changes: Sequence[Change], now: datetime) -> None:
+        """Journal pushes about to be made (`Change.push`), committed before Odoo is called:
+        an intent stays until the batch's own write confirms it, or Odoo refuses it."""
+        ...
+
+    def settle_intents(self, run_id: int) -> None:
+        """Clear the run's intents Odoo answered (refused) without a write to confirm them."""
+        ...
+
     def note_problems(self, run_id: int, decisions: Sequence[Decision], now: datetime) -> set[int]:
         """Keep the orders that need a look; returns those that are news (not known before
         with the same reason)."""

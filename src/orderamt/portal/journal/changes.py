@@ -8,11 +8,12 @@ from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, literal, null, select, union_all
+from sqlalchemy import Connection, delete, func, literal, null, or_, select, union_all
 
 from orderamt.models import AMOUNT, JournalEntry, Known
 from orderamt.portal.bulk import among, insert_many
-from orderamt.portal.journal.schema import ADDED_COLUMNS, JournalSchema
+from orderamt.portal.journal.entries import INTENT
+from orderamt.portal.journal.schema import ADDED_COLUMNS, PUSH_COLUMNS, JournalSchema
 
 
 class ChangesSQL(JournalSchema):
@@ -25,6 +26,8 @@ class ChangesSQL(JournalSchema):
             names = [f.name for f in fields(JournalEntry)]
             if self.legacy:
                 names = [n for n in names if n not in ADDED_COLUMNS["changes"]]
+            if self.pushless:
+                names = [n for n in names if n not in PUSH_COLUMNS]
             rows = [{n: getattr(e, n) for n in names} for e in entries]
             insert_many(conn, self.changes, names, rows)
 
@@ -69,7 +72,7 @@ class ChangesSQL(JournalSchema):
             return {}
         c, r = self.changes.c, self.runs.c
         key = (c.order_id, c.field)
-        mine = [among(conn, c.order_id, ids), c.field.is_not(None)]
+        mine = [among(conn, c.order_id, ids), c.field.is_not(None), *self._done()]
         latest = select(func.max(c.id)).where(*mine).group_by(*key).scalar_subquery()
         from_sync = (
             select(func.max(c.id))
@@ -88,6 +91,21 @@ class ChangesSQL(JournalSchema):
         for is_latest, order_id, field, value in conn.execute(both):
             (last if is_latest else said)[(int(order_id), field)] = value
         return {k: Known(v, said.get(k)) for k, v in last.items()}
+
+    def _done(self) -> list[Any]:
+        """Only what was done: not a push's intent that Odoo's answer never confirmed."""
+        if self.pushless:
+            return []
+        c = self.changes.c
+        return [or_(c.direction.is_(None), c.direction != INTENT)]
+
+    def settle_intents(self, conn: Connection, run_id: int) -> None:
+        """Odoo answered this run's pushes (each confirmed by an entry of its own, or
+        refused): their intents are done with. A run's batches go one after the other, so
+        its open intents are those of the batch being written."""
+        if not self.pushless:
+            c = self.changes.c
+            conn.execute(delete(self.changes).where(c.run_id == run_id, c.direction == INTENT))
 
     def touched_after(
         self, conn: Connection, run_id: int, order_ids: Iterable[int]
@@ -144,4 +162,7 @@ def _entry(row: Any) -> JournalEntry:
         field=row.get("field"),
         old_value=row.get("old_value"),
         new_value=row.get("new_value"),
+        direction=row.get("direction"),
+        odoo_old=row.get("odoo_old"),
+        odoo_new=row.get("odoo_new"),
     )

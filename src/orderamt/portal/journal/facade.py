@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Table, inspect, select
 
 from orderamt.models import (
     AMOUNT,
+    Change,
     Checkpoint,
     Decision,
     Hold,
@@ -27,6 +28,7 @@ from orderamt.models import (
 )
 from orderamt.portal.engine import Database
 from orderamt.portal.journal.changes import ChangesSQL
+from orderamt.portal.journal.entries import intent_entries
 from orderamt.portal.journal.runs import RunsSQL
 from orderamt.portal.journal.schema import DEFAULT_JOURNAL_TABLE
 from orderamt.portal.journal.state import StateSQL
@@ -87,13 +89,15 @@ class PortalJournal:
                 if added not in have:
                     self.tables = JournalTables(self.tables.name, self._fit, legacy=True)
                     return
+                if table is self.tables.changes and "direction" not in have:
+                    self.tables = JournalTables(self.tables.name, self._fit, pushless=True)
 
     def _upgraded(self) -> None:
         """The tables were just created or upgraded in place: read them whole from now on,
         and do not look again (a listener records a run per batch)."""
         self._shape_known = True
         self._created = True
-        if self.tables.legacy:
+        if self.tables.pushless:
             self.tables = JournalTables(self.tables.name, self._fit)
 
     def known(
@@ -152,7 +156,9 @@ class PortalJournal:
         statement cache until this)."""
         if fit != self._fit:
             self._fit = fit
-            self.tables = JournalTables(self.tables.name, fit, legacy=self.tables.legacy)
+            self.tables = JournalTables(
+                self.tables.name, fit, legacy=self.tables.legacy, pushless=self.tables.pushless
+            )
             self._created = False
 
     def start_run(self, kind: str, mode: str, now: datetime, reverts: int | None = None) -> int:
@@ -181,6 +187,16 @@ class PortalJournal:
         }
         with self.db.doing("recording the end of the run"), self.db.engine.begin() as conn:
             return self.tables.finish_run(conn, run_id, now, values, code, error)
+
+    def intend(self, run_id: int, changes: Sequence[Change], now: datetime) -> None:
+        """Journal pushes about to be made, committed before Odoo is called."""
+        with self.db.doing("journaling the pushes to make"), self.db.engine.begin() as conn:
+            self.tables.record(conn, intent_entries(changes, run_id, now))
+
+    def settle_intents(self, run_id: int) -> None:
+        """Odoo answered (refused) every push of the batch: their intents are done with."""
+        with self.db.doing("journaling Odoo's answers"), self.db.engine.begin() as conn:
+            self.tables.settle_intents(conn, run_id)
 
     def note_problems(self, run_id: int, decisions: Sequence[Decision], now: datetime) -> set[int]:
         with self.db.doing("keeping the orders that need a look"), self.db.engine.begin() as conn:

@@ -1,0 +1,63 @@
+"""A batch's pushes: the portal's own changes taken into Odoo, between deciding and writing.
+
+Never lost, never made twice: each push is journaled as an intent (committed) before Odoo
+is called, and confirmed by its entry in the batch's own transaction (`write`), which
+also clears the batch's intents. Killed in between, the next run decides again from what
+Odoo says then: a push Odoo took is seen as both sides agreeing and is not made again; one
+it never got is made. An intent left behind tells `history` where orderamt stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Protocol
+
+from orderamt.errors import PushRefused
+from orderamt.models import Decision, FieldIssue, Push, Reason
+from orderamt.sync.record import Run
+from orderamt.sync.write import push_change
+
+log = logging.getLogger("orderamt")
+
+
+class Pusher(Protocol):
+    """Odoo, taking a portal's change (each Odoo adapter meets this)."""
+
+    def push(self, odoo_id: int, action: str) -> None:
+        """Make `action` on one sale order; PushRefused where Odoo refuses it."""
+        ...
+
+
+def push_all(odoo: Pusher, run: Run, decisions: list[Decision], run_id: int) -> list[Decision]:
+    """Journal every push of the batch as an intent, then make each: a push Odoo took stays
+    in its decision, one it refused becomes the order's issue (the portal keeps its value).
+    A failure that is not a refusal (Odoo gone) ends the run; the intents stay behind."""
+    intents = [push_change(d, p) for d in decisions for p in d.pushes]
+    if not intents:
+        return decisions
+    run.journal.intend(run_id, intents, run.clock())
+    out = []
+    took = False
+    for decision in decisions:
+        if not decision.pushes:
+            out.append(decision)
+            continue
+        assert decision.odoo_id is not None
+        done: list[Push] = []
+        refused: list[FieldIssue] = []
+        for push in decision.pushes:
+            try:
+                odoo.push(decision.odoo_id, push.action)
+            except PushRefused as exc:
+                refused.append(
+                    FieldIssue(push.field, push.odoo_old, Reason.PUSH_REFUSED,
+                               portal_value=push.portal, detail=f"{push.action}: {exc.message}")
+                )  # fmt: skip
+                continue
+            done.append(push)
+        took = took or bool(done)
+        out.append(replace(decision, pushes=tuple(done), issues=decision.issues + tuple(refused)))
+    if not took:
+        run.journal.settle_intents(run_id)  # every one refused: no entry to confirm them with
+    return out

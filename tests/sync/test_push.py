@@ -1,0 +1,180 @@
+"""The portal's own status goes back to Odoo (ORDERAMT_STATUS_PUSH), through the real command
+against the double, on each engine and protocol: a cancellation reaches Odoo, a refusal is
+named once and the portal keeps its value, both sides changed under each policy, the echo."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from orderamt.testing import OdooDouble
+from tests.conftest import Orderamt, PortalDb
+from tests.sync.test_fields import MAPS, columns, fill, portal_with_fields
+
+PUSH = {**MAPS, "ORDERAMT_STATUS_PUSH": "cancelled:cancel"}
+
+
+def set_status(portal: PortalDb, order_id: int, status: str) -> None:
+    """The customer's own change, as the portal saves it."""
+    with portal.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE orders SET status = :s WHERE id = :i"), {"s": status, "i": order_id}
+        )
+
+
+def journal(portal: PortalDb) -> list[tuple[Any, ...]]:
+    with portal.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT order_id, field, old_value, new_value, direction, odoo_old, odoo_new "
+                "FROM orderamt_journal WHERE field = 'status' ORDER BY id"
+            )
+        )
+        return [tuple(r) for r in rows]
+
+
+@pytest.mark.every_engine
+def test_a_portal_cancellation_reaches_odoo_on_the_next_sync(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """A cancellation the portal made before orderamt ever wrote the status is taken into
+    Odoo (action_cancel, never a state write), journaled with both sides' values, shown
+    first by --dry-run and counted in --json; the next run finds both sides agreeing."""
+    portal_with_fields(portal)
+    fill(portal, odoo, {1: {"state": "sale"}, 2: {"state": "sale"}})
+    set_status(portal, 1, "cancelled")
+    dry = orderamt("sync", "--dry-run", **PUSH)
+    assert dry.exit_code == 0, dry.stderr
+    assert "  ✅ SO-1: would push status cancelled → Odoo (cancel: sale → cancel)" in dry.lines
+    assert odoo.orders[1]["state"] == "sale" and odoo.calls["action_cancel"] == 0
+
+    run = orderamt("sync", "--json", **PUSH)
+    assert run.exit_code == 0, run.stderr
+    document = json.loads(run.stdout)
+    assert document["pushed"] == 1
+    (pushed,) = [o for o in document["orders"] if o["pushes"]]
+    assert pushed["pushes"] == [
+        {"field": "status", "portal_value": "cancelled", "action": "cancel",
+         "odoo_old": "sale", "odoo_new": "cancel", "contest": None}
+    ]  # fmt: skip
+    assert odoo.orders[1]["state"] == "cancel" and odoo.calls["action_cancel"] == 1
+    assert columns(portal, "status") == {"SO-1": ("cancelled",), "SO-2": ("confirmed",)}
+    assert sorted(journal(portal)) == [
+        (1, "status", "cancelled", "cancelled", "push", "sale", "cancel"),
+        (2, "status", "pending", "confirmed", None, None, None),
+    ]
+    again = orderamt("sync", **PUSH)
+    assert again.exit_code == 0, again.stderr
+    assert odoo.calls["action_cancel"] == 1
+    assert len(journal(portal)) == 2
+    history = orderamt("history", "--order-id", "1", **PUSH)
+    assert history.exit_code == 0, history.stderr
+    assert history.stdout.count("status cancelled → Odoo (sale → cancel)") == 1
+
+
+@pytest.mark.every_engine
+def test_a_locked_order_is_refused_named_once_and_the_portal_keeps_its_value(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """Odoo refuses to cancel a locked order: one line, exit 1 the first time (news), then
+    a standing problem (exit 0); the portal's cancellation is never overwritten by a pull,
+    and once the order is unlocked the next run takes it into Odoo."""
+    portal_with_fields(portal)
+    fill(portal, odoo, {1: {"state": "sale", "locked": True}})
+    set_status(portal, 1, "cancelled")
+    first = orderamt("sync", **PUSH)
+    assert first.exit_code == 1, first.stderr
+    refused = [line for line in first.lines if "refused" in line]
+    assert refused == [
+        "  ⚠️  SO-1: status: Odoo refused the portal's 'cancelled': cancel: You cannot cancel "
+        "a locked order. Please unlock it first. (keeping 'cancelled' in the portal; Odoo "
+        "still says 'sale')"
+    ]
+    second = orderamt("sync", "--quiet", **PUSH)
+    assert second.exit_code == 0, second.stderr
+    assert second.stdout == ""
+    assert columns(portal, "status") == {"SO-1": ("cancelled",)}
+    assert odoo.orders[1]["state"] == "sale"
+    status = orderamt("status", **PUSH)
+    assert "locked" in status.stdout
+    odoo.orders[1]["locked"] = False
+    third = orderamt("sync", **PUSH)
+    assert third.exit_code == 0, third.stderr
+    assert odoo.orders[1]["state"] == "cancel"
+    assert [row[4] for row in journal(portal)] == ["push"]
+
+
+@pytest.mark.parametrize(
+    ("policy", "odoo_state", "portal_status", "journaled"),
+    [
+        ("odoo", "sale", "confirmed", [None, None]),
+        ("portal", "cancel", "cancelled", [None, "push"]),
+        ("flag", "sale", "cancelled", [None]),
+    ],
+)
+def test_both_sides_changed_go_the_field_s_policy_way_and_are_named(
+    sqlite_portal: PortalDb,
+    odoo: OdooDouble,
+    orderamt_sqlite: Orderamt,
+    policy: str,
+    odoo_state: str,
+    portal_status: str,
+    journaled: list[str | None],
+) -> None:
+    """orderamt wrote `pending` (Odoo's draft); then the customer cancels in the portal and
+    staff confirm in Odoo: odoo wins (pulled, named a conflict), the portal wins (pushed,
+    named), or both are left and the order needs a look."""
+    portal, orderamt = sqlite_portal, orderamt_sqlite
+    portal_with_fields(portal)
+    fill(portal, odoo, {1: {"state": "draft"}})
+    set_status(portal, 1, "confirmed")
+    assert orderamt("sync", **PUSH).exit_code == 0  # orderamt writes pending: history
+    set_status(portal, 1, "cancelled")
+    odoo.change(1, state="sale")
+    run = orderamt("sync", **PUSH, ORDERAMT_STATUS_ON_CONFLICT=policy)
+    assert run.exit_code == (1 if policy == "flag" else 0), run.stderr
+    assert "conflict" in run.stdout
+    assert odoo.orders[1]["state"] == odoo_state
+    assert columns(portal, "status") == {"SO-1": (portal_status,)}
+    assert [row[4] for row in journal(portal)] == journaled
+    log = orderamt.log_file.read_text(encoding="utf-8")
+    assert "Conflict: status changed in the portal and in Odoo" in log
+
+
+def test_the_echo_of_a_push_costs_one_read_and_writes_nothing(
+    sqlite_portal: PortalDb, odoo: OdooDouble, orderamt_sqlite: Orderamt
+) -> None:
+    """The push moves Odoo's write_date; the order comes back (the poll, or the webhook of
+    an automation rule watching state) and is read once, with nothing written or pushed."""
+    portal, orderamt = sqlite_portal, orderamt_sqlite
+    portal_with_fields(portal)
+    fill(portal, odoo, {1: {"state": "sale"}})
+    assert orderamt("sync", "--changed", **PUSH).exit_code == 0
+    set_status(portal, 1, "cancelled")
+    assert orderamt("sync", **PUSH).exit_code == 0
+    entries = journal(portal)
+    odoo.reset_calls()
+    echo = orderamt("sync", "--changed", **PUSH)
+    assert echo.exit_code == 0, echo.stderr
+    assert odoo.calls["search_read"] == 1 and odoo.calls["action_cancel"] == 0
+    assert journal(portal) == entries
+
+
+def test_odoo_17_takes_the_cancellation_with_the_context_key(
+    sqlite_portal: PortalDb, tmp_path: Any
+) -> None:
+    """On 17.0 (and 18.0) action_cancel without disable_cancel_warning answers a wizard and
+    cancels nothing; orderamt sends the key, so a confirmed order is cancelled."""
+    from tests.conftest import _configured
+
+    with OdooDouble(version=17) as odoo:
+        orderamt = _configured(sqlite_portal, odoo, "xmlrpc", tmp_path)
+        portal_with_fields(sqlite_portal)
+        fill(sqlite_portal, odoo, {1: {"state": "sale"}})
+        set_status(sqlite_portal, 1, "cancelled")
+        run = orderamt("sync", **PUSH)
+        assert run.exit_code == 0, run.stderr
+        assert odoo.orders[1]["state"] == "cancel"
