@@ -5,13 +5,17 @@ named once and the portal keeps its value, both sides changed under each policy,
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
+from orderamt.portal.journal import JournalTables
 from orderamt.testing import OdooDouble
+from tests.app.test_operation import start
 from tests.conftest import Orderamt, PortalDb
+from tests.listen.test_listener_process import SECRET, Listener, wait_for
 from tests.sync.test_fields import MAPS, columns, fill, portal_with_fields
 
 PUSH = {**MAPS, "ORDERAMT_STATUS_PUSH": "cancelled:cancel"}
@@ -178,3 +182,77 @@ def test_odoo_17_takes_the_cancellation_with_the_context_key(
         run = orderamt("sync", **PUSH)
         assert run.exit_code == 0, run.stderr
         assert odoo.orders[1]["state"] == "cancel"
+
+
+@pytest.mark.every_engine
+def test_a_portal_cancellation_reaches_odoo_through_the_listener_and_its_echo_writes_nothing(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """The listener's next batch with the order (Odoo's webhook of another change to it)
+    takes the portal's cancellation into Odoo; the webhook the push itself brings back (an
+    automation rule watching state) is read once and writes nothing."""
+    portal_with_fields(portal)
+    fill(portal, odoo, {1: {"state": "sale"}, 2: {"state": "sale"}})
+    assert orderamt("sync", "--changed", **PUSH).exit_code == 0
+    set_status(portal, 2, "cancelled")
+    settings = {
+        "ORDERAMT_LISTEN": "127.0.0.1:0",
+        "ORDERAMT_WEBHOOK_SECRET": SECRET,
+        "ORDERAMT_WEBHOOK_DELAY": "0.2",
+        "ORDERAMT_POLL_INTERVAL": "3600",
+        **PUSH,
+    }
+    listener = Listener(start(orderamt, "listen", **settings))
+    try:
+        wait_for(lambda: listener.health()[1]["last_poll"] is not None, "the first poll")
+        odoo.change(2, amount_total=12.0)  # staff edit the order: Odoo's webhook
+        assert odoo.send_webhook(listener.hook, odoo.webhook_payload(2))[0] == 202
+        wait_for(lambda: odoo.orders[2]["state"] == "cancel", "the push")
+        wait_for(lambda: len(journal(portal)) == 3, "the batch's entries")
+        entries = journal(portal)
+        odoo.reset_calls()
+        assert odoo.send_webhook(listener.hook, odoo.webhook_payload(2))[0] == 202  # the echo
+        wait_for(lambda: odoo.calls["search_read"] == 1, "the echo's read")
+    finally:
+        _, err = listener.stop()
+    assert listener.process.returncode == 0, err
+    assert odoo.calls["action_cancel"] == 0
+    assert journal(portal) == entries
+    assert entries[-1][4] == "push"
+    assert columns(portal, "status") == {"SO-1": ("confirmed",), "SO-2": ("cancelled",)}
+
+
+def test_a_journal_from_before_pushes_is_read_as_it_is_and_upgraded_on_first_write(
+    sqlite_portal: PortalDb, odoo: OdooDouble, orderamt_sqlite: Orderamt
+) -> None:
+    """The migration "pushes": a journal without direction, odoo_old and odoo_new is read
+    as it is (history, a dry run that would push), and gains them on the first write, its
+    entries kept and still telling what orderamt last wrote."""
+    portal, orderamt = sqlite_portal, orderamt_sqlite
+    portal_with_fields(portal)
+    fill(portal, odoo, {1: {"state": "sale"}})
+    old = JournalTables(pushless=True)
+    then = datetime.now(timezone.utc) - timedelta(days=2)
+    with portal.engine.begin() as conn:
+        old.metadata.create_all(conn)
+        run_id = old.start_run(conn, "sync", "all", then)
+        conn.execute(
+            old.changes.insert().values(
+                run_id=run_id, order_id=1, odoo_id="1", order_number="SO-1", changed_at=then,
+                field="status", old_value="pending", new_value="confirmed",
+            )
+        )  # fmt: skip
+    set_status(portal, 1, "cancelled")
+    history = orderamt("history", "--order-id", "1", **PUSH)
+    assert history.exit_code == 0, history.stderr
+    assert any("status pending → confirmed" in line for line in history.lines)
+    dry = orderamt("sync", "--dry-run", **PUSH)
+    assert "  ✅ SO-1: would push status cancelled → Odoo (cancel: sale → cancel)" in dry.lines
+    with portal.engine.connect() as conn:
+        names = {c["name"] for c in inspect(conn).get_columns("orderamt_journal")}
+    assert "direction" not in names
+    assert orderamt("sync", **PUSH).exit_code == 0
+    assert journal(portal) == [
+        (1, "status", "pending", "confirmed", None, None, None),
+        (1, "status", "cancelled", "cancelled", "push", "sale", "cancel"),
+    ]
