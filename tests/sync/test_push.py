@@ -256,3 +256,18 @@ def test_a_journal_from_before_pushes_is_read_as_it_is_and_upgraded_on_first_wri
         (1, "status", "pending", "confirmed", None, None, None),
         (1, "status", "cancelled", "cancelled", "push", "sale", "cancel"),
     ]
+
+
+def test_check_says_which_rights_a_configured_push_needs(
+    sqlite_portal: PortalDb, orderamt_sqlite: Orderamt
+) -> None:
+    """With a push configured, `check` names the Odoo rights it needs (a warning line: it
+    cannot try them without changing an order); without one it says nothing of them."""
+    portal_with_fields(sqlite_portal)
+    run = orderamt_sqlite("check", **PUSH)
+    assert run.exit_code == 0, run.stdout
+    (line,) = [line for line in run.lines if "Odoo rights for the push" in line]
+    assert "ORDERAMT_STATUS_PUSH cancelled:cancel needs the Odoo user in Sales / User" in line
+    assert "Invoicing / Billing" in line
+    plain = orderamt_sqlite("check", **MAPS)
+    assert "Odoo rights for the push" not in plain.stdout
