@@ -271,3 +271,34 @@ def test_check_says_which_rights_a_configured_push_needs(
     assert "Invoicing / Billing" in line
     plain = orderamt_sqlite("check", **MAPS)
     assert "Odoo rights for the push" not in plain.stdout
+
+
+@pytest.mark.every_engine
+def test_a_push_is_reverted_in_odoo_where_odoo_allows_it(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """`revert` of a run that cancelled an order in Odoo sets it back to quotation
+    (action_draft: a confirmed order comes back as a quotation, its cancelled delivery
+    stays cancelled), journaled as the revert's push; the next sync takes Odoo's value to
+    the portal. A push Odoo changed since is left alone and said so."""
+    portal_with_fields(portal)
+    fill(portal, odoo, {1: {"state": "sale"}, 2: {"state": "sale"}})
+    set_status(portal, 1, "cancelled")
+    set_status(portal, 2, "cancelled")
+    pushed = json.loads(orderamt("sync", "--json", **PUSH).stdout)
+    assert pushed["pushed"] == 2
+    odoo.change(2, state="sale")  # staff confirm order 2 again in Odoo
+    run = orderamt("revert", str(pushed["run_id"]), **PUSH)
+    assert run.exit_code == 1, run.stderr  # SO-2 needs a look
+    assert "  ✅ SO-1: pushed status cancelled → Odoo (draft: cancel → draft)" in run.lines
+    assert any(line.startswith("  ⚠️  SO-2: status: changed since that run") for line in run.lines)
+    assert (odoo.orders[1]["state"], odoo.orders[2]["state"]) == ("draft", "sale")
+    assert odoo.calls["action_draft"] == 1
+    assert [r[4:] for r in journal(portal) if r[0] == 1] == [
+        ("push", "sale", "cancel"), ("push", "cancel", "draft")
+    ]  # fmt: skip
+    after = orderamt("sync", **PUSH)
+    assert after.exit_code == 0, after.stderr
+    assert columns(portal, "status")["SO-1"] == ("pending",)
+    log = orderamt.log_file.read_text(encoding="utf-8")
+    assert "A push is undone as far as Odoo allows" in log
