@@ -395,3 +395,40 @@ def test_the_amount_is_never_pushed() -> None:
     assert (d.action, d.new_amount, [p.field for p in d.pushes]) == (
         Action.UNCHANGED, None, ["status"]
     )  # fmt: skip
+
+
+PO = FieldSpec("po", "client_order_ref", "po_number", (), push=(("*", "write"),), kind="text")
+
+
+@pytest.mark.parametrize(
+    ("portal", "odoo_ref", "seen", "way"),
+    [
+        ("PO-7", False, None, ("push", "PO-7")),  # first sight: the portal's PO goes to Odoo
+        (None, "PO-1", None, ("pull", "PO-1")),  # an empty portal value declares nothing
+        ("PO-7", "PO-1", ("PO-1", "PO-1"), ("push", "PO-7")),  # only the portal moved
+        (None, "PO-1", ("PO-1", "PO-1"), ("push", None)),  # cleared in the portal: cleared
+        ("PO-1", "PO-2", ("PO-1", "PO-1"), ("pull", "PO-2")),  # only Odoo moved
+        ("PO-1", "PO-1", None, ("none", None)),
+    ],
+)
+def test_a_plain_field_the_portal_owns_is_written_to_odoo(
+    portal: str | None, odoo_ref: object, seen: tuple[str, str] | None, way: tuple[str, str | None]
+) -> None:
+    """A plain field goes the same way as the status, its push being Odoo's `write` of the
+    portal's value (NULL clears Odoo's)."""
+    order = PortalOrder(1, "SO-1", Decimal("1.00"), 42, values={"po": portal})
+    total = OdooTotal(42, "S00042", 1.0, "sale", "USD", WRITTEN_AT,
+                      values={"client_order_ref": odoo_ref})  # fmt: skip
+    last = None if seen is None else {"po": Known(*seen)}
+    d = reconcile(order, total, [PO], known=last)
+    kind, value = way
+    if kind == "push":
+        (push,) = d.pushes
+        assert (push.action, push.odoo_field, push.odoo_new, push.portal) == (
+            "write", "client_order_ref", value, portal
+        )  # fmt: skip
+    elif kind == "pull":
+        (change,) = d.fields
+        assert (change.old, change.new) == (portal, value)
+    else:
+        assert (d.fields, d.pushes) == ((), ())

@@ -167,14 +167,18 @@ def check_push_rights(settings: Settings) -> CheckResult | None:
     pushed = [spec for spec in settings.schema.fields if spec.push]
     if not pushed:
         return None
-    pairs = ", ".join(f"{p}:{a}" for spec in pushed for p, a in spec.push)
+    settings_ = ", ".join(
+        f"ORDERAMT_{spec.name.upper()}_PUSH "
+        + ("write" if spec.kind != "map" else ",".join(f"{p}:{a}" for p, a in spec.push))
+        for spec in pushed
+    )
     return CheckResult(
         PUSH_RIGHTS,
         True,
-        f"ORDERAMT_STATUS_PUSH {pairs} needs the Odoo user in Sales / User (Own Documents or "
-        "All Documents) to cancel and set back to quotation; cancelling an order that has a "
-        "draft invoice also needs Invoicing / Billing (a Sales user is refused). Not tried "
-        "here, since trying would change an order: a refusal is named at the first push",
+        f"{settings_} needs the Odoo user in Sales / User (Own Documents or All Documents) "
+        "to cancel, set back to quotation and write sale orders; cancelling an order that "
+        "has a draft invoice also needs Invoicing / Billing (a Sales user is refused). Not "
+        "tried here, since trying would change an order: a refusal is named at the first push",
         warning=True,
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,6 +38,14 @@ PUSH_ACTIONS = {"cancel": "cancel", "draft": "draft"}
 """The Odoo actions a status push may make (ORDERAMT_STATUS_PUSH), and the sale order state
 each leaves: `cancel` calls action_cancel, `draft` action_draft (back to quotation)."""
 
+PLAIN_FIELDS = {"client_order_ref": "text", "note": "html"}
+"""The sale.order fields a portal column may hold as they are, without a map (a customer's
+PO number, the order's note), and their kind: `html` is an Html field, which Odoo keeps as
+`<p>text</p>` and which the portal's column holds as the text."""
+
+WRITE = "write"
+"""The push action of a plain field (ORDERAMT_<NAME>_PUSH=write): Odoo's `write`."""
+
 PUSH_FROM = {"draft": ("cancel",)}
 """The states an action acts on, where not every one: Odoo's action_draft leaves any order
 but a cancelled (or sent) one as it is, and a sent one is a quotation already."""
@@ -59,6 +69,8 @@ class FieldSpec:
     the portal's changes to these values go back to Odoo. Empty: the field is only pulled."""
     on_conflict: FieldPolicy = "odoo"
     """Both sides changed a pushed field since orderamt last saw it: who wins."""
+    kind: str = "map"
+    """"map" (Odoo's value through `mapping`), or a plain field's kind (PLAIN_FIELDS)."""
     _lookup: Mapping[str, str] = field(init=False, repr=False, compare=False, hash=False)
     _actions: Mapping[str, str] = field(init=False, repr=False, compare=False, hash=False)
 
@@ -71,14 +83,31 @@ class FieldSpec:
         return self._lookup.get(odoo_value)
 
     def push_action(self, portal_value: str | None) -> str | None:
-        """The Odoo action that makes this portal value Odoo's, where it is pushed."""
+        """The Odoo action that makes this portal value Odoo's, where it is pushed: a plain
+        field's every value (an empty one clears Odoo's), a mapped one's listed values."""
+        if self.kind != "map":
+            return WRITE if self.push else None
         return None if portal_value is None else self._actions.get(portal_value)
+
+    def from_odoo(self, raw: object) -> str | None:
+        """A plain field's portal value for Odoo's: as it is, an Html field's text without
+        its one paragraph (entities undone); Odoo's False is NULL."""
+        if raw is False or raw is None:
+            return None
+        text = str(raw)
+        if self.kind == "html":
+            inner = _PARAGRAPH.fullmatch(text.strip())
+            if inner is not None and "<" not in inner.group(1):
+                return html.unescape(inner.group(1))
+        return text
 
     @property
     def portal_values(self) -> tuple[str, ...]:
         """Every value the portal column must be able to hold."""
         return tuple(dict.fromkeys(portal for _, portal in self.mapping))
 
+
+_PARAGRAPH = re.compile(r"<p>(.*)</p>", re.DOTALL)
 
 ODOO_MODULE_OF_FIELD = {"delivery_status": "sale_stock"}
 """The Odoo module that adds a sale order field which a bare `sale` lacks."""
@@ -224,14 +253,16 @@ class Push:
     """One field of an order the portal changed, to go back to Odoo as an action."""
 
     field: str
-    portal: str
-    """The portal's value, which stays as it is."""
+    portal: str | None
+    """The portal's value, which stays as it is (NULL: a plain field cleared)."""
     action: str
     """The Odoo action (PUSH_ACTIONS): cancel, draft."""
-    odoo_old: str
-    """Odoo's value before, as Odoo spells it ("draft")."""
-    odoo_new: str
-    """Odoo's value the action leaves ("cancel")."""
+    odoo_old: str | None
+    """Odoo's value before, as Odoo spells it ("draft"; None: a plain field without one)."""
+    odoo_new: str | None
+    """Odoo's value the action leaves ("cancel"), or a plain field's value written."""
+    odoo_field: str = "state"
+    """The sale.order field: what `write` writes (a plain field), or what the action sets."""
     contest: Contest | None = None
     """CONFLICT: Odoo changed it too, and the portal wins (ORDERAMT_<NAME>_ON_CONFLICT=portal)."""
     last_seen: Value = None

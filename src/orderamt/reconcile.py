@@ -15,6 +15,7 @@ from orderamt.models import (
     AMOUNT,
     PUSH_ACTIONS,
     PUSH_FROM,
+    WRITE,
     Action,
     Contest,
     Decision,
@@ -207,12 +208,17 @@ def _mapped(
     pushes: list[Push] = []
     for spec in specs:
         name = spec.name
-        odoo_value = odoo_text(odoo.values.get(spec.odoo_field, False))
-        new = spec.portal_value(odoo_value)
+        raw = odoo.values.get(spec.odoo_field, False)
+        odoo_value = odoo_text(raw)
         old = order.values.get(name)
-        if new is None:
-            issues.append(FieldIssue(name, odoo_value, Reason.UNMAPPED, portal_value=old))
-            continue
+        if spec.kind == "map":
+            new = spec.portal_value(odoo_value)
+            if new is None:
+                issues.append(FieldIssue(name, odoo_value, Reason.UNMAPPED, portal_value=old))
+                continue
+        else:
+            new = spec.from_odoo(raw)
+            odoo_value = "" if raw is False or raw is None else str(raw)
         hold = holds.get(name)
         if hold is not None and held(hold, new, odoo.write_date):
             if old != new:
@@ -241,7 +247,11 @@ def _mapped(
 
 
 def _pushed(
-    spec: FieldSpec, portal: str | None, odoo_value: str, odoo_mapped: str, last: Known | None
+    spec: FieldSpec,
+    portal: str | None,
+    odoo_value: str,
+    odoo_mapped: str | None,
+    last: Known | None,
 ) -> Push | FieldIssue | Contest | None:
     """Which way a field the two sides disagree on goes, where the portal's value is one
     that is pushed (and Odoo's state is one its action acts on): a Push, a FieldIssue (both
@@ -252,11 +262,15 @@ def _pushed(
     the portal's, so a cancellation is never overwritten. With history, what each side
     said when orderamt last saw the field tells who changed it."""
     action = spec.push_action(portal)
-    if action is None or portal is None or odoo_value not in PUSH_FROM.get(action, (odoo_value,)):
+    if action is None or odoo_value not in PUSH_FROM.get(action, (odoo_value,)):
         return None
-    push = Push(spec.name, portal, action, odoo_value, PUSH_ACTIONS[action])
+    if action == WRITE:  # a plain field: Odoo's value as it is, and the portal's written
+        push = Push(spec.name, portal, action, odoo_value or None, portal, spec.odoo_field)
+    else:
+        push = Push(spec.name, portal, action, odoo_value, PUSH_ACTIONS[action])
     if last is None:
-        return push
+        # First sight: an empty portal value is no declaration (the portal never had one).
+        return push if portal is not None else None
     portal_moved = portal != last.value
     odoo_moved = last.odoo_value is None or odoo_mapped != last.odoo_value
     if not portal_moved:

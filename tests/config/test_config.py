@@ -745,3 +745,44 @@ def test_laravel_s_app_timezone_stands_in_for_portal_timezone(tmp_path: Path) ->
     )
     env_file.write_text("APP_TIMEZONE=Mars/Olympus\n", encoding="utf-8")
     assert "APP_TIMEZONE (Laravel's; PORTAL_TIMEZONE unset)" in problems(env(), env_file)
+
+
+def test_a_plain_field_needs_no_map_and_may_be_the_portal_s() -> None:
+    """ORDERAMT_<NAME>_FIELD=client_order_ref or note without a map copies the value as it
+    is; ORDERAMT_<NAME>_PUSH=write makes the portal's changes go back with Odoo's write."""
+    settings = load_settings(
+        env(
+            ORDERAMT_PO_FIELD="client_order_ref",
+            PORTAL_COL_PO="po_number",
+            ORDERAMT_PO_PUSH="write",
+            ORDERAMT_PO_ON_CONFLICT="portal",
+            ORDERAMT_NOTE_FIELD="note",
+        )
+    )
+    note, po = settings.schema.fields
+    assert (note.kind, note.push, note.column) == ("html", (), "note")
+    assert (po.kind, po.push, po.column, po.on_conflict) == (
+        "text", (("*", "write"),), "po_number", "portal"
+    )  # fmt: skip
+    assert po.push_action(None) == "write" and note.push_action("x") is None
+    assert note.from_odoo("<p>a &amp; b</p>") == "a & b"
+    assert note.from_odoo("<p>a</p><p>b</p>") == "<p>a</p><p>b</p>"
+    assert po.from_odoo(False) is None
+
+
+def test_a_bad_plain_field_push_is_named() -> None:
+    """A plain field pushes only with write; another field without a map is refused."""
+    message = problems(
+        env(
+            ORDERAMT_PO_FIELD="client_order_ref",
+            ORDERAMT_PO_PUSH="cancel",
+            ORDERAMT_ORIGIN_FIELD="origin",
+        )
+    )
+    assert "ORDERAMT_PO_PUSH of a plain field (client_order_ref) must be write, got 'cancel'" in (
+        message
+    )
+    assert (
+        "ORDERAMT_ORIGIN_FIELD set, but ORDERAMT_ORIGIN_MAP is not (only client_order_ref and note"
+        in (message)
+    )

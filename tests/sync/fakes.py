@@ -3,7 +3,7 @@ fast tests of the orchestration; the end-to-end tests use the real stores and ad
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -262,15 +262,18 @@ class FakeOdoo:
         self.calls.append("login")
         self.fail("login")
 
-    def push(self, odoo_id: int, action: str) -> None:
+    def push(self, odoo_id: int, action: str, values: Mapping[str, object] | None = None) -> None:
         """Odoo takes the action (the state it leaves), or refuses a `locked` order."""
         self.calls.append("push")
         self.fail("push")
         total = self.totals[odoo_id]
+        if action == "write":
+            self.totals[odoo_id] = replace(total, values={**total.values, **(values or {})})
+            return
         if total.values.get("locked"):
             raise PushRefused("You cannot cancel a locked order. Please unlock it first.")
-        values = {**total.values, "state": PUSH_ACTIONS[action]}
-        self.totals[odoo_id] = replace(total, state=PUSH_ACTIONS[action], values=values)
+        state = {**total.values, "state": PUSH_ACTIONS[action]}
+        self.totals[odoo_id] = replace(total, state=PUSH_ACTIONS[action], values=state)
 
     def fetch_totals(self, ids: Sequence[int]) -> dict[int, OdooTotal]:
         self.calls.append("fetch_totals")

@@ -302,3 +302,63 @@ def test_a_push_is_reverted_in_odoo_where_odoo_allows_it(
     assert columns(portal, "status")["SO-1"] == ("pending",)
     log = orderamt.log_file.read_text(encoding="utf-8")
     assert "A push is undone as far as Odoo allows" in log
+
+
+PLAIN = {
+    "ORDERAMT_PO_FIELD": "client_order_ref",
+    "PORTAL_COL_PO": "po_number",
+    "ORDERAMT_PO_PUSH": "write",
+    "ORDERAMT_NOTE_FIELD": "note",
+    "PORTAL_COL_NOTE": "odoo_note",
+}
+
+
+@pytest.mark.every_engine
+def test_a_customer_s_po_number_is_written_to_odoo_and_odoo_s_note_comes_back_as_text(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """A plain field the portal owns (client_order_ref) goes to Odoo with `write`; a plain
+    field it does not (note, an Html field) comes back as its text; the next run moves
+    nothing; clearing the PO number in the portal clears it in Odoo."""
+    portal.create()
+    with portal.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE orders ADD COLUMN po_number varchar(40) NULL"))
+        conn.execute(text("ALTER TABLE orders ADD COLUMN odoo_note text NULL"))
+    fill(portal, odoo, {1: {"state": "sale", "client_order_ref": False,
+                            "note": "<p>Ship &amp; bill Monday</p>"}})  # fmt: skip
+    with portal.engine.begin() as conn:
+        conn.execute(text("UPDATE orders SET po_number = 'PO-77' WHERE id = 1"))
+    run = orderamt("sync", **PLAIN)
+    assert run.exit_code == 0, run.stderr
+    assert "  ✅ SO-1: pushed po PO-77 → Odoo (write: (empty) → PO-77)" in run.lines
+    assert odoo.orders[1]["client_order_ref"] == "PO-77" and odoo.calls["write"] == 1
+    assert columns(portal, "po_number", "odoo_note") == {"SO-1": ("PO-77", "Ship & bill Monday")}
+    again = orderamt("sync", **PLAIN)
+    assert again.exit_code == 0 and odoo.calls["write"] == 1
+    with portal.engine.begin() as conn:
+        conn.execute(text("UPDATE orders SET po_number = NULL WHERE id = 1"))
+    assert orderamt("sync", **PLAIN).exit_code == 0
+    assert odoo.orders[1]["client_order_ref"] is False
+
+
+def test_a_written_field_is_reverted_in_odoo(
+    sqlite_portal: PortalDb, odoo: OdooDouble, orderamt_sqlite: Orderamt
+) -> None:
+    """`revert` of a run that wrote the portal's PO number to Odoo writes Odoo's old value
+    back (where Odoo still holds what was written)."""
+    portal, orderamt = sqlite_portal, orderamt_sqlite
+    portal.create()
+    with portal.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE orders ADD COLUMN po_number varchar(40) NULL"))
+        conn.execute(text("ALTER TABLE orders ADD COLUMN odoo_note text NULL"))
+    fill(portal, odoo, {1: {"state": "sale", "client_order_ref": "OLD-1"}})
+    assert orderamt("sync", **PLAIN).exit_code == 0  # the portal takes OLD-1: history
+    with portal.engine.begin() as conn:
+        conn.execute(text("UPDATE orders SET po_number = 'PO-77' WHERE id = 1"))
+    pushed = json.loads(orderamt("sync", "--json", **PLAIN).stdout)
+    assert odoo.orders[1]["client_order_ref"] == "PO-77"
+    run = orderamt("revert", str(pushed["run_id"]), **PLAIN)
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert odoo.orders[1]["client_order_ref"] == "OLD-1"
+    history = orderamt("history", "--order-id", "1", **PLAIN)
+    assert "po PO-77 → Odoo (PO-77 → OLD-1)" in history.stdout

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import get_args
 
 from orderamt.config.collector import Collector
-from orderamt.models import PUSH_ACTIONS, FieldPolicy, FieldSpec
+from orderamt.models import PLAIN_FIELDS, PUSH_ACTIONS, WRITE, FieldPolicy, FieldSpec
 
 KNOWN_FIELDS = {
     "STATUS": "state",
@@ -48,11 +48,18 @@ def read_fields(c: Collector, values: Mapping[str, str]) -> tuple[FieldSpec, ...
     specs = []
     for name in names:
         raw_map = values.get(f"ORDERAMT_{name}_MAP", "").strip()
+        plain = values.get(f"ORDERAMT_{name}_FIELD", "").strip()
+        if not raw_map and plain in PLAIN_FIELDS:
+            specs.append(_plain(c, name, plain, values))
+            continue
         if not raw_map:
             others = (f"PORTAL_COL_{name}", f"ORDERAMT_{name}_FIELD", f"ORDERAMT_{name}_PUSH",
                       f"ORDERAMT_{name}_ON_CONFLICT")  # fmt: skip
             set_ = [k for k in others if k in values]
-            c.problems.append(f"{' and '.join(set_)} set, but ORDERAMT_{name}_MAP is not")
+            c.problems.append(
+                f"{' and '.join(set_)} set, but ORDERAMT_{name}_MAP is not (only "
+                f"{' and '.join(PLAIN_FIELDS)} are copied without a map)"
+            )
             continue
         odoo_field = values.get(f"ORDERAMT_{name}_FIELD", "").strip() or KNOWN_FIELDS.get(name)
         if not odoo_field:
@@ -67,6 +74,24 @@ def read_fields(c: Collector, values: Mapping[str, str]) -> tuple[FieldSpec, ...
         policy = _policy(c, name, push, values.get(f"ORDERAMT_{name}_ON_CONFLICT", ""))
         specs.append(FieldSpec(name.lower(), odoo_field, column_, mapping, push, policy))
     return tuple(specs)
+
+
+def _plain(c: Collector, name: str, odoo_field: str, values: Mapping[str, str]) -> FieldSpec:
+    """A plain field (ORDERAMT_<NAME>_FIELD=client_order_ref or note, no map): the column
+    holds Odoo's value as it is; ORDERAMT_<NAME>_PUSH=write makes it the portal's."""
+    raw = values.get(f"ORDERAMT_{name}_PUSH", "").strip().lower()
+    push: tuple[tuple[str, str], ...] = ()
+    if raw == WRITE:
+        push = (("*", WRITE),)
+    elif raw:
+        c.problems.append(
+            f"ORDERAMT_{name}_PUSH of a plain field ({odoo_field}) must be {WRITE}, got {raw!r}"
+        )
+    policy = _policy(c, name, push, values.get(f"ORDERAMT_{name}_ON_CONFLICT", ""))
+    column_ = values.get(f"PORTAL_COL_{name}", "").strip() or name.lower()
+    return FieldSpec(
+        name.lower(), odoo_field, column_, (), push, policy, kind=PLAIN_FIELDS[odoo_field]
+    )
 
 
 def _push(

@@ -7,7 +7,7 @@ later, XML-RPC before (or whichever ODOO_PROTOCOL names).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from orderamt.errors import OdooError
@@ -48,7 +48,9 @@ class OdooClient(Protocol):
 
     def create_record(self, model: str, values: dict[str, Any], what: str) -> int: ...
 
-    def push(self, odoo_id: int, action: str) -> None: ...
+    def push(
+        self, odoo_id: int, action: str, values: Mapping[str, object] | None = None
+    ) -> None: ...
 
     def close(self) -> None: ...
 
@@ -158,10 +160,10 @@ class Odoo:
     def create_record(self, model: str, values: dict[str, Any], what: str) -> int:
         return self._logged_in().create_record(model, values, what)
 
-    def push(self, odoo_id: int, action: str) -> None:
+    def push(self, odoo_id: int, action: str, values: Mapping[str, object] | None = None) -> None:
         """A portal's change into Odoo: `action` (odoo.push.METHODS) on one sale order;
         PushRefused where Odoo refuses it."""
-        self._logged_in().push(odoo_id, action)
+        self._logged_in().push(odoo_id, action, values)
 
     def close(self) -> None:
         if self.client is not None:

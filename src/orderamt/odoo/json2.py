@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from orderamt.errors import OdooError, OdooRefused
@@ -155,9 +155,10 @@ class Json2Odoo:
         """One record created (JSON-2's create takes `vals_list` and answers the ids)."""
         return created_id(self._post(model, "create", {"vals_list": [values]}, what), what)
 
-    def push(self, odoo_id: int, action: str) -> None:
+    def push(self, odoo_id: int, action: str, values: Mapping[str, object] | None = None) -> None:
         """One portal change into Odoo (`odoo.push`)."""
-        method, kwargs = push_call(action)
+        method, more, kwargs = push_call(action, values)
         what = f"{method} on sale order {odoo_id}"
-        answer = self._post("sale.order", method, {"ids": [odoo_id], **kwargs}, what, push=True)
+        body = {"ids": [odoo_id], **kwargs, **({"vals": more[0]} if more else {})}
+        answer = self._post("sale.order", method, body, what, push=True)
         check_pushed(answer, odoo_id, what)

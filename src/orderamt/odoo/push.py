@@ -9,19 +9,31 @@ ignores the key (odoo-facts.md, "Pushing a portal's changes into Odoo").
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from orderamt.errors import PushRefused
 
-METHODS = {"cancel": "action_cancel", "draft": "action_draft"}
+METHODS = {"cancel": "action_cancel", "draft": "action_draft", "write": "write"}
 """The Odoo method of each push action (models.PUSH_ACTIONS)."""
 CONTEXT: dict[str, Any] = {"disable_cancel_warning": True}
 
 
-def push_call(action: str) -> tuple[str, dict[str, Any]]:
-    """The method and the keyword arguments (the context) of one push action."""
+def push_call(
+    action: str, values: Mapping[str, object] | None
+) -> tuple[str, list[Any], dict[str, Any]]:
+    """The method, its arguments after the ids, and its keyword arguments (the context)."""
     method = METHODS[action]
-    return method, ({"context": dict(CONTEXT)} if action == "cancel" else {})
+    if action == "write":
+        if not values:
+            raise ValueError("a write pushes values")
+        return method, [{name: _odoo_value(v) for name, v in values.items()}], {}
+    return method, [], ({"context": dict(CONTEXT)} if action == "cancel" else {})
+
+
+def _odoo_value(value: object) -> object:
+    """A portal's NULL is Odoo's False (the field cleared)."""
+    return False if value is None else value
 
 
 def refusal(message: str) -> PushRefused:

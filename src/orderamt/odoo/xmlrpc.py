@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import http.client
 import xmlrpc.client
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from xml.parsers.expat import ExpatError
 
@@ -215,10 +215,10 @@ class XmlRpcOdoo:
         )
         return parse_record_list(answer, self.extra)
 
-    def push(self, odoo_id: int, action: str) -> None:
+    def push(self, odoo_id: int, action: str, values: Mapping[str, object] | None = None) -> None:
         """One portal change into Odoo (`odoo.push`): Odoo's UserError or AccessError (a
         locked order, missing rights, an order gone) is this order's PushRefused."""
-        method, kwargs = push_call(action)
+        method, more, kwargs = push_call(action, values)
         what = f"{method} on sale order {odoo_id}"
         if self._uid is None:
             self.login()
@@ -227,7 +227,7 @@ class XmlRpcOdoo:
         def call() -> Any:
             try:
                 return self._proxy("object").execute_kw(
-                    self.db, uid, self._password, "sale.order", method, [[odoo_id]], kwargs
+                    self.db, uid, self._password, "sale.order", method, [[odoo_id], *more], kwargs
                 )
             except xmlrpc.client.Fault as fault:
                 if fault.faultCode in (2, 4):

@@ -229,9 +229,13 @@ class ConsoleReport:
         order = decision.order
         name = order.number or f"order {order.id}"
         would = "would push " if self.dry_run else "pushed "
+        odoo_old, odoo_new = (
+            v if v is not None else "(empty)" for v in (push.odoo_old, push.odoo_new)
+        )
+        portal = push.portal if push.portal is not None else "(empty)"
         text = (
-            f"  {g.updated}{name}: {would}{push.field} {push.portal} {g.arrow} Odoo "
-            f"({push.action}: {push.odoo_old} {g.arrow} {push.odoo_new})"
+            f"  {g.updated}{name}: {would}{push.field} {portal} {g.arrow} Odoo "
+            f"({push.action}: {odoo_old} {g.arrow} {odoo_new})"
         )
         if push.contest is not None:
             text += (

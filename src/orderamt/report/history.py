@@ -69,7 +69,8 @@ def print_order_changes(
     for e in entries:
         if e.direction is not None:
             what = (
-                f"{e.field} {e.new_value} {arrow} Odoo ({e.odoo_old} {arrow} {e.odoo_new})"
+                f"{e.field} {e.new_value or '(empty)'} {arrow} Odoo ({e.odoo_old or '(empty)'} "
+                f"{arrow} {e.odoo_new or '(empty)'})"
                 + ("" if e.direction == "push" else ": not confirmed (orderamt stopped before "
                    "Odoo answered; the next run checks Odoo again)")
             )  # fmt: skip

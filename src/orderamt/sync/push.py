@@ -10,11 +10,12 @@ it never got is made. An intent left behind tells `history` where orderamt stopp
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Protocol
 
 from orderamt.errors import PushRefused
-from orderamt.models import Decision, FieldIssue, Push, Reason
+from orderamt.models import WRITE, Decision, FieldIssue, Push, Reason
 from orderamt.sync.record import Run
 from orderamt.sync.write import push_change
 
@@ -24,7 +25,7 @@ log = logging.getLogger("orderamt")
 class Pusher(Protocol):
     """Odoo, taking a portal's change (each Odoo adapter meets this)."""
 
-    def push(self, odoo_id: int, action: str) -> None:
+    def push(self, odoo_id: int, action: str, values: Mapping[str, object] | None = None) -> None:
         """Make `action` on one sale order; PushRefused where Odoo refuses it."""
         ...
 
@@ -48,10 +49,10 @@ def push_all(odoo: Pusher, run: Run, decisions: list[Decision], run_id: int) -> 
         refused: list[FieldIssue] = []
         for push in decision.pushes:
             try:
-                odoo.push(decision.odoo_id, push.action)
+                odoo.push(decision.odoo_id, push.action, _values(push))
             except PushRefused as exc:
                 refused.append(
-                    FieldIssue(push.field, push.odoo_old, Reason.PUSH_REFUSED,
+                    FieldIssue(push.field, push.odoo_old or "", Reason.PUSH_REFUSED,
                                portal_value=push.portal, detail=f"{push.action}: {exc.message}")
                 )  # fmt: skip
                 continue
@@ -61,3 +62,8 @@ def push_all(odoo: Pusher, run: Run, decisions: list[Decision], run_id: int) -> 
     if not took:
         run.journal.settle_intents(run_id)  # every one refused: no entry to confirm them with
     return out
+
+
+def _values(push: Push) -> dict[str, object] | None:
+    """What a plain field's `write` writes: the portal's value (NULL clears Odoo's)."""
+    return {push.odoo_field: push.odoo_new} if push.action == WRITE else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -13,11 +13,13 @@ from orderamt.errors import UsageError
 from orderamt.models import (
     AMOUNT,
     PUSH_ACTIONS,
+    WRITE,
     Action,
     Change,
     Decision,
     FieldChange,
     FieldIssue,
+    FieldSpec,
     Hold,
     JournalEntry,
     PortalOrder,
@@ -108,7 +110,8 @@ def revert_run(
             run.tally(decisions)
         if pushes:
             assert odoo is not None
-            run.tally(_undo_pushes(orders, journal, odoo, run, pushes, run_id))
+            specs = {spec.name: spec for spec in limits.fields}
+            run.tally(_undo_pushes(orders, journal, odoo, run, pushes, run_id, specs))
         run.start()
     log.info("Revert finished", extra={"context": {"run": run.id, "reverts": run_id}})
     return run.counts
@@ -131,10 +134,11 @@ def _undo_pushes(
     run: Run,
     entries: list[JournalEntry],
     run_id: int,
+    specs: Mapping[str, FieldSpec],
 ) -> list[Decision]:
     """Undo each push where Odoo still says what it left and no later run touched the field:
-    the undoing action, journaled as a push of the revert run. Anything else is left alone
-    and said so (changed since)."""
+    the undoing action (a plain field's old value written back), journaled as a push of the
+    revert run. Anything else is left alone and said so (changed since)."""
     odoo.login()
     ids = [e.order_id for e in entries]
     current, later = orders.get_many(ids), journal.touched_after(run_id, ids)
@@ -145,20 +149,20 @@ def _undo_pushes(
         order = current.get(e.order_id)
         total = totals.get(int(e.odoo_id)) if e.odoo_id and e.odoo_id.isdigit() else None
         subject = order or PortalOrder(e.order_id, e.order_number, None, e.odoo_id)
-        undo = UNDO.get(e.odoo_new or "")
-        still = total is not None and str(total.values.get("state", total.state)) == e.odoo_new
-        if (
-            order is None
-            or total is None
-            or undo is None
-            or not still
-            or (e.order_id, e.name) in later
-        ):
+        spec = specs.get(e.name)
+        plain = spec is not None and spec.kind != "map"
+        undo = WRITE if plain else UNDO.get(e.odoo_new or "")
+        still = False
+        if total is not None and spec is not None:
+            raw = total.values.get(spec.odoo_field, False)
+            still = (spec.from_odoo(raw) if plain else str(raw)) == e.odoo_new
+        if order is None or undo is None or not still or (e.order_id, e.name) in later:
             decisions.append(Decision(subject, Action.UNCHANGED,
                                       issues=(_changed_since(e.name, e.new_value),)))  # fmt: skip
             continue
-        assert e.new_value is not None and e.odoo_new is not None
-        push = Push(e.name, e.new_value, undo, e.odoo_new, PUSH_ACTIONS[undo])
+        assert spec is not None and total is not None
+        after = e.odoo_old if plain else PUSH_ACTIONS[undo]
+        push = Push(e.name, e.new_value, undo, e.odoo_new, after, spec.odoo_field)
         if push.odoo_new != e.odoo_old:
             log.warning("A push is undone as far as Odoo allows", extra={"context": {
                 "order_id": e.order_id, "field": e.name, "odoo_before_push": e.odoo_old,
