@@ -585,3 +585,5 @@ class RunOverview:
     last_poll: RunRecord | None = None
     unfinished: tuple[RunRecord, ...] = ()
     """Runs without an end: going now, or killed before they could record one."""
+    last_pushed: int = 0
+    """Fields the last run pushed to Odoo."""

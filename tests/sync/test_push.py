@@ -55,8 +55,13 @@ def test_a_portal_cancellation_reaches_odoo_on_the_next_sync(
     assert "  ✅ SO-1: would push status cancelled → Odoo (cancel: sale → cancel)" in dry.lines
     assert odoo.orders[1]["state"] == "sale" and odoo.calls["action_cancel"] == 0
 
-    run = orderamt("sync", "--json", **PUSH)
+    metrics = orderamt.log_file.parent / "orderamt.prom"
+    run = orderamt("sync", "--json", **PUSH, ORDERAMT_METRICS_FILE=str(metrics))
     assert run.exit_code == 0, run.stderr
+    assert "orderamt_last_run_pushed_fields 1\n" in metrics.read_text(encoding="utf-8")
+    status = orderamt("status", **PUSH)
+    assert ", 1 pushed to Odoo" in status.stdout
+    assert json.loads(orderamt("status", "--json", **PUSH).stdout)["last_run_pushed"] == 1
     document = json.loads(run.stdout)
     assert document["pushed"] == 1
     (pushed,) = [o for o in document["orders"] if o["pushes"]]

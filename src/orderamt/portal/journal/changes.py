@@ -107,6 +107,14 @@ class ChangesSQL(JournalSchema):
             c = self.changes.c
             conn.execute(delete(self.changes).where(c.run_id == run_id, c.direction == INTENT))
 
+    def pushed_by(self, conn: Connection, run_id: int) -> int:
+        """How many fields this run pushed to Odoo (confirmed by Odoo's answer)."""
+        if self.pushless:
+            return 0
+        c = self.changes.c
+        count = select(func.count()).where(c.run_id == run_id, c.direction == "push")
+        return int(conn.execute(count).scalar_one())
+
     def touched_after(
         self, conn: Connection, run_id: int, order_ids: Iterable[int]
     ) -> set[tuple[int, str]]:

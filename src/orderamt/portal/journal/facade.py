@@ -302,9 +302,20 @@ class PortalJournal:
         self._found = {n for n in names if n in wanted}
 
     def overview(self) -> RunOverview:
-        return self._read(
+        """The runs at a glance, with the fields the last run pushed to Odoo."""
+        overview = self._read(
             self.tables.runs, "reading the journal's runs", RunOverview(), self.tables.overview
         )
+        if overview.last is None:
+            return overview
+        last_id = overview.last.id
+        pushed = self._read(
+            self.tables.changes,
+            "reading the journal",
+            0,
+            lambda conn: self.tables.pushed_by(conn, last_id),
+        )
+        return replace(overview, last_pushed=pushed)
 
     def holds_of(self, order_id: int) -> list[Hold]:
         """Every hold ever placed on this order, in force or released, oldest first."""
