@@ -587,3 +587,5 @@ class RunOverview:
     """Runs without an end: going now, or killed before they could record one."""
     last_pushed: int = 0
     """Fields the last run pushed to Odoo."""
+    last_conflicts: int = 0
+    """Fields of the last run's changes that settled a conflict (Odoo's or the portal's won)."""

@@ -151,6 +151,12 @@ def test_both_sides_changed_go_the_field_s_policy_way_and_are_named(
     assert [row[4] for row in journal(portal)] == journaled
     log = orderamt.log_file.read_text(encoding="utf-8")
     assert "Conflict: status changed in the portal and in Odoo" in log
+    status = orderamt("status", **PUSH).stdout
+    if policy == "flag":
+        assert "changed in the portal (now 'cancelled') and in Odoo" in status
+    else:
+        assert "1 conflict settled (see: orderamt history)" in status
+        assert "conflict" in orderamt("history", "--order-id", "1", **PUSH).stdout
 
 
 def test_the_echo_of_a_push_costs_one_read_and_writes_nothing(

@@ -47,6 +47,7 @@ def status_document(
         "now": jsonable(now),
         "last_run": run_json(last) if last else None,
         "last_run_pushed": overview.last_pushed,
+        "last_run_conflicts": overview.last_conflicts,
         "last_success": run_json(success) if success else None,
         "last_success_age_seconds": int((now - success.finished_at).total_seconds())
         if success and success.finished_at
@@ -73,6 +74,8 @@ def print_status(
     console, _ = make_console()
     last, success = overview.last, overview.last_success
     pushed = f", {overview.last_pushed} pushed to Odoo" if overview.last_pushed else ""
+    if overview.last_conflicts:
+        pushed += f", {plural(overview.last_conflicts, 'conflict')} settled (see: orderamt history)"
     console.print(
         f"Last run:      {_run_words(last, now) if last else 'none yet'}{pushed}", soft_wrap=True
     )

@@ -8,7 +8,7 @@ from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, literal, null, or_, select, union_all
+from sqlalchemy import Connection, case, delete, func, literal, null, or_, select, union_all
 
 from orderamt.models import AMOUNT, JournalEntry, Known
 from orderamt.portal.bulk import among, insert_many
@@ -107,13 +107,16 @@ class ChangesSQL(JournalSchema):
             c = self.changes.c
             conn.execute(delete(self.changes).where(c.run_id == run_id, c.direction == INTENT))
 
-    def pushed_by(self, conn: Connection, run_id: int) -> int:
-        """How many fields this run pushed to Odoo (confirmed by Odoo's answer)."""
-        if self.pushless:
-            return 0
+    def pushed_by(self, conn: Connection, run_id: int) -> tuple[int, int]:
+        """How many fields this run pushed to Odoo (confirmed by Odoo's answer), and how
+        many of its changes, either way, settled a conflict."""
         c = self.changes.c
-        count = select(func.count()).where(c.run_id == run_id, c.direction == "push")
-        return int(conn.execute(count).scalar_one())
+        pushed = (
+            literal(0) if self.pushless else func.sum(case((c.direction == "push", 1), else_=0))
+        )
+        conflicts = func.sum(case((c.conflict.is_(True), 1), else_=0))
+        row = conn.execute(select(pushed, conflicts).where(c.run_id == run_id)).one()
+        return int(row[0] or 0), int(row[1] or 0)
 
     def touched_after(
         self, conn: Connection, run_id: int, order_ids: Iterable[int]

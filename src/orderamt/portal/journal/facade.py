@@ -302,20 +302,21 @@ class PortalJournal:
         self._found = {n for n in names if n in wanted}
 
     def overview(self) -> RunOverview:
-        """The runs at a glance, with the fields the last run pushed to Odoo."""
+        """The runs at a glance, with the fields the last run pushed to Odoo and the
+        conflicts it settled."""
         overview = self._read(
             self.tables.runs, "reading the journal's runs", RunOverview(), self.tables.overview
         )
         if overview.last is None:
             return overview
         last_id = overview.last.id
-        pushed = self._read(
+        pushed, conflicts = self._read(
             self.tables.changes,
             "reading the journal",
-            0,
+            (0, 0),
             lambda conn: self.tables.pushed_by(conn, last_id),
         )
-        return replace(overview, last_pushed=pushed)
+        return replace(overview, last_pushed=pushed, last_conflicts=conflicts)
 
     def holds_of(self, order_id: int) -> list[Hold]:
         """Every hold ever placed on this order, in force or released, oldest first."""
