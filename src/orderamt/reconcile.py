@@ -94,6 +94,7 @@ def reconcile(
     known: Mapping[str, Known] | None = None,
     holds: Mapping[str, Hold] | None = None,
     skip_conflicts: bool = False,
+    yielded: bool = False,
 ) -> Decision:
     """Decide each field of this order: the amount, then each mapped field in `specs`.
 
@@ -103,13 +104,14 @@ def reconcile(
     a conflict, with Odoo unchanged a drift. Odoo wins either way (the sync is one-way)
     unless `skip_conflicts`. A revert's hold keeps a field while Odoo still says the
     reverted value at the same write_date. Every field goes this one way; each kind adds
-    its own rules before it (`_amount`, `_mapped`).
+    its own rules before it (`_amount`, `_mapped`). `yielded`: an operator ignored this
+    order's refused push, so nothing of it is pushed and Odoo's values are taken.
     """
     decision = _amount(order, odoo, max_amount, known or {}, holds or {}, skip_conflicts)
     if odoo is None or not specs or decision.reason in _NO_FIELDS:
         return decision
     changes, issues, kept, pushes = _mapped(
-        order, odoo, specs, known or {}, holds or {}, skip_conflicts
+        order, odoo, specs, known or {}, holds or {}, skip_conflicts, yielded
     )
     if not (changes or issues or kept or pushes):
         return decision
@@ -196,6 +198,7 @@ def _mapped(
     known: Mapping[str, Known],
     holds: Mapping[str, Hold],
     skip_conflicts: bool,
+    yielded: bool = False,
 ) -> tuple[tuple[FieldChange, ...], tuple[FieldIssue, ...], tuple[Hold, ...], tuple[Push, ...]]:
     """Each mapped field, a field of text kind: the portal takes the map's value for Odoo's.
     Its own rule comes first: an Odoo value the map lacks is never written (an issue; the
@@ -227,7 +230,7 @@ def _mapped(
         if old == new:
             continue
         last = known.get(name)
-        way = _pushed(spec, old, odoo_value, new, last)
+        way = None if yielded else _pushed(spec, old, odoo_value, new, last)
         if isinstance(way, Push):
             pushes.append(way)
             continue

@@ -186,6 +186,9 @@ class FakeJournal:
             e for e in self.entries if not (e.run_id == run_id and e.direction == "intent")
         ]
 
+    def yielded(self, order_ids: Sequence[int]) -> set[int]:
+        return set()
+
     def touched_after(self, run_id: int, order_ids: Sequence[int]) -> set[tuple[int, str]]:
         return {(e.order_id, e.name) for e in self.entries if e.run_id > run_id}
 

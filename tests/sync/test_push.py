@@ -373,3 +373,21 @@ def test_a_written_field_is_reverted_in_odoo(
     assert odoo.orders[1]["client_order_ref"] == "OLD-1"
     history = orderamt("history", "--order-id", "1", **PLAIN)
     assert "po PO-77 → Odoo (PO-77 → OLD-1)" in history.stdout
+
+
+def test_an_ignored_refusal_lets_odoo_s_value_stand(
+    sqlite_portal: PortalDb, odoo: OdooDouble, orderamt_sqlite: Orderamt
+) -> None:
+    """Until the operator acts, a refused cancellation is kept in the portal; once they
+    `orderamt ignore` it, Odoo's value is taken (named) and nothing is pushed again."""
+    portal, orderamt = sqlite_portal, orderamt_sqlite
+    portal_with_fields(portal)
+    fill(portal, odoo, {1: {"state": "sale", "locked": True}})
+    set_status(portal, 1, "cancelled")
+    assert orderamt("sync", **PUSH).exit_code == 1
+    assert orderamt("ignore", "1", **PUSH).exit_code == 0
+    run = orderamt("sync", **PUSH)
+    assert run.exit_code == 0, run.stderr
+    assert "  ✅ SO-1: status cancelled → confirmed" in run.lines
+    assert columns(portal, "status") == {"SO-1": ("confirmed",)}
+    assert odoo.calls["action_cancel"] == 1 and odoo.orders[1]["state"] == "sale"

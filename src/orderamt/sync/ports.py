@@ -76,6 +76,11 @@ class JournalStore(Protocol):
         of these orders and what Odoo said then, and the revert holds in force on them."""
         ...
 
+    def yielded(self, order_ids: Sequence[int]) -> set[int]:
+        """Of these orders, those whose refused push an operator ignored (`orderamt
+        ignore`): the portal's value is no longer pushed, Odoo's is taken."""
+        ...
+
     def touched_after(self, run_id: int, order_ids: Sequence[int]) -> set[tuple[int, str]]:
         """The (order, field) a run later than `run_id` wrote to (AMOUNT for the amount)."""
         ...

@@ -122,6 +122,15 @@ class PortalJournal:
         holds = self._read(self.tables.holds, "reading the journal's holds", no_holds, read_holds)
         return known, holds
 
+    def yielded(self, order_ids: Sequence[int]) -> set[int]:
+        """Of these orders, those whose refused push an operator ignored."""
+        return self._read(
+            self.tables.problems,
+            "reading the problems",
+            set(),
+            lambda conn: self.tables.yielded(conn, order_ids),
+        )
+
     def touched_after(self, run_id: int, order_ids: Sequence[int]) -> set[tuple[int, str]]:
         """Which (order, field) of these orders a later run wrote to."""
         return self._read(
