@@ -432,3 +432,19 @@ def test_a_plain_field_the_portal_owns_is_written_to_odoo(
         assert (change.old, change.new) == (portal, value)
     else:
         assert (d.fields, d.pushes) == ((), ())
+
+
+def test_a_datetime_field_is_compared_as_a_time_and_moved_between_zones() -> None:
+    """commitment_date: Odoo's naive UTC is the portal's naive local time; the column's
+    text with microseconds is the same time; a push writes UTC."""
+    spec = FieldSpec("delivery", "commitment_date", "requested_at", (), push=(("*", "write"),),
+                     kind="datetime", zone="Asia/Tokyo")  # fmt: skip
+    assert spec.from_odoo("2030-01-15 10:30:00") == "2030-01-15 19:30:00"
+    assert spec.to_odoo("2030-01-15 19:30:00") == "2030-01-15 10:30:00"
+    assert spec.same("2030-01-15 19:30:00.000000", "2030-01-15 19:30:00")
+    order = PortalOrder(1, "SO-1", Decimal("1.00"), 42, values={"delivery": "2030-01-16 09:00:00"})
+    total = OdooTotal(42, "S00042", 1.0, "sale", "USD", WRITTEN_AT,
+                      values={"commitment_date": "2030-01-15 10:30:00"})  # fmt: skip
+    last = {"delivery": Known("2030-01-15 19:30:00", "2030-01-15 19:30:00")}
+    (push,) = reconcile(order, total, [spec], known=last).pushes
+    assert (push.odoo_old, push.odoo_new) == ("2030-01-15 10:30:00", "2030-01-16 00:00:00")

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import ClassVar, Literal, TypeAlias
+from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +39,14 @@ PUSH_ACTIONS = {"cancel": "cancel", "draft": "draft"}
 """The Odoo actions a status push may make (ORDERAMT_STATUS_PUSH), and the sale order state
 each leaves: `cancel` calls action_cancel, `draft` action_draft (back to quotation)."""
 
-PLAIN_FIELDS = {"client_order_ref": "text", "note": "html"}
+PLAIN_FIELDS = {"client_order_ref": "text", "note": "html", "commitment_date": "datetime"}
 """The sale.order fields a portal column may hold as they are, without a map (a customer's
-PO number, the order's note), and their kind: `html` is an Html field, which Odoo keeps as
-`<p>text</p>` and which the portal's column holds as the text."""
+PO number, the order's note, a requested delivery date), and their kind: `html` is an
+Html field, which Odoo keeps as `<p>text</p>` and which the portal's column holds as the
+text; `datetime` is Odoo's naive UTC 'YYYY-MM-DD HH:MM:SS' (the only form Odoo takes),
+which the portal's DATETIME column holds as a naive time in the portal's zone."""
+
+ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"
 
 WRITE = "write"
 """The push action of a plain field (ORDERAMT_<NAME>_PUSH=write): Odoo's `write`."""
@@ -71,6 +76,8 @@ class FieldSpec:
     """Both sides changed a pushed field since orderamt last saw it: who wins."""
     kind: str = "map"
     """"map" (Odoo's value through `mapping`), or a plain field's kind (PLAIN_FIELDS)."""
+    zone: str = "UTC"
+    """A datetime field's portal zone (PORTAL_TIMEZONE)."""
     _lookup: Mapping[str, str] = field(init=False, repr=False, compare=False, hash=False)
     _actions: Mapping[str, str] = field(init=False, repr=False, compare=False, hash=False)
 
@@ -89,12 +96,39 @@ class FieldSpec:
             return WRITE if self.push else None
         return None if portal_value is None else self._actions.get(portal_value)
 
+    def to_odoo(self, portal: str | None) -> str | None:
+        """What Odoo's `write` takes for the portal's value: a datetime in UTC."""
+        if portal is None or self.kind != "datetime":
+            return portal
+        return self._moved(portal, ZoneInfo(self.zone), ZoneInfo("UTC"))
+
+    def same(self, portal: str | None, odoo_form: str | None) -> bool:
+        """The portal's value and Odoo's (in the portal's form) are one: a datetime as a
+        time (the column's text may show microseconds, or a date alone)."""
+        if self.kind != "datetime" or portal is None or odoo_form is None:
+            return portal == odoo_form
+        return self._moved(portal, ZoneInfo(self.zone), ZoneInfo(self.zone)) == odoo_form
+
+    @staticmethod
+    def _moved(text: str, source: ZoneInfo, target: ZoneInfo) -> str:
+        """A naive 'YYYY-MM-DD[ HH:MM:SS[.ffffff]]' read in one zone, written in another, to
+        the second (text that is no time is kept as it is, to be named where it is used)."""
+        try:
+            moment = datetime.fromisoformat(text.strip().replace("T", " "))
+        except ValueError:
+            return text
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=source)
+        return moment.astimezone(target).strftime(ODOO_DATETIME)
+
     def from_odoo(self, raw: object) -> str | None:
         """A plain field's portal value for Odoo's: as it is, an Html field's text without
         its one paragraph (entities undone); Odoo's False is NULL."""
         if raw is False or raw is None:
             return None
         text = str(raw)
+        if self.kind == "datetime":
+            return self._moved(text, ZoneInfo("UTC"), ZoneInfo(self.zone))
         if self.kind == "html":
             inner = _PARAGRAPH.fullmatch(text.strip())
             if inner is not None and "<" not in inner.group(1):

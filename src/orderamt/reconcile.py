@@ -227,7 +227,7 @@ def _mapped(
             if old != new:
                 kept.append(hold)
             continue
-        if old == new:
+        if spec.same(old, new):
             continue
         last = known.get(name)
         way = None if yielded else _pushed(spec, old, odoo_value, new, last)
@@ -268,14 +268,16 @@ def _pushed(
     if action is None or odoo_value not in PUSH_FROM.get(action, (odoo_value,)):
         return None
     if action == WRITE:  # a plain field: Odoo's value as it is, and the portal's written
-        push = Push(spec.name, portal, action, odoo_value or None, portal, spec.odoo_field)
+        push = Push(spec.name, portal, action, odoo_value or None, spec.to_odoo(portal),
+                    spec.odoo_field)  # fmt: skip
     else:
         push = Push(spec.name, portal, action, odoo_value, PUSH_ACTIONS[action])
     if last is None:
         # First sight: an empty portal value is no declaration (the portal never had one).
         return push if portal is not None else None
-    portal_moved = portal != last.value
-    odoo_moved = last.odoo_value is None or odoo_mapped != last.odoo_value
+    seen = last.value if isinstance(last.value, str) or last.value is None else str(last.value)
+    portal_moved = not spec.same(portal, seen)
+    odoo_moved = last.odoo_value is None or not spec.same(odoo_mapped, str(last.odoo_value))
     if not portal_moved:
         return None  # only Odoo moved (or neither, after a revert): pulled as any field
     if not odoo_moved:

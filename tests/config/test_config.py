@@ -783,6 +783,6 @@ def test_a_bad_plain_field_push_is_named() -> None:
         message
     )
     assert (
-        "ORDERAMT_ORIGIN_FIELD set, but ORDERAMT_ORIGIN_MAP is not (only client_order_ref and note"
+        "ORDERAMT_ORIGIN_FIELD set, but ORDERAMT_ORIGIN_MAP is not (only client_order_ref, note"
         in (message)
     )

@@ -391,3 +391,38 @@ def test_an_ignored_refusal_lets_odoo_s_value_stand(
     assert "  ✅ SO-1: status cancelled → confirmed" in run.lines
     assert columns(portal, "status") == {"SO-1": ("confirmed",)}
     assert odoo.calls["action_cancel"] == 1 and odoo.orders[1]["state"] == "sale"
+
+
+DELIVERY = {
+    "ORDERAMT_DELIVERY_FIELD": "commitment_date",
+    "PORTAL_COL_DELIVERY": "requested_at",
+    "ORDERAMT_DELIVERY_PUSH": "write",
+    "PORTAL_TIMEZONE": "America/New_York",
+}
+
+
+@pytest.mark.every_engine
+def test_a_requested_delivery_date_goes_to_odoo_in_utc_and_comes_back_in_the_portal_zone(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """commitment_date, a DATETIME column in the portal's zone (as Laravel's dateTime()
+    keeps it): the customer's request is written to Odoo as 'YYYY-MM-DD HH:MM:SS' UTC (the
+    only form Odoo takes); staff moving it in Odoo brings it back in the portal's zone."""
+    kind = {"sqlite": "datetime", "postgresql": "timestamp(0) without time zone",
+            "mariadb": "datetime"}[portal.kind]  # fmt: skip
+    portal.create()
+    with portal.engine.begin() as conn:
+        conn.execute(text(f"ALTER TABLE orders ADD COLUMN requested_at {kind} NULL"))
+    fill(portal, odoo, {1: {"state": "sale", "commitment_date": False}})
+    with portal.engine.begin() as conn:
+        conn.execute(text("UPDATE orders SET requested_at = '2030-01-15 05:30:00' WHERE id = 1"))
+    run = orderamt("sync", **DELIVERY)
+    assert run.exit_code == 0, run.stderr
+    assert odoo.orders[1]["commitment_date"] == "2030-01-15 10:30:00"
+    assert orderamt("sync", **DELIVERY).exit_code == 0 and odoo.calls["write"] == 1
+    odoo.change(1, commitment_date="2030-02-01 08:00:00")
+    moved = orderamt("sync", **DELIVERY)
+    assert moved.exit_code == 0, moved.stderr
+    (value,) = columns(portal, "requested_at")["SO-1"]
+    assert str(value) == "2030-02-01 03:00:00"
+    assert odoo.calls["write"] == 1

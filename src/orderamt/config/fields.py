@@ -40,7 +40,9 @@ def field_name(setting: str) -> str | None:
     return None
 
 
-def read_fields(c: Collector, values: Mapping[str, str]) -> tuple[FieldSpec, ...]:
+def read_fields(
+    c: Collector, values: Mapping[str, str], zone: str = "UTC"
+) -> tuple[FieldSpec, ...]:
     """Each mapped field: ORDERAMT_<NAME>_MAP (Odoo value:portal value, comma-separated),
     PORTAL_COL_<NAME> (default: the name in lower case) and, for a field other than
     STATUS, INVOICE_STATUS and DELIVERY_STATUS, ORDERAMT_<NAME>_FIELD."""
@@ -50,7 +52,7 @@ def read_fields(c: Collector, values: Mapping[str, str]) -> tuple[FieldSpec, ...
         raw_map = values.get(f"ORDERAMT_{name}_MAP", "").strip()
         plain = values.get(f"ORDERAMT_{name}_FIELD", "").strip()
         if not raw_map and plain in PLAIN_FIELDS:
-            specs.append(_plain(c, name, plain, values))
+            specs.append(_plain(c, name, plain, values, zone))
             continue
         if not raw_map:
             others = (f"PORTAL_COL_{name}", f"ORDERAMT_{name}_FIELD", f"ORDERAMT_{name}_PUSH",
@@ -58,7 +60,7 @@ def read_fields(c: Collector, values: Mapping[str, str]) -> tuple[FieldSpec, ...
             set_ = [k for k in others if k in values]
             c.problems.append(
                 f"{' and '.join(set_)} set, but ORDERAMT_{name}_MAP is not (only "
-                f"{' and '.join(PLAIN_FIELDS)} are copied without a map)"
+                f"{', '.join(PLAIN_FIELDS)} are copied without a map)"
             )
             continue
         odoo_field = values.get(f"ORDERAMT_{name}_FIELD", "").strip() or KNOWN_FIELDS.get(name)
@@ -76,8 +78,11 @@ def read_fields(c: Collector, values: Mapping[str, str]) -> tuple[FieldSpec, ...
     return tuple(specs)
 
 
-def _plain(c: Collector, name: str, odoo_field: str, values: Mapping[str, str]) -> FieldSpec:
-    """A plain field (ORDERAMT_<NAME>_FIELD=client_order_ref or note, no map): the column
+def _plain(
+    c: Collector, name: str, odoo_field: str, values: Mapping[str, str], zone: str
+) -> FieldSpec:
+    """A plain field (ORDERAMT_<NAME>_FIELD=client_order_ref, note, commitment_date; no map,
+    a datetime in the portal's `zone`): the column
     holds Odoo's value as it is; ORDERAMT_<NAME>_PUSH=write makes it the portal's."""
     raw = values.get(f"ORDERAMT_{name}_PUSH", "").strip().lower()
     push: tuple[tuple[str, str], ...] = ()
@@ -90,8 +95,9 @@ def _plain(c: Collector, name: str, odoo_field: str, values: Mapping[str, str]) 
     policy = _policy(c, name, push, values.get(f"ORDERAMT_{name}_ON_CONFLICT", ""))
     column_ = values.get(f"PORTAL_COL_{name}", "").strip() or name.lower()
     return FieldSpec(
-        name.lower(), odoo_field, column_, (), push, policy, kind=PLAIN_FIELDS[odoo_field]
-    )
+        name.lower(), odoo_field, column_, (), push, policy, kind=PLAIN_FIELDS[odoo_field],
+        zone=zone,
+    )  # fmt: skip
 
 
 def _push(

@@ -123,8 +123,12 @@ class OrderWrites:
         """The column a group of changes writes, and how its values are read and sent."""
         if field == AMOUNT:
             return Target(self.orders.schema.amount, Money(), "NUMERIC[]", amount=True)
-        column_ = next(spec.column for spec in self.orders.schema.fields if spec.name == field)
-        return Target(column_, String(), "TEXT[]", amount=False)
+        spec = next(spec for spec in self.orders.schema.fields if spec.name == field)
+        cast = None
+        if spec.kind == "datetime" and self.orders.db.engine.dialect.name == "postgresql":
+            live = dict(self.orders.info.columns).get(spec.column, "")
+            cast = "TIMESTAMP" if "TIMESTAMP" in live.upper() else None  # sent as text
+        return Target(spec.column, String(), "TEXT[]", amount=False, cast=cast)
 
     def _set_column(self, conn: Connection, changes: Sequence[Change], now: datetime) -> set[int]:
         """Write one column's changes only where the row still holds the value read; the ids

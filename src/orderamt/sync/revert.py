@@ -155,7 +155,7 @@ def _undo_pushes(
         still = False
         if total is not None and spec is not None:
             raw = total.values.get(spec.odoo_field, False)
-            still = (spec.from_odoo(raw) if plain else str(raw)) == e.odoo_new
+            still = (spec.to_odoo(spec.from_odoo(raw)) if plain else str(raw)) == e.odoo_new
         if order is None or undo is None or not still or (e.order_id, e.name) in later:
             decisions.append(Decision(subject, Action.UNCHANGED,
                                       issues=(_changed_since(e.name, e.new_value),)))  # fmt: skip
