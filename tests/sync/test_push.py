@@ -200,12 +200,12 @@ def test_a_portal_cancellation_reaches_odoo_through_the_listener_and_its_echo_wr
     portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
 ) -> None:
     """The listener's next batch with the order (Odoo's webhook of another change to it)
-    takes the portal's cancellation into Odoo; the webhook the push itself brings back (an
-    automation rule watching state) is read once and writes nothing."""
+    takes the portal's cancellation into Odoo; the automation rule `listen --setup-odoo`
+    made (watching state) then posts the push back, and that echo costs one read and
+    writes nothing."""
     portal_with_fields(portal)
     fill(portal, odoo, {1: {"state": "sale"}, 2: {"state": "sale"}})
     assert orderamt("sync", "--changed", **PUSH).exit_code == 0
-    set_status(portal, 2, "cancelled")
     settings = {
         "ORDERAMT_LISTEN": "127.0.0.1:0",
         "ORDERAMT_WEBHOOK_SECRET": SECRET,
@@ -216,20 +216,22 @@ def test_a_portal_cancellation_reaches_odoo_through_the_listener_and_its_echo_wr
     listener = Listener(start(orderamt, "listen", **settings))
     try:
         wait_for(lambda: listener.health()[1]["last_poll"] is not None, "the first poll")
-        odoo.change(2, amount_total=12.0)  # staff edit the order: Odoo's webhook
-        assert odoo.send_webhook(listener.hook, odoo.webhook_payload(2))[0] == 202
-        wait_for(lambda: odoo.orders[2]["state"] == "cancel", "the push")
-        wait_for(lambda: len(journal(portal)) == 3, "the batch's entries")
+        rule = orderamt("listen", "--setup-odoo", f"http://127.0.0.1:{listener.port}", **settings)
+        assert rule.exit_code == 0, rule.stderr
+        set_status(portal, 2, "cancelled")  # after the first poll: the webhook's batch finds it
         entries = journal(portal)
         odoo.reset_calls()
-        assert odoo.send_webhook(listener.hook, odoo.webhook_payload(2))[0] == 202  # the echo
-        wait_for(lambda: odoo.calls["search_read"] == 1, "the echo's read")
+        odoo.change(2, amount_total=12.0)  # staff edit the order: Odoo's webhook
+        assert odoo.send_webhook(listener.hook, odoo.webhook_payload(2))[0] == 202
+        wait_for(lambda: odoo.calls["search_read"] == 2, "the batch, then the echo's batch")
+        wait_for(lambda: listener.health()[1]["queue"] == 0, "the queue drained")
     finally:
         _, err = listener.stop()
     assert listener.process.returncode == 0, err
-    assert odoo.calls["action_cancel"] == 0
-    assert journal(portal) == entries
-    assert entries[-1][4] == "push"
+    assert odoo.orders[2]["state"] == "cancel" and odoo.calls["action_cancel"] == 1
+    assert odoo.calls["search_read"] == 2  # the batch's read, and the echo's one
+    pushed = journal(portal)[len(entries) :]
+    assert [row[4] for row in pushed] == ["push"]  # the echo wrote nothing
     assert columns(portal, "status") == {"SO-1": ("confirmed",), "SO-2": ("cancelled",)}
 
 

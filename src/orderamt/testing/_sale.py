@@ -67,6 +67,7 @@ class SaleOrder(BaseModel):
         for row in rows:
             row.update(values)
             row["write_date"] = stamp
+        self._odoo.fire([row["id"] for row in rows], values)
         return True
 
     def action_confirm(self) -> bool:
@@ -88,6 +89,7 @@ class SaleOrder(BaseModel):
         for row in rows:
             row.update(state="cancel", write_date=stamp)
             self._odoo.draft_invoices.discard(row["id"])  # cancelled with the order
+        self._odoo.fire([row["id"] for row in rows], ["state"])
         return True
 
     def action_draft(self) -> bool:
@@ -96,9 +98,10 @@ class SaleOrder(BaseModel):
 
     def _move(self, states: tuple[str, ...], to: str) -> bool:
         stamp = _now()
-        for row in self._existing():
-            if row.get("state") in states:
-                row.update(state=to, write_date=stamp)
+        moved = [row for row in self._existing() if row.get("state") in states]
+        for row in moved:
+            row.update(state=to, write_date=stamp)
+        self._odoo.fire([row["id"] for row in moved], ["state"])
         return True
 
     def action_lock(self) -> None:
@@ -110,8 +113,10 @@ class SaleOrder(BaseModel):
 
     def _set_locked(self, locked: bool) -> None:
         stamp = _now()
-        for row in self._existing():
+        rows = self._existing()
+        for row in rows:
             row.update(locked=locked, write_date=stamp)
+        self._odoo.fire([row["id"] for row in rows], ["locked"])
 
     def _existing(self) -> list[dict[str, Any]]:
         """The records, or Odoo's MissingError naming those that are not there."""
