@@ -181,6 +181,20 @@ class FakeJournal:
         self.fail("intend")
         self.entries += [field_entry(c, run_id, now, "intent") for c in changes]
 
+    def open_intents(self) -> list[JournalEntry]:
+        return [e for e in self.entries if e.direction == "intent"]
+
+    def resolve_intents(
+        self, confirmed: Sequence[JournalEntry], dropped: Sequence[JournalEntry]
+    ) -> None:
+        gone = {id(e) for e in dropped}
+        done = {id(e) for e in confirmed}
+        self.entries = [
+            replace(e, direction="push") if id(e) in done else e
+            for e in self.entries
+            if id(e) not in gone
+        ]
+
     def settle_intents(self, run_id: int) -> None:
         self.entries = [
             e for e in self.entries if not (e.run_id == run_id and e.direction == "intent")

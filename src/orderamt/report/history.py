@@ -72,7 +72,7 @@ def print_order_changes(
                 f"{e.field} {e.new_value or '(empty)'} {arrow} Odoo ({e.odoo_old or '(empty)'} "
                 f"{arrow} {e.odoo_new or '(empty)'})"
                 + ("" if e.direction == "push" else ": not confirmed (orderamt stopped before "
-                   "Odoo answered; the next run checks Odoo again)")
+                   "Odoo answered; the next sync resolves it from what Odoo says)")
             )  # fmt: skip
         elif e.field is not None:
             what = f"{e.field} {e.old_value or '(empty)'} {arrow} {e.new_value or '(empty)'}"

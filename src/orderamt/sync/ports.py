@@ -110,6 +110,16 @@ class JournalStore(Protocol):
         an intent stays until the batch's own write confirms it, or Odoo refuses it."""
         ...
 
+    def open_intents(self) -> list[JournalEntry]:
+        """The intents earlier runs left behind (stopped before Odoo's answer was kept)."""
+        ...
+
+    def resolve_intents(
+        self, confirmed: Sequence[JournalEntry], dropped: Sequence[JournalEntry]
+    ) -> None:
+        """Keep as pushes the intents Odoo took, forget those it never got."""
+        ...
+
     def settle_intents(self, run_id: int) -> None:
         """Clear the run's intents Odoo answered (refused) without a write to confirm them."""
         ...

@@ -10,12 +10,13 @@ it never got is made. An intent left behind tells `history` where orderamt stopp
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Protocol
 
 from orderamt.errors import PushRefused
-from orderamt.models import WRITE, Decision, FieldIssue, Push, Reason
+from orderamt.models import WRITE, Decision, FieldIssue, FieldSpec, JournalEntry, Push, Reason
+from orderamt.sync.ports import JournalStore, TotalsSource
 from orderamt.sync.record import Run
 from orderamt.sync.write import push_change
 
@@ -67,3 +68,38 @@ def push_all(odoo: Pusher, run: Run, decisions: list[Decision], run_id: int) -> 
 def _values(push: Push) -> dict[str, object] | None:
     """What a plain field's `write` writes: the portal's value (NULL clears Odoo's)."""
     return {push.odoo_field: push.odoo_new} if push.action == WRITE else None
+
+
+def resolve_intents(
+    journal: JournalStore, odoo: TotalsSource, specs: Sequence[FieldSpec], dry_run: bool
+) -> None:
+    """The intents a stopped run left behind, resolved from what Odoo says now: a push Odoo
+    took (it holds the value the push left) is kept as done, one it never got is forgotten
+    (the rule pushes it again where the portal still wants it). Done by each sweep before
+    its first batch, so the history of an order tells what both sides said once more."""
+    if dry_run:
+        return
+    intents = journal.open_intents()
+    if not intents:
+        return
+    by_name = {spec.name: spec for spec in specs}
+    ids = sorted({int(e.odoo_id) for e in intents if e.odoo_id and e.odoo_id.isdigit()})
+    totals = odoo.fetch_totals(ids)
+    confirmed: list[JournalEntry] = []
+    dropped: list[JournalEntry] = []
+    for e in intents:
+        spec = by_name.get(e.field or "")
+        total = totals.get(int(e.odoo_id)) if e.odoo_id and e.odoo_id.isdigit() else None
+        took = False
+        if spec is not None and total is not None:
+            raw = total.values.get(spec.odoo_field, False)
+            now = str(raw) if spec.kind == "map" else spec.to_odoo(spec.from_odoo(raw))
+            took = now == e.odoo_new
+        (confirmed if took else dropped).append(e)
+        log.warning(
+            "A push left unconfirmed by a stopped run: " + ("Odoo took it" if took else
+                                                            "Odoo never got it"),
+            extra={"context": {"run": e.run_id, "order_id": e.order_id, "field": e.field,
+                               "odoo_new": e.odoo_new}},
+        )  # fmt: skip
+    journal.resolve_intents(confirmed, dropped)

@@ -21,7 +21,7 @@ from orderamt.reconcile import has_odoo_id
 from orderamt.sync.decide import decide, lookup
 from orderamt.sync.ports import JournalStore, OrderStore, Reporter, TableLimits, TotalsSource
 from orderamt.sync.prefetch import with_totals
-from orderamt.sync.push import Pusher, push_all
+from orderamt.sync.push import Pusher, push_all, resolve_intents
 from orderamt.sync.record import Run, recorded
 from orderamt.sync.write import flush_log, write
 
@@ -55,6 +55,7 @@ def sync_orders(
         if isinstance(selection, OneOrder):
             single = _single_order(orders, selection.order_id)
         odoo.login()
+        resolve_intents(journal, odoo, limits.fields, options.dry_run)
         counts.found = orders.count(selection)
         # Blank before this run: its own entries are for orders of earlier batches (each
         # order comes once), and a concurrent run's write is still caught by the

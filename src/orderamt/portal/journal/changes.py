@@ -8,7 +8,18 @@ from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, case, delete, func, literal, null, or_, select, union_all
+from sqlalchemy import (
+    Connection,
+    case,
+    delete,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 
 from orderamt.models import AMOUNT, JournalEntry, Known
 from orderamt.portal.bulk import among, insert_many
@@ -98,6 +109,29 @@ class ChangesSQL(JournalSchema):
             return []
         c = self.changes.c
         return [or_(c.direction.is_(None), c.direction != INTENT)]
+
+    def open_intents(self, conn: Connection) -> list[JournalEntry]:
+        """Every intent left behind, oldest first."""
+        if self.pushless:
+            return []
+        c = self.changes.c
+        rows = conn.execute(select(self.changes).where(c.direction == INTENT).order_by(c.id))
+        return [_entry(row._mapping) for row in rows]
+
+    def resolve_intents(
+        self, conn: Connection, confirmed: Sequence[JournalEntry], dropped: Sequence[JournalEntry]
+    ) -> None:
+        """Intents become pushes (Odoo took them) or go (Odoo never got them), by their
+        run, order and field."""
+        c = self.changes.c
+        for entries, done in ((confirmed, True), (dropped, False)):
+            for e in entries:
+                mine = (c.run_id == e.run_id, c.order_id == e.order_id, c.field == e.field,
+                        c.direction == INTENT)  # fmt: skip
+                if done:
+                    conn.execute(update(self.changes).where(*mine).values(direction="push"))
+                else:
+                    conn.execute(delete(self.changes).where(*mine))
 
     def settle_intents(self, conn: Connection, run_id: int) -> None:
         """Odoo answered this run's pushes (each confirmed by an entry of its own, or

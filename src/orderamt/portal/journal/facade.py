@@ -202,6 +202,19 @@ class PortalJournal:
         with self.db.doing("journaling the pushes to make"), self.db.engine.begin() as conn:
             self.tables.record(conn, intent_entries(changes, run_id, now))
 
+    def open_intents(self) -> list[JournalEntry]:
+        """The intents earlier runs left behind."""
+        return self._read(self.tables.changes, "reading the journal", [], self.tables.open_intents)
+
+    def resolve_intents(
+        self, confirmed: Sequence[JournalEntry], dropped: Sequence[JournalEntry]
+    ) -> None:
+        """Keep as pushes the intents Odoo took, forget those it never got."""
+        if not (confirmed or dropped):
+            return
+        with self.db.doing("journaling Odoo's answers"), self.db.engine.begin() as conn:
+            self.tables.resolve_intents(conn, confirmed, dropped)
+
     def settle_intents(self, run_id: int) -> None:
         """Odoo answered (refused) every push of the batch: their intents are done with."""
         with self.db.doing("journaling Odoo's answers"), self.db.engine.begin() as conn:
