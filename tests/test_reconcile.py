@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -14,6 +15,7 @@ from orderamt.models import (
     Contest,
     FieldChange,
     FieldIssue,
+    FieldPolicy,
     FieldSpec,
     Hold,
     Known,
@@ -323,3 +325,126 @@ def test_a_held_field_is_kept_until_odoo_changes_it() -> None:
                       values={"state": "sale"})  # fmt: skip
     (change,), _, held = reconcile_fields(portal, later, [STATUS], holds={"status": hold})
     assert (change.new, change.hold, held) == ("confirmed", hold, ())
+
+
+PUSHED = FieldSpec(
+    "status", "state", "status",
+    (("draft", "pending"), ("sent", "pending"), ("sale", "confirmed"), ("cancel", "cancelled")),
+    push=(("cancelled", "cancel"), ("pending", "draft")),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("portal", "odoo_state", "seen", "policy", "way"),
+    [
+        # first sight: a pushed value Odoo does not reflect is pushed; any other is pulled
+        ("cancelled", "draft", None, "odoo", ("push", "cancel", None)),
+        ("cancelled", "sale", None, "odoo", ("push", "cancel", None)),
+        ("confirmed", "draft", None, "odoo", ("pull", "pending", None)),
+        ("pending", "sale", None, "odoo", ("pull", "confirmed", None)),  # draft acts on cancel
+        ("pending", "cancel", None, "odoo", ("push", "draft", None)),
+        ("cancelled", "cancel", None, "odoo", ("none", None, None)),  # both agree
+        # with history: only the portal moved, push; only Odoo, pull; neither, nothing
+        ("cancelled", "draft", ("pending", "pending"), "odoo", ("push", "cancel", None)),
+        ("pending", "sale", ("pending", "pending"), "odoo", ("pull", "confirmed", None)),
+        ("cancelled", "cancel", ("pending", "pending"), "odoo", ("none", None, None)),
+        # both moved: the field's policy, always named
+        ("cancelled", "sale", ("pending", "pending"), "odoo",
+         ("pull", "confirmed", Contest.CONFLICT)),
+        ("cancelled", "sale", ("pending", "pending"), "portal",
+         ("push", "cancel", Contest.CONFLICT)),
+        ("cancelled", "sale", ("pending", "pending"), "flag", ("flag", "confirmed", None)),
+    ],
+)  # fmt: skip
+def test_a_pushed_field_goes_the_way_its_last_sight_says(
+    portal: str,
+    odoo_state: str,
+    seen: tuple[str, str] | None,
+    policy: FieldPolicy,
+    way: tuple[str, str | None, Contest | None],
+) -> None:
+    """Per field: on first sight a pushed value Odoo does not reflect is pushed (a
+    cancellation is never overwritten); then the side that moved since orderamt last saw the
+    field wins, and where both moved the field's policy decides, named as a conflict."""
+    spec = replace(PUSHED, on_conflict=policy)
+    last = None if seen is None else {"status": Known(*seen)}
+    d = reconcile(with_fields(portal), odoo_fields(odoo_state), [spec], known=last)
+    kind, value, contested = way
+    if kind == "push":
+        (push,) = d.pushes
+        assert (push.action, push.portal, push.odoo_old, push.contest) == (
+            value, portal, odoo_state, contested
+        )  # fmt: skip
+        assert (d.fields, d.issues) == ((), ())
+    elif kind == "pull":
+        (change,) = d.fields
+        assert (change.new, change.contest, d.pushes) == (value, contested, ())
+    elif kind == "flag":
+        (issue,) = d.issues
+        assert (issue.reason, issue.portal_value, issue.new) == (Reason.FLAGGED, portal, value)
+        assert (d.fields, d.pushes) == ((), ())
+        assert d.needs_look
+    else:
+        assert (d.fields, d.issues, d.pushes) == ((), (), ())
+    assert d.writes is (kind in ("push", "pull"))
+
+
+def test_the_amount_is_never_pushed() -> None:
+    """A pushed status leaves the amount to its own rule: Odoo's amount is taken."""
+    d = reconcile(with_fields("cancelled"), odoo_fields("draft"), [PUSHED])
+    assert (d.action, d.new_amount, [p.field for p in d.pushes]) == (
+        Action.UNCHANGED, None, ["status"]
+    )  # fmt: skip
+
+
+PO = FieldSpec("po", "client_order_ref", "po_number", (), push=(("*", "write"),), kind="text")
+
+
+@pytest.mark.parametrize(
+    ("portal", "odoo_ref", "seen", "way"),
+    [
+        ("PO-7", False, None, ("push", "PO-7")),  # first sight: the portal's PO goes to Odoo
+        (None, "PO-1", None, ("pull", "PO-1")),  # an empty portal value declares nothing
+        ("PO-7", "PO-1", ("PO-1", "PO-1"), ("push", "PO-7")),  # only the portal moved
+        (None, "PO-1", ("PO-1", "PO-1"), ("push", None)),  # cleared in the portal: cleared
+        ("PO-1", "PO-2", ("PO-1", "PO-1"), ("pull", "PO-2")),  # only Odoo moved
+        ("PO-1", "PO-1", None, ("none", None)),
+    ],
+)
+def test_a_plain_field_the_portal_owns_is_written_to_odoo(
+    portal: str | None, odoo_ref: object, seen: tuple[str, str] | None, way: tuple[str, str | None]
+) -> None:
+    """A plain field goes the same way as the status, its push being Odoo's `write` of the
+    portal's value (NULL clears Odoo's)."""
+    order = PortalOrder(1, "SO-1", Decimal("1.00"), 42, values={"po": portal})
+    total = OdooTotal(42, "S00042", 1.0, "sale", "USD", WRITTEN_AT,
+                      values={"client_order_ref": odoo_ref})  # fmt: skip
+    last = None if seen is None else {"po": Known(*seen)}
+    d = reconcile(order, total, [PO], known=last)
+    kind, value = way
+    if kind == "push":
+        (push,) = d.pushes
+        assert (push.action, push.odoo_field, push.odoo_new, push.portal) == (
+            "write", "client_order_ref", value, portal
+        )  # fmt: skip
+    elif kind == "pull":
+        (change,) = d.fields
+        assert (change.old, change.new) == (portal, value)
+    else:
+        assert (d.fields, d.pushes) == ((), ())
+
+
+def test_a_datetime_field_is_compared_as_a_time_and_moved_between_zones() -> None:
+    """commitment_date: Odoo's naive UTC is the portal's naive local time; the column's
+    text with microseconds is the same time; a push writes UTC."""
+    spec = FieldSpec("delivery", "commitment_date", "requested_at", (), push=(("*", "write"),),
+                     kind="datetime", zone="Asia/Tokyo")  # fmt: skip
+    assert spec.from_odoo("2030-01-15 10:30:00") == "2030-01-15 19:30:00"
+    assert spec.to_odoo("2030-01-15 19:30:00") == "2030-01-15 10:30:00"
+    assert spec.same("2030-01-15 19:30:00.000000", "2030-01-15 19:30:00")
+    order = PortalOrder(1, "SO-1", Decimal("1.00"), 42, values={"delivery": "2030-01-16 09:00:00"})
+    total = OdooTotal(42, "S00042", 1.0, "sale", "USD", WRITTEN_AT,
+                      values={"commitment_date": "2030-01-15 10:30:00"})  # fmt: skip
+    last = {"delivery": Known("2030-01-15 19:30:00", "2030-01-15 19:30:00")}
+    (push,) = reconcile(order, total, [spec], known=last).pushes
+    assert (push.odoo_old, push.odoo_new) == ("2030-01-15 10:30:00", "2030-01-16 00:00:00")

@@ -157,9 +157,38 @@ def check_lock(settings: Settings, engine: Engine | None) -> CheckResult:
     return CheckResult("Lock usable", True, describe)
 
 
+PUSH_RIGHTS = "Odoo rights for the push"
+
+
+def check_push_rights(settings: Settings) -> CheckResult | None:
+    """What a configured push needs of the Odoo user (None: nothing is pushed). Not tried:
+    Odoo has no call that tests a right to cancel without cancelling (or moving the order's
+    write_date), so a refusal is named at the first push instead (odoo-facts.md, section 5)."""
+    pushed = [spec for spec in settings.schema.fields if spec.push]
+    if not pushed:
+        return None
+    settings_ = ", ".join(
+        f"ORDERAMT_{spec.name.upper()}_PUSH "
+        + ("write" if spec.kind != "map" else ",".join(f"{p}:{a}" for p, a in spec.push))
+        for spec in pushed
+    )
+    return CheckResult(
+        PUSH_RIGHTS,
+        True,
+        f"{settings_} needs the Odoo user in Sales / User (Own Documents or All Documents) "
+        "to cancel, set back to quotation and write sale orders; cancelling an order that "
+        "has a draft invoice also needs Invoicing / Billing (a Sales user is refused). Not "
+        "tried here, since trying would change an order: a refusal is named at the first push",
+        warning=True,
+    )
+
+
 def run_checks(settings: Settings, odoo: Odoo, now: datetime) -> list[CheckResult]:
     """Every check, in the order a run needs them; a failed part marks what depends on it."""
     results = list(check_odoo(odoo))
+    rights = check_push_rights(settings)
+    if rights is not None:
+        results.append(rights)
     portal, engine = check_portal(settings, now)
     try:
         results += portal

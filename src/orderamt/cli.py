@@ -167,7 +167,8 @@ def sync(
 
     By default, orders created in the last 30 days that have an Odoo id. An order
     is updated when Odoo's total is above 0.00 and differs; while Odoo shows 0.00
-    (no lines yet) the portal amount is kept.
+    (no lines yet) the portal amount is kept. A field set to go back to Odoo
+    (ORDERAMT_<NAME>_PUSH) takes the portal's own change into Odoo.
     """
     chosen = [
         name

@@ -109,6 +109,11 @@ class OdooRefused(OdooError):
     """Odoo refused an operation the user has no rights for (its AccessError)."""
 
 
+class PushRefused(OdooError):
+    """Odoo refused a change the portal made (a locked order, missing rights, an order gone):
+    that one order's push is refused, the run goes on."""
+
+
 class LockedError(OrderamtError):
     """Another run holds the lock."""
 

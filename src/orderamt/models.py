@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import ClassVar, TypeAlias
+from typing import ClassVar, Literal, TypeAlias
+from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,31 @@ class PortalOrder:
     """Each mapped field's column as read (by field name, e.g. "status"), as text."""
 
 
+FieldPolicy: TypeAlias = Literal["odoo", "portal", "flag"]
+"""Who wins a pushed field both sides changed: Odoo (pulled over the portal's, named), the
+portal (pushed over Odoo's, named), or neither (both left, flagged for a look)."""
+
+PUSH_ACTIONS = {"cancel": "cancel", "draft": "draft"}
+"""The Odoo actions a status push may make (ORDERAMT_STATUS_PUSH), and the sale order state
+each leaves: `cancel` calls action_cancel, `draft` action_draft (back to quotation)."""
+
+PLAIN_FIELDS = {"client_order_ref": "text", "note": "html", "commitment_date": "datetime"}
+"""The sale.order fields a portal column may hold as they are, without a map (a customer's
+PO number, the order's note, a requested delivery date), and their kind: `html` is an
+Html field, which Odoo keeps as `<p>text</p>` and which the portal's column holds as the
+text; `datetime` is Odoo's naive UTC 'YYYY-MM-DD HH:MM:SS' (the only form Odoo takes),
+which the portal's DATETIME column holds as a naive time in the portal's zone."""
+
+ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"
+
+WRITE = "write"
+"""The push action of a plain field (ORDERAMT_<NAME>_PUSH=write): Odoo's `write`."""
+
+PUSH_FROM = {"draft": ("cancel",)}
+"""The states an action acts on, where not every one: Odoo's action_draft leaves any order
+but a cancelled (or sent) one as it is, and a sent one is a quotation already."""
+
+
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
     """One Odoo field synced to a portal column through a map of values (ORDERAMT_<NAME>_MAP).
@@ -41,20 +69,79 @@ class FieldSpec:
     column: str
     mapping: tuple[tuple[str, str], ...]
     """(Odoo's value, the portal's value) pairs; Odoo's False is spelled "false"."""
+    push: tuple[tuple[str, str], ...] = ()
+    """(the portal's value, the Odoo action that makes it Odoo's) pairs (ORDERAMT_<NAME>_PUSH):
+    the portal's changes to these values go back to Odoo. Empty: the field is only pulled."""
+    on_conflict: FieldPolicy = "odoo"
+    """Both sides changed a pushed field since orderamt last saw it: who wins."""
+    kind: str = "map"
+    """"map" (Odoo's value through `mapping`), or a plain field's kind (PLAIN_FIELDS)."""
+    zone: str = "UTC"
+    """A datetime field's portal zone (PORTAL_TIMEZONE)."""
     _lookup: Mapping[str, str] = field(init=False, repr=False, compare=False, hash=False)
+    _actions: Mapping[str, str] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_lookup", dict(self.mapping))
+        object.__setattr__(self, "_actions", dict(self.push))
 
     def portal_value(self, odoo_value: str) -> str | None:
         """The portal's value for Odoo's, or None where the map has none."""
         return self._lookup.get(odoo_value)
+
+    def push_action(self, portal_value: str | None) -> str | None:
+        """The Odoo action that makes this portal value Odoo's, where it is pushed: a plain
+        field's every value (an empty one clears Odoo's), a mapped one's listed values."""
+        if self.kind != "map":
+            return WRITE if self.push else None
+        return None if portal_value is None else self._actions.get(portal_value)
+
+    def to_odoo(self, portal: str | None) -> str | None:
+        """What Odoo's `write` takes for the portal's value: a datetime in UTC."""
+        if portal is None or self.kind != "datetime":
+            return portal
+        return self._moved(portal, ZoneInfo(self.zone), ZoneInfo("UTC"))
+
+    def same(self, portal: str | None, odoo_form: str | None) -> bool:
+        """The portal's value and Odoo's (in the portal's form) are one: a datetime as a
+        time (the column's text may show microseconds, or a date alone)."""
+        if self.kind != "datetime" or portal is None or odoo_form is None:
+            return portal == odoo_form
+        return self._moved(portal, ZoneInfo(self.zone), ZoneInfo(self.zone)) == odoo_form
+
+    @staticmethod
+    def _moved(text: str, source: ZoneInfo, target: ZoneInfo) -> str:
+        """A naive 'YYYY-MM-DD[ HH:MM:SS[.ffffff]]' read in one zone, written in another, to
+        the second (text that is no time is kept as it is, to be named where it is used)."""
+        try:
+            moment = datetime.fromisoformat(text.strip().replace("T", " "))
+        except ValueError:
+            return text
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=source)
+        return moment.astimezone(target).strftime(ODOO_DATETIME)
+
+    def from_odoo(self, raw: object) -> str | None:
+        """A plain field's portal value for Odoo's: as it is, an Html field's text without
+        its one paragraph (entities undone); Odoo's False is NULL."""
+        if raw is False or raw is None:
+            return None
+        text = str(raw)
+        if self.kind == "datetime":
+            return self._moved(text, ZoneInfo("UTC"), ZoneInfo(self.zone))
+        if self.kind == "html":
+            inner = _PARAGRAPH.fullmatch(text.strip())
+            if inner is not None and "<" not in inner.group(1):
+                return html.unescape(inner.group(1))
+        return text
 
     @property
     def portal_values(self) -> tuple[str, ...]:
         """Every value the portal column must be able to hold."""
         return tuple(dict.fromkeys(portal for _, portal in self.mapping))
 
+
+_PARAGRAPH = re.compile(r"<p>(.*)</p>", re.DOTALL)
 
 ODOO_MODULE_OF_FIELD = {"delivery_status": "sale_stock"}
 """The Odoo module that adds a sale order field which a bare `sale` lacks."""
@@ -115,6 +202,10 @@ class Reason(Enum):
     """Odoo's order is in another currency than the portal's amount."""
     UNMAPPED = "unmapped"
     """A mapped field: Odoo's value has no portal value in the map."""
+    FLAGGED = "flagged"
+    """A pushed field both sides changed, left as it is on both (its ON_CONFLICT is flag)."""
+    PUSH_REFUSED = "push_refused"
+    """Odoo refused the portal's change (a locked order, missing rights): the portal keeps it."""
 
 
 class Contest(Enum):
@@ -187,6 +278,29 @@ class FieldIssue:
     last_written: str | None = None
     new: str | None = None
     """For a contest: the map's value for Odoo's, which was not written."""
+    detail: str | None = None
+    """For a refused push: the action and Odoo's own words."""
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    """One field of an order the portal changed, to go back to Odoo as an action."""
+
+    field: str
+    portal: str | None
+    """The portal's value, which stays as it is (NULL: a plain field cleared)."""
+    action: str
+    """The Odoo action (PUSH_ACTIONS): cancel, draft."""
+    odoo_old: str | None
+    """Odoo's value before, as Odoo spells it ("draft"; None: a plain field without one)."""
+    odoo_new: str | None
+    """Odoo's value the action leaves ("cancel"), or a plain field's value written."""
+    odoo_field: str = "state"
+    """The sale.order field: what `write` writes (a plain field), or what the action sets."""
+    contest: Contest | None = None
+    """CONFLICT: Odoo changed it too, and the portal wins (ORDERAMT_<NAME>_ON_CONFLICT=portal)."""
+    last_seen: Value = None
+    """What both sides said when orderamt last saw the field (a conflict's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +335,8 @@ class Decision:
     """The mapped fields left alone that need a look."""
     held: tuple[Hold, ...] = ()
     """The mapped fields a revert's hold keeps (Odoo still says what was reverted)."""
+    pushes: tuple[Push, ...] = ()
+    """The fields whose portal value goes back to Odoo (done, once the decision is confirmed)."""
 
     @property
     def conflict(self) -> bool:
@@ -229,8 +345,8 @@ class Decision:
 
     @property
     def writes(self) -> bool:
-        """Something is written: the amount, a mapped field, or both."""
-        return self.action is Action.UPDATE or bool(self.fields)
+        """Something is written: the amount, a mapped field, or a field pushed to Odoo."""
+        return self.action is Action.UPDATE or bool(self.fields) or bool(self.pushes)
 
     @property
     def amount_change(self) -> FieldChange | None:
@@ -269,6 +385,9 @@ class Change:
     """A revert: the hold to place once this is written."""
     release_hold: str | None = None
     """Why the field's hold ends once this is written (Odoo changed; its revert undone)."""
+    push: Push | None = None
+    """A push Odoo took: nothing is written to the portal (old and new are its value); the
+    journal keeps it with Odoo's values before and after."""
 
 
 class Mode(Enum):
@@ -380,6 +499,8 @@ class RunCounts:
     skipped: int = 0
     new_problems: int | None = None
     """Of the skipped, those that are news since the last run (None: not known, a dry run)."""
+    pushed: int = 0
+    """Fields whose portal value went back to Odoo (of the orders counted updated or skipped)."""
 
     @property
     def synced(self) -> int:
@@ -388,6 +509,7 @@ class RunCounts:
     def add(self, decision: Decision) -> None:
         """Each order in one bucket: one that needs a look is skipped even where a mapped
         field of it was written (the report shows both)."""
+        self.pushed += len(decision.pushes)
         if decision.needs_look:
             self.skipped += 1
         elif decision.writes:
@@ -416,6 +538,12 @@ class JournalEntry:
     """A mapped field's change (None: the amount's), with its values as text."""
     old_value: str | None = None
     new_value: str | None = None
+    direction: str | None = None
+    """None: a write to the portal (a pull); "push": the portal's value Odoo took (old and
+    new are the portal's, `odoo_old` and `odoo_new` Odoo's); "intent": a push about to be
+    made, kept until Odoo's answer confirms it (an intent left behind: orderamt stopped)."""
+    odoo_old: str | None = None
+    odoo_new: str | None = None
 
     @property
     def name(self) -> str:
@@ -491,3 +619,7 @@ class RunOverview:
     last_poll: RunRecord | None = None
     unfinished: tuple[RunRecord, ...] = ()
     """Runs without an end: going now, or killed before they could record one."""
+    last_pushed: int = 0
+    """Fields the last run pushed to Odoo."""
+    last_conflicts: int = 0
+    """Fields of the last run's changes that settled a conflict (Odoo's or the portal's won)."""

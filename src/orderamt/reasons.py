@@ -76,6 +76,18 @@ def field_issue(issue: FieldIssue) -> str:
             f"{_shown(issue.last_written)}, while Odoo still says so ({keeping}; "
             "--on-conflict skip)"
         )
+    if issue.reason is Reason.FLAGGED:
+        return (
+            f"{issue.field}: conflict: changed in the portal (now {_shown(issue.portal_value)}) "
+            f"and in Odoo (now {_shown(issue.new)}) since orderamt last saw "
+            f"{_shown(issue.last_written)}; both left as they are (ORDERAMT_"
+            f"{issue.field.upper()}_ON_CONFLICT=flag)"
+        )
+    if issue.reason is Reason.PUSH_REFUSED:
+        return (
+            f"{issue.field}: Odoo refused the portal's {_shown(issue.portal_value)}: "
+            f"{issue.detail} ({keeping} in the portal; Odoo still says {issue.odoo_value!r})"
+        )
     return f"{issue.field}: skipped"
 
 

@@ -6,12 +6,16 @@ No I/O, no clock, no logging: everything it needs comes in as arguments.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from orderamt import money
 from orderamt.models import (
     AMOUNT,
+    PUSH_ACTIONS,
+    PUSH_FROM,
+    WRITE,
     Action,
     Contest,
     Decision,
@@ -22,6 +26,7 @@ from orderamt.models import (
     Known,
     OdooTotal,
     PortalOrder,
+    Push,
     Reason,
     Value,
     odoo_text,
@@ -89,6 +94,7 @@ def reconcile(
     known: Mapping[str, Known] | None = None,
     holds: Mapping[str, Hold] | None = None,
     skip_conflicts: bool = False,
+    yielded: bool = False,
 ) -> Decision:
     """Decide each field of this order: the amount, then each mapped field in `specs`.
 
@@ -98,13 +104,16 @@ def reconcile(
     a conflict, with Odoo unchanged a drift. Odoo wins either way (the sync is one-way)
     unless `skip_conflicts`. A revert's hold keeps a field while Odoo still says the
     reverted value at the same write_date. Every field goes this one way; each kind adds
-    its own rules before it (`_amount`, `_mapped`).
+    its own rules before it (`_amount`, `_mapped`). `yielded`: an operator ignored this
+    order's refused push, so nothing of it is pushed and Odoo's values are taken.
     """
     decision = _amount(order, odoo, max_amount, known or {}, holds or {}, skip_conflicts)
     if odoo is None or not specs or decision.reason in _NO_FIELDS:
         return decision
-    changes, issues, kept = _mapped(order, odoo, specs, known or {}, holds or {}, skip_conflicts)
-    if not (changes or issues or kept):
+    changes, issues, kept, pushes = _mapped(
+        order, odoo, specs, known or {}, holds or {}, skip_conflicts, yielded
+    )
+    if not (changes or issues or kept or pushes):
         return decision
     return Decision(
         order, decision.action, new_amount=decision.new_amount, reason=decision.reason,
@@ -112,6 +121,7 @@ def reconcile(
         largest=decision.largest, last_written=decision.last_written,
         contest=decision.contest, write_date=decision.write_date, hold=decision.hold,
         odoo_currency=decision.odoo_currency, fields=changes, issues=issues, held=kept,
+        pushes=pushes,
     )  # fmt: skip
 
 
@@ -188,31 +198,46 @@ def _mapped(
     known: Mapping[str, Known],
     holds: Mapping[str, Hold],
     skip_conflicts: bool,
-) -> tuple[tuple[FieldChange, ...], tuple[FieldIssue, ...], tuple[Hold, ...]]:
+    yielded: bool = False,
+) -> tuple[tuple[FieldChange, ...], tuple[FieldIssue, ...], tuple[Hold, ...], tuple[Push, ...]]:
     """Each mapped field, a field of text kind: the portal takes the map's value for Odoo's.
     Its own rule comes first: an Odoo value the map lacks is never written (an issue; the
-    other fields still go). Returns the changes, the issues, and the holds that keep a
-    field (for the report to say)."""
+    other fields still go). A pushed field (ORDERAMT_<NAME>_PUSH) may go the other way
+    (`_pushed`). Returns the changes, the issues, the holds that keep a field (for the
+    report to say), and the pushes."""
     changes: list[FieldChange] = []
     issues: list[FieldIssue] = []
     kept: list[Hold] = []
+    pushes: list[Push] = []
     for spec in specs:
         name = spec.name
-        odoo_value = odoo_text(odoo.values.get(spec.odoo_field, False))
-        new = spec.portal_value(odoo_value)
+        raw = odoo.values.get(spec.odoo_field, False)
+        odoo_value = odoo_text(raw)
         old = order.values.get(name)
-        if new is None:
-            issues.append(FieldIssue(name, odoo_value, Reason.UNMAPPED, portal_value=old))
-            continue
+        if spec.kind == "map":
+            new = spec.portal_value(odoo_value)
+            if new is None:
+                issues.append(FieldIssue(name, odoo_value, Reason.UNMAPPED, portal_value=old))
+                continue
+        else:
+            new = spec.from_odoo(raw)
+            odoo_value = "" if raw is False or raw is None else str(raw)
         hold = holds.get(name)
         if hold is not None and held(hold, new, odoo.write_date):
             if old != new:
                 kept.append(hold)
             continue
-        if old == new:
+        if spec.same(old, new):
             continue
         last = known.get(name)
-        contested = contest(name, old, new, last)
+        way = None if yielded else _pushed(spec, old, odoo_value, new, last)
+        if isinstance(way, Push):
+            pushes.append(way)
+            continue
+        if isinstance(way, FieldIssue):
+            issues.append(way)
+            continue
+        contested = way if way is not None else contest(name, old, new, last)
         wrote = None if last is None or contested is None else last.value
         assert wrote is None or isinstance(wrote, str)
         if contested is not None and skip_conflicts:
@@ -221,4 +246,46 @@ def _mapped(
             continue
         changes.append(FieldChange(name, old, new, contest=contested, last_written=wrote,
                                    hold=hold))  # fmt: skip
-    return tuple(changes), tuple(issues), tuple(kept)
+    return tuple(changes), tuple(issues), tuple(kept), tuple(pushes)
+
+
+def _pushed(
+    spec: FieldSpec,
+    portal: str | None,
+    odoo_value: str,
+    odoo_mapped: str | None,
+    last: Known | None,
+) -> Push | FieldIssue | Contest | None:
+    """Which way a field the two sides disagree on goes, where the portal's value is one
+    that is pushed (and Odoo's state is one its action acts on): a Push, a FieldIssue (both
+    changed, flagged), Contest.CONFLICT (both changed, Odoo wins) or None (pulled, as any
+    field: the portal's value is not pushed, or only Odoo changed).
+
+    Without history (`last` None), the portal's value is pushed: the operator declared it
+    the portal's, so a cancellation is never overwritten. With history, what each side
+    said when orderamt last saw the field tells who changed it."""
+    action = spec.push_action(portal)
+    if action is None or odoo_value not in PUSH_FROM.get(action, (odoo_value,)):
+        return None
+    if action == WRITE:  # a plain field: Odoo's value as it is, and the portal's written
+        push = Push(spec.name, portal, action, odoo_value or None, spec.to_odoo(portal),
+                    spec.odoo_field)  # fmt: skip
+    else:
+        push = Push(spec.name, portal, action, odoo_value, PUSH_ACTIONS[action])
+    if last is None:
+        # First sight: an empty portal value is no declaration (the portal never had one).
+        return push if portal is not None else None
+    seen = last.value if isinstance(last.value, str) or last.value is None else str(last.value)
+    portal_moved = not spec.same(portal, seen)
+    odoo_moved = last.odoo_value is None or not spec.same(odoo_mapped, str(last.odoo_value))
+    if not portal_moved:
+        return None  # only Odoo moved (or neither, after a revert): pulled as any field
+    if not odoo_moved:
+        return push
+    if spec.on_conflict == "portal":
+        return replace(push, contest=Contest.CONFLICT, last_seen=last.value)
+    if spec.on_conflict == "flag":
+        seen = last.value if isinstance(last.value, str) else None
+        return FieldIssue(spec.name, odoo_value, Reason.FLAGGED, portal_value=portal,
+                          last_written=seen, new=odoo_mapped)  # fmt: skip
+    return Contest.CONFLICT

@@ -630,6 +630,65 @@ def test_a_mapped_field_set_halfway_is_refused() -> None:
     assert "PORTAL_COL_STATUS set, but ORDERAMT_STATUS_MAP is not" in message
 
 
+def test_a_status_push_is_a_line_of_configuration() -> None:
+    """ORDERAMT_STATUS_PUSH names the portal values that go back to Odoo and the action each
+    means; ORDERAMT_STATUS_ON_CONFLICT says who wins; without them nothing is pushed."""
+    status_map = "draft:pending,sent:pending,sale:confirmed,cancel:cancelled"
+    settings = load_settings(
+        env(
+            ORDERAMT_STATUS_MAP=status_map,
+            ORDERAMT_STATUS_PUSH="cancelled:cancel, pending:draft",
+            ORDERAMT_STATUS_ON_CONFLICT="Flag",
+        )
+    )
+    (spec,) = settings.schema.fields
+    assert spec.push == (("cancelled", "cancel"), ("pending", "draft"))
+    assert spec.on_conflict == "flag"
+    assert spec.push_action("cancelled") == "cancel"
+    assert spec.push_action("confirmed") is None
+    (pulled,) = load_settings(env(ORDERAMT_STATUS_MAP=status_map)).schema.fields
+    assert (pulled.push, pulled.on_conflict) == ((), "odoo")
+
+
+def test_every_bad_push_setting_is_named_in_one_message() -> None:
+    """A push on a field that is not the status, an unknown action, a pair the map would
+    undo, a value pushed twice, a bad policy and a policy without a push: one message."""
+    message = problems(
+        env(
+            ORDERAMT_STATUS_MAP="draft:pending,sale:confirmed,cancel:cancelled",
+            ORDERAMT_STATUS_PUSH="cancelled:delete,confirmed:cancel,gone:cancel,gone:draft",
+            ORDERAMT_STATUS_ON_CONFLICT="whoever",
+            ORDERAMT_DELIVERY_STATUS_MAP="full:delivered",
+            ORDERAMT_DELIVERY_STATUS_PUSH="delivered:cancel",
+            ORDERAMT_INVOICE_STATUS_MAP="no:none",
+            ORDERAMT_INVOICE_STATUS_ON_CONFLICT="portal",
+        )
+    )
+    assert (
+        "ORDERAMT_STATUS_PUSH must be portal_value:action pairs separated by commas, the "
+        "action one of cancel, draft (e.g. cancelled:cancel), got 'cancelled:delete'"
+    ) in message
+    assert (
+        "ORDERAMT_STATUS_PUSH: confirmed:cancel leaves Odoo's state 'cancel', which "
+        "ORDERAMT_STATUS_MAP maps to 'cancelled', not 'confirmed'"
+    ) in message
+    assert "ORDERAMT_STATUS_PUSH: gone:cancel leaves Odoo's state 'cancel'" in message
+    assert "ORDERAMT_STATUS_ON_CONFLICT must be one of odoo, portal, flag, got 'whoever'" in message
+    assert (
+        "ORDERAMT_DELIVERY_STATUS_PUSH: only the status (Odoo's field state) can be pushed, "
+        "not 'delivery_status'"
+    ) in message
+    assert (
+        "ORDERAMT_INVOICE_STATUS_ON_CONFLICT is set, but ORDERAMT_INVOICE_STATUS_PUSH is not"
+    ) in message
+
+
+def test_push_settings_without_a_map_are_refused() -> None:
+    """ORDERAMT_STATUS_PUSH alone is named as a field set halfway."""
+    message = problems(env(ORDERAMT_STATUS_PUSH="cancelled:cancel"))
+    assert "ORDERAMT_STATUS_PUSH set, but ORDERAMT_STATUS_MAP is not" in message
+
+
 def test_mapped_field_settings_in_env_are_not_taken_for_typos(tmp_path: Path) -> None:
     """ORDERAMT_STATUS_MAP and PORTAL_COL_STATUS in .env are settings, not unknown names."""
     env_file = tmp_path / ".env"
@@ -701,3 +760,44 @@ def test_a_bad_webhook_delay_is_named() -> None:
     """A delay that is neither auto nor seconds from 0 to 60 is a configuration error."""
     with pytest.raises(ConfigError, match="ORDERAMT_WEBHOOK_DELAY must be a number of seconds"):
         load_settings(env(ORDERAMT_WEBHOOK_DELAY="soon"))
+
+
+def test_a_plain_field_needs_no_map_and_may_be_the_portal_s() -> None:
+    """ORDERAMT_<NAME>_FIELD=client_order_ref or note without a map copies the value as it
+    is; ORDERAMT_<NAME>_PUSH=write makes the portal's changes go back with Odoo's write."""
+    settings = load_settings(
+        env(
+            ORDERAMT_PO_FIELD="client_order_ref",
+            PORTAL_COL_PO="po_number",
+            ORDERAMT_PO_PUSH="write",
+            ORDERAMT_PO_ON_CONFLICT="portal",
+            ORDERAMT_NOTE_FIELD="note",
+        )
+    )
+    note, po = settings.schema.fields
+    assert (note.kind, note.push, note.column) == ("html", (), "note")
+    assert (po.kind, po.push, po.column, po.on_conflict) == (
+        "text", (("*", "write"),), "po_number", "portal"
+    )  # fmt: skip
+    assert po.push_action(None) == "write" and note.push_action("x") is None
+    assert note.from_odoo("<p>a &amp; b</p>") == "a & b"
+    assert note.from_odoo("<p>a</p><p>b</p>") == "<p>a</p><p>b</p>"
+    assert po.from_odoo(False) is None
+
+
+def test_a_bad_plain_field_push_is_named() -> None:
+    """A plain field pushes only with write; another field without a map is refused."""
+    message = problems(
+        env(
+            ORDERAMT_PO_FIELD="client_order_ref",
+            ORDERAMT_PO_PUSH="cancel",
+            ORDERAMT_ORIGIN_FIELD="origin",
+        )
+    )
+    assert "ORDERAMT_PO_PUSH of a plain field (client_order_ref) must be write, got 'cancel'" in (
+        message
+    )
+    assert (
+        "ORDERAMT_ORIGIN_FIELD set, but ORDERAMT_ORIGIN_MAP is not (only client_order_ref, note"
+        in (message)
+    )

@@ -322,6 +322,24 @@ FIELD_ISSUES = [
         FieldIssue("delivery_status", "", Reason.CHANGED_SINCE, portal_value=None),
         "delivery_status: changed since that run (now NULL); left alone",
     ),
+    (
+        FieldIssue("status", "sale", Reason.FLAGGED, "cancelled", "pending", new="confirmed"),
+        "status: conflict: changed in the portal (now 'cancelled') and in Odoo (now "
+        "'confirmed') since orderamt last saw 'pending'; both left as they are "
+        "(ORDERAMT_STATUS_ON_CONFLICT=flag)",
+    ),
+    (
+        FieldIssue(
+            "status",
+            "sale",
+            Reason.PUSH_REFUSED,
+            "cancelled",
+            detail="cancel: You cannot cancel a locked order. Please unlock it first.",
+        ),
+        "status: Odoo refused the portal's 'cancelled': cancel: You cannot cancel a locked "
+        "order. Please unlock it first. (keeping 'cancelled' in the portal; Odoo still says "
+        "'sale')",
+    ),
 ]
 
 
@@ -564,6 +582,7 @@ def test_json_document_of_a_run() -> None:
         "updated": 1,
         "unchanged": 0,
         "skipped": 0,
+        "pushed": 0,
         "exit_code": 0,
         "error": None,
         "orders": [
@@ -580,6 +599,7 @@ def test_json_document_of_a_run() -> None:
                 "contest": None,
                 "held_by_revert_of": None,
                 "fields": [],
+                "pushes": [],
                 "field_issues": [],
             }
         ],
@@ -603,6 +623,7 @@ def test_json_document_of_a_failed_start() -> None:
         "updated": 0,
         "unchanged": 0,
         "skipped": 0,
+        "pushed": 0,
         "exit_code": 2,
         "error": "configuration: ODOO_URL is not set",
         "orders": [],
@@ -993,6 +1014,9 @@ def test_order_history_as_json(capsys: pytest.CaptureFixture[str]) -> None:
                 "field": None,
                 "old_value": None,
                 "new_value": None,
+                "direction": None,
+                "odoo_old": None,
+                "odoo_new": None,
             },
             {
                 "run_id": 4,
@@ -1007,6 +1031,9 @@ def test_order_history_as_json(capsys: pytest.CaptureFixture[str]) -> None:
                 "field": None,
                 "old_value": None,
                 "new_value": None,
+                "direction": None,
+                "odoo_old": None,
+                "odoo_new": None,
             },
         ],
         "holds": [

@@ -3,13 +3,15 @@ fast tests of the orchestration; the end-to-end tests use the real stores and ad
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from orderamt.errors import PushRefused
 from orderamt.models import (
     AMOUNT,
+    PUSH_ACTIONS,
     Change,
     Checkpoint,
     Cursor,
@@ -68,10 +70,11 @@ class FakeOrders:
     rows: dict[int, PortalOrder]
     fail: Fail = field(default_factory=Fail)
     journal: FakeJournal | None = None
+    fields: tuple[FieldSpec, ...] = ()
 
     def check(self) -> Limits:
         self.fail("check")
-        return Limits()
+        return Limits(fields=self.fields)
 
     def get(self, order_id: int) -> PortalOrder | None:
         return self.rows.get(order_id)
@@ -106,6 +109,15 @@ class FakeOrders:
         written: set[tuple[int, str]] = set()
         for change in changes:
             row = self.rows[change.order.id]
+            same = row.values.get(change.field) == change.old
+            if change.field != AMOUNT and (change.push or same):
+                if change.push is None:
+                    assert change.new is None or isinstance(change.new, str)
+                    values = {**row.values, change.field: change.new}
+                    self.rows[row.id] = replace(row, values=values, updated_at=now)
+                written.add((row.id, change.field))
+                if run_id is not None and self.journal is not None:
+                    self.journal.entries.append(field_entry(change, run_id, now))
             if change.field == AMOUNT and row.amount == change.old:
                 assert isinstance(change.new, Decimal)
                 self.rows[row.id] = replace(row, amount=change.new, updated_at=now)
@@ -126,7 +138,23 @@ class FakeOrders:
                     )
         if checkpoint is not None and self.journal is not None:
             self.journal.saved = checkpoint
+        if run_id is not None and self.journal is not None and any(c.push for c in changes):
+            self.journal.settle_intents(run_id)
         return written
+
+
+def field_entry(
+    change: Change, run_id: int, now: datetime, direction: str = "push"
+) -> JournalEntry:
+    """A mapped field's entry, a push's with its direction and Odoo's values."""
+    push = change.push
+    return JournalEntry(
+        run_id, change.order.id, change.odoo_id, change.order.number, None, None,
+        change.write_date, now, conflict=change.conflict, field=change.field,
+        old_value=change.old, new_value=change.new,  # type: ignore[arg-type]
+        direction=direction if push else None, odoo_old=push.odoo_old if push else None,
+        odoo_new=push.odoo_new if push else None,
+    )  # fmt: skip
 
 
 @dataclass
@@ -141,7 +169,39 @@ class FakeJournal:
     def known(
         self, order_ids: Sequence[int]
     ) -> tuple[dict[tuple[int, str], Known], dict[tuple[int, str], Hold]]:
-        return {}, {}
+        """A mapped field's last entry that was done (not an intent): both sides agreed on
+        its new value then (the fakes journal no reverts)."""
+        known: dict[tuple[int, str], Known] = {}
+        for e in self.entries:
+            if e.field is not None and e.direction != "intent" and e.order_id in order_ids:
+                known[(e.order_id, e.field)] = Known(e.new_value, e.new_value)
+        return known, {}
+
+    def intend(self, run_id: int, changes: Sequence[Change], now: datetime) -> None:
+        self.fail("intend")
+        self.entries += [field_entry(c, run_id, now, "intent") for c in changes]
+
+    def open_intents(self) -> list[JournalEntry]:
+        return [e for e in self.entries if e.direction == "intent"]
+
+    def resolve_intents(
+        self, confirmed: Sequence[JournalEntry], dropped: Sequence[JournalEntry]
+    ) -> None:
+        gone = {id(e) for e in dropped}
+        done = {id(e) for e in confirmed}
+        self.entries = [
+            replace(e, direction="push") if id(e) in done else e
+            for e in self.entries
+            if id(e) not in gone
+        ]
+
+    def settle_intents(self, run_id: int) -> None:
+        self.entries = [
+            e for e in self.entries if not (e.run_id == run_id and e.direction == "intent")
+        ]
+
+    def yielded(self, order_ids: Sequence[int]) -> set[int]:
+        return set()
 
     def touched_after(self, run_id: int, order_ids: Sequence[int]) -> set[tuple[int, str]]:
         return {(e.order_id, e.name) for e in self.entries if e.run_id > run_id}
@@ -218,6 +278,19 @@ class FakeOdoo:
     def login(self) -> None:
         self.calls.append("login")
         self.fail("login")
+
+    def push(self, odoo_id: int, action: str, values: Mapping[str, object] | None = None) -> None:
+        """Odoo takes the action (the state it leaves), or refuses a `locked` order."""
+        self.calls.append("push")
+        self.fail("push")
+        total = self.totals[odoo_id]
+        if action == "write":
+            self.totals[odoo_id] = replace(total, values={**total.values, **(values or {})})
+            return
+        if total.values.get("locked"):
+            raise PushRefused("You cannot cancel a locked order. Please unlock it first.")
+        state = {**total.values, "state": PUSH_ACTIONS[action]}
+        self.totals[odoo_id] = replace(total, state=PUSH_ACTIONS[action], values=state)
 
     def fetch_totals(self, ids: Sequence[int]) -> dict[int, OdooTotal]:
         self.calls.append("fetch_totals")

@@ -225,7 +225,9 @@ def revert(
     options = run_options(settings, dry_run=dry_run)
 
     def body(orders: PortalOrders, journal: PortalJournal, reporter: Reporter) -> RunCounts:
-        return revert_run(orders, journal, run_id, options, clock=clock, reporter=reporter,
-                          order_id=order_id, field=field)  # fmt: skip
+        # Odoo is reached only where the run pushed (its pushes are undone there).
+        with make_odoo(settings.odoo, settings.schema.fields) as odoo:
+            return revert_run(orders, journal, run_id, options, clock=clock, reporter=reporter,
+                              order_id=order_id, field=field, odoo=odoo)  # fmt: skip
 
     return _run(settings, body, report=report, options=options)

@@ -217,7 +217,7 @@ def load_settings(
         currency_column=values.get("PORTAL_COL_CURRENCY", "").strip() or None,
         timezone=zone,
         timezone_from=zone_from,
-        fields=read_fields(c, values),
+        fields=read_fields(c, values, zone),
     )
     if schema.currency and schema.currency_column:
         c.problems.append("set PORTAL_CURRENCY or PORTAL_COL_CURRENCY, not both")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from orderamt.errors import LoginRefused, OdooError
@@ -58,6 +58,10 @@ class OdooClient(Protocol):
     ) -> list[dict[str, Any]]: ...
 
     def create_record(self, model: str, values: dict[str, Any], what: str) -> int: ...
+
+    def push(
+        self, odoo_id: int, action: str, values: Mapping[str, object] | None = None
+    ) -> None: ...
 
     def close(self) -> None: ...
 
@@ -230,6 +234,11 @@ class Odoo:
 
     def create_record(self, model: str, values: dict[str, Any], what: str) -> int:
         return self._call(lambda client: client.create_record(model, values, what))
+
+    def push(self, odoo_id: int, action: str, values: Mapping[str, object] | None = None) -> None:
+        """A portal's change into Odoo: `action` (odoo.push.METHODS) on one sale order;
+        PushRefused where Odoo refuses it."""
+        self._call(lambda client: client.push(odoo_id, action, values))
 
     def close(self) -> None:
         if self.client is not None:

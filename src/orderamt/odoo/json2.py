@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from orderamt.errors import LoginRefused, OdooError, OdooRefused
@@ -14,6 +14,7 @@ from orderamt.odoo.net import (
     is_json,
     parse_json,
 )
+from orderamt.odoo.push import check_pushed, push_call, refusal
 from orderamt.odoo.records import (
     changed_query,
     created_id,
@@ -71,7 +72,11 @@ class Json2Odoo:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _post(self, model: str, method: str, body: dict[str, Any], what: str) -> Any:
+    def _post(
+        self, model: str, method: str, body: dict[str, Any], what: str, *, push: bool = False
+    ) -> Any:
+        """One call; with `push`, Odoo's refusal (HTTP 403, 404 or 422 with its message) is
+        the order's PushRefused."""
         headers = {"Authorization": f"bearer {self._api_key}", "X-Odoo-Database": self.db}
 
         def attempt() -> Any:
@@ -81,6 +86,9 @@ class Json2Odoo:
             answer = parse_json(text) if is_json(received) else None
             if status == 200 and answer is not None:
                 return answer
+            message = answer.get("message") if isinstance(answer, dict) else None
+            if push and status in (403, 404, 422) and isinstance(message, str):
+                raise refusal(message)
             raise self._error(status, reason, text, answer, what)
 
         return with_retries(what, attempt, self.retry)
@@ -159,3 +167,11 @@ class Json2Odoo:
     def create_record(self, model: str, values: dict[str, Any], what: str) -> int:
         """One record created (JSON-2's create takes `vals_list` and answers the ids)."""
         return created_id(self._post(model, "create", {"vals_list": [values]}, what), what)
+
+    def push(self, odoo_id: int, action: str, values: Mapping[str, object] | None = None) -> None:
+        """One portal change into Odoo (`odoo.push`)."""
+        method, more, kwargs = push_call(action, values)
+        what = f"{method} on sale order {odoo_id}"
+        body = {"ids": [odoo_id], **kwargs, **({"vals": more[0]} if more else {})}
+        answer = self._post("sale.order", method, body, what, push=True)
+        check_pushed(answer, odoo_id, what)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import http.client
 import xmlrpc.client
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from xml.parsers.expat import ExpatError
 
 from orderamt.errors import LoginRefused, OdooError, OdooRefused
 from orderamt.models import Cursor, OdooTotal
 from orderamt.odoo.net import connection_error, http_status_error
+from orderamt.odoo.push import check_pushed, push_call, refusal
 from orderamt.odoo.records import (
     changed_query,
     created_id,
@@ -226,3 +227,24 @@ class XmlRpcOdoo:
             {"fields": self.fields, "order": order, "limit": limit},
         )
         return parse_record_list(answer, self.extra)
+
+    def push(self, odoo_id: int, action: str, values: Mapping[str, object] | None = None) -> None:
+        """One portal change into Odoo (`odoo.push`): Odoo's UserError or AccessError (a
+        locked order, missing rights, an order gone) is this order's PushRefused."""
+        method, more, kwargs = push_call(action, values)
+        what = f"{method} on sale order {odoo_id}"
+        if self._uid is None:
+            self.login()
+        uid = self._uid
+
+        def call() -> Any:
+            try:
+                return self._proxy("object").execute_kw(
+                    self.db, uid, self._password, "sale.order", method, [[odoo_id], *more], kwargs
+                )
+            except xmlrpc.client.Fault as fault:
+                if fault.faultCode in (2, 4):
+                    raise refusal(str(fault.faultString)) from None
+                raise
+
+        check_pushed(self._call(what, call), odoo_id, what)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Enum, Float, Integer, Numeric, String, inspect, text
+from sqlalchemy import DateTime, Enum, Float, Integer, Numeric, String, inspect, text
 from sqlalchemy.engine.reflection import Inspector
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 from sqlalchemy.types import NullType
@@ -211,6 +211,13 @@ def _check_field_column(
     setting, name = _column_setting(spec), spec.name.upper()
     if isinstance(column_type, NullType):
         return  # a SQLite column without a (known) type holds any text
+    if spec.kind == "datetime":
+        if not isinstance(column_type, (String, DateTime)):
+            raise PortalError(
+                f"column '{spec.column}' ({setting}) of table '{table}' is {column_type}, "
+                f"not a DATETIME (or text) column for Odoo's {spec.odoo_field}"
+            )
+        return
     if not isinstance(column_type, String):
         raise PortalError(
             f"column '{spec.column}' ({setting}) of table '{table}' is {column_type}, "

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, String, bindparam, update
 
 from orderamt.models import AMOUNT, Change, Checkpoint, Hold, JournalEntry
 from orderamt.portal.coltypes import Money
+from orderamt.portal.journal.entries import journal_entry
 from orderamt.portal.write_chunk import (
     SET_CHUNK,
     OrdersTable,
@@ -79,7 +80,9 @@ class OrderWrites:
             self.orders.db.doing("writing a batch (rolled back)"),
             self.orders.db.engine.begin() as conn,
         ):
-            taken = self._compare_and_set(conn, changes, now)
+            pushed = [change for change in changes if change.push is not None]
+            taken = self._compare_and_set(conn, [c for c in changes if c.push is None], now)
+            taken |= {(change.order.id, change.field) for change in pushed}
             for change in changes:
                 order = change.order
                 key = (order.id, change.field)
@@ -91,8 +94,10 @@ class OrderWrites:
                 if change.release_hold:
                     released.setdefault((change.release_hold, change.field), []).append(order.id)
                 if run_id is not None:
-                    entries.append(_entry(change, run_id, now))
+                    entries.append(journal_entry(change, run_id, now))
             self.orders.journal.tables.record(conn, entries)
+            if pushed and run_id is not None:
+                self.orders.journal.tables.settle_intents(conn, run_id)
             if checkpoint is not None:
                 self.orders.journal.tables.save_checkpoint(conn, checkpoint, now)
             if run_id is not None:
@@ -118,8 +123,12 @@ class OrderWrites:
         """The column a group of changes writes, and how its values are read and sent."""
         if field == AMOUNT:
             return Target(self.orders.schema.amount, Money(), "NUMERIC[]", amount=True)
-        column_ = next(spec.column for spec in self.orders.schema.fields if spec.name == field)
-        return Target(column_, String(), "TEXT[]", amount=False)
+        spec = next(spec for spec in self.orders.schema.fields if spec.name == field)
+        cast = None
+        if spec.kind == "datetime" and self.orders.db.engine.dialect.name == "postgresql":
+            live = dict(self.orders.info.columns).get(spec.column, "")
+            cast = "TIMESTAMP" if "TIMESTAMP" in live.upper() else None  # sent as text
+        return Target(spec.column, String(), "TEXT[]", amount=False, cast=cast)
 
     def _set_column(self, conn: Connection, changes: Sequence[Change], now: datetime) -> set[int]:
         """Write one column's changes only where the row still holds the value read; the ids
@@ -182,24 +191,3 @@ class OrderWrites:
             if conn.execute(stmt).rowcount == 1:
                 taken.add(change.order.id)
         return taken
-
-
-def _entry(change: Change, run_id: int, now: datetime) -> JournalEntry:
-    """What the journal keeps of a change: the amount in its own columns, a mapped field's
-    values as text beside its name (the journal's storage, as every version has read it)."""
-    order, amount = change.order, change.field == AMOUNT
-    return JournalEntry(
-        run_id=run_id,
-        order_id=order.id,
-        odoo_id=change.odoo_id,
-        order_number=order.number,
-        old_amount=change.old if amount else None,  # type: ignore[arg-type]
-        new_amount=change.new if amount else None,  # type: ignore[arg-type]
-        old_updated_at=order.updated_at,
-        odoo_write_date=change.write_date,
-        changed_at=now,
-        conflict=change.conflict,
-        field=None if amount else change.field,
-        old_value=None if amount else change.old,  # type: ignore[arg-type]
-        new_value=None if amount else change.new,  # type: ignore[arg-type]
-    )

@@ -75,6 +75,9 @@ class Target:
     type: Any
     pg_array: str
     amount: bool
+    cast: str | None = None
+    """PostgreSQL: the column's own type, where it is no text (a datetime field's TIMESTAMP):
+    the values, sent as text, are cast to it."""
 
     def old(self, change: Change) -> Any:
         return change.old
@@ -136,14 +139,20 @@ def update_returning(
         sql = _set_sql(table, sets, source, id_, amount, "IS")
         values = tuple(row[name] for row in rows for name in columns)
         return {int(row[0]) for row in conn.exec_driver_sql(sql, values)}
-    sql = _set_sql(table, sets, source, id_, amount, same)
+    old = "v.old"
+    if target.cast:
+        sets[0] = f"{amount} = CAST(v.new AS {target.cast})"
+        old = f"CAST(v.old AS {target.cast})"
+    sql = _set_sql(table, sets, source, id_, amount, same, old)
     return {int(row[0]) for row in conn.execute(text(sql), params)}
 
 
-def _set_sql(table: str, sets: list[str], source: str, id_: str, col: str, same: str) -> str:
+def _set_sql(
+    table: str, sets: list[str], source: str, id_: str, col: str, same: str, old: str = "v.old"
+) -> str:
     return (
         f"UPDATE {table} SET {', '.join(sets)} FROM {source} "
-        f"WHERE {table}.{id_} = v.id AND {table}.{col} {same} v.old "
+        f"WHERE {table}.{id_} = v.id AND {table}.{col} {same} {old} "
         f"RETURNING {table}.{id_}"
     )
 

@@ -20,6 +20,7 @@ from orderamt.models import (
     Hold,
     OneOrder,
     PortalOrder,
+    Push,
     Reason,
     Recent,
     RunCounts,
@@ -173,12 +174,16 @@ class ConsoleReport:
                 self._amount_line(decision)
             for change in decision.fields:
                 self._field_line(decision, change)
+            for push in decision.pushes:
+                self._push_line(decision, push)
             return
-        mapped = bool(decision.fields or decision.issues)
+        mapped = bool(decision.fields or decision.issues or decision.pushes)
         if decision.action is not Action.UNCHANGED or not (mapped or self.quiet):
             self._amount_line(decision)
         for change in decision.fields:
             self._field_line(decision, change)
+        for push in decision.pushes:
+            self._push_line(decision, push)
         if not self.quiet:
             for hold in decision.held:
                 self._held_field_line(decision, hold)
@@ -216,6 +221,28 @@ class ConsoleReport:
                 f"{change.last_written}, while Odoo did not change; Odoo's value is put back)"
             )
         self._line(text, "yellow" if change.contest else "green")
+
+    def _push_line(self, decision: Decision, push: Push) -> None:
+        """`S00042: status cancelled → Odoo (cancel: draft → cancel)`, the portal's change
+        taken into Odoo."""
+        g = self.glyphs
+        order = decision.order
+        name = order.number or f"order {order.id}"
+        would = "would push " if self.dry_run else "pushed "
+        odoo_old, odoo_new = (
+            v if v is not None else "(empty)" for v in (push.odoo_old, push.odoo_new)
+        )
+        portal = push.portal if push.portal is not None else "(empty)"
+        text = (
+            f"  {g.updated}{name}: {would}{push.field} {portal} {g.arrow} Odoo "
+            f"({push.action}: {odoo_old} {g.arrow} {odoo_new})"
+        )
+        if push.contest is not None:
+            text += (
+                f" (conflict: changed in Odoo too since orderamt last saw {push.last_seen}; "
+                "the portal wins)"
+            )
+        self._line(text, "yellow" if push.contest else "green")
 
     def _amount_line(self, decision: Decision) -> None:
         g = self.glyphs
@@ -269,6 +296,9 @@ class ConsoleReport:
             return
         updated = "would be updated" if self.dry_run else "updated"
         parts = [f"{counts.updated} {updated}", f"{counts.unchanged} unchanged"]
+        if counts.pushed:
+            pushed = "would be pushed" if self.dry_run else "pushed to Odoo"
+            parts.append(f"{plural(counts.pushed, 'field')} {pushed}")
         if counts.skipped:
             parts.append(f"{counts.skipped} skipped")
         verb = "Reverted" if self.reverting is not None else "Synced"

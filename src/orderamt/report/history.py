@@ -67,7 +67,14 @@ def print_order_changes(
     if not entries:
         console.print(f"No changes to order {order_id} in the journal.")
     for e in entries:
-        if e.field is not None:
+        if e.direction is not None:
+            what = (
+                f"{e.field} {e.new_value or '(empty)'} {arrow} Odoo ({e.odoo_old or '(empty)'} "
+                f"{arrow} {e.odoo_new or '(empty)'})"
+                + ("" if e.direction == "push" else ": not confirmed (orderamt stopped before "
+                   "Odoo answered; the next sync resolves it from what Odoo says)")
+            )  # fmt: skip
+        elif e.field is not None:
             what = f"{e.field} {e.old_value or '(empty)'} {arrow} {e.new_value or '(empty)'}"
         else:
             what = f"{format_amount(e.old_amount)} {arrow} {format_amount(e.new_amount)}"

@@ -89,6 +89,17 @@ class JsonReport:
                 }
                 for f in decision.fields
             ],
+            "pushes": [
+                {
+                    "field": p.field,
+                    "portal_value": p.portal,
+                    "action": p.action,
+                    "odoo_old": p.odoo_old,
+                    "odoo_new": p.odoo_new,
+                    "contest": p.contest.value if p.contest else None,
+                }
+                for p in decision.pushes
+            ],
             "field_issues": [
                 {
                     "field": i.field,
@@ -122,6 +133,7 @@ class JsonReport:
             "updated": counts.updated if counts else 0,
             "unchanged": counts.unchanged if counts else 0,
             "skipped": counts.skipped if counts else 0,
+            "pushed": counts.pushed if counts else 0,
             "exit_code": exit_code,
             "error": error,
             "orders": self.orders,

@@ -46,6 +46,8 @@ def status_document(
     return {
         "now": jsonable(now),
         "last_run": run_json(last) if last else None,
+        "last_run_pushed": overview.last_pushed,
+        "last_run_conflicts": overview.last_conflicts,
         "last_success": run_json(success) if success else None,
         "last_success_age_seconds": int((now - success.finished_at).total_seconds())
         if success and success.finished_at
@@ -71,7 +73,12 @@ def print_status(
         return
     console, _ = make_console()
     last, success = overview.last, overview.last_success
-    console.print(f"Last run:      {_run_words(last, now) if last else 'none yet'}", soft_wrap=True)
+    pushed = f", {overview.last_pushed} pushed to Odoo" if overview.last_pushed else ""
+    if overview.last_conflicts:
+        pushed += f", {plural(overview.last_conflicts, 'conflict')} settled (see: orderamt history)"
+    console.print(
+        f"Last run:      {_run_words(last, now) if last else 'none yet'}{pushed}", soft_wrap=True
+    )
     if success is None:
         console.print("Last success:  never", soft_wrap=True)
     elif last is not None and success.id == last.id:
@@ -141,6 +148,8 @@ def metrics_text(overview: RunOverview, needing: int, now: datetime) -> str:
             [(f'{{outcome="{outcome}"}}', getattr(last, outcome) or 0)
              for outcome in ("updated", "unchanged", "skipped")],
         )  # fmt: skip
+        gauge("last_run_pushed_fields", "Fields the last run pushed to Odoo.",
+              [("", overview.last_pushed)])  # fmt: skip
     if success is not None and success.finished_at is not None:
         gauge("last_success_timestamp_seconds",
               "When the last run that completed (exit 0 or 1, no error) ended (Unix time).",

@@ -8,8 +8,9 @@ from datetime import datetime
 
 from orderamt.models import Changed, Checkpoint, Cursor, OdooTotal, RunCounts, RunOptions
 from orderamt.sync.ports import ChangesSource, JournalStore, OrderStore, Reporter, TableLimits
+from orderamt.sync.push import Pusher
 from orderamt.sync.record import Run, recorded
-from orderamt.sync.sweep import settle, tally
+from orderamt.sync.sweep import pusher, settle, tally
 from orderamt.times import EPOCH, odoo_time, parse_odoo_time, window_start
 
 log = logging.getLogger("orderamt")
@@ -54,7 +55,7 @@ def sync_changed(
             page = odoo.changed_since(since, after, options.batch_size)
             taken, after = _advance(page, after, options.batch_size)
             if taken:
-                newest = _settle_page(orders, journal, run, taken, limits, newest)
+                newest = _settle_page(orders, journal, run, taken, limits, newest, pusher(odoo))
             if after is None:
                 break
         if run.id is None:
@@ -98,6 +99,7 @@ def _settle_page(
     page: Sequence[OdooTotal],
     limits: TableLimits,
     newest: Checkpoint | None,
+    odoo: Pusher | None = None,
 ) -> Checkpoint | None:
     """One page of changed orders synced, with the checkpoint moved in the same transaction
     where it moves forward; a page that changes nothing and finds nothing wrong starts no
@@ -107,5 +109,5 @@ def _settle_page(
     run.counts.found += len(pairs)
     reached = max((Checkpoint(_second(t), t.id) for t in page), key=Checkpoint.key)
     moved = reached if newest is None or reached.key() > newest.key() else None
-    settle(orders, journal, run, pairs, limits, checkpoint=moved, news_only=True)
+    settle(orders, journal, run, pairs, limits, checkpoint=moved, news_only=True, odoo=odoo)
     return moved or newest

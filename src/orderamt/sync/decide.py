@@ -29,7 +29,9 @@ def decide(
     if not moving or journal is None:
         return first
     known, holds = journal.known(moving)
-    if not known and not holds:
+    pushing = [d.order.id for d in first if d.pushes]
+    yielded = journal.yielded(pushing) if pushing else set()
+    if not known and not holds and not yielded:
         return first  # a first backfill: nothing in the journal can change a decision
     out = []
     for (order, odoo), decided in zip(pairs, first, strict=True):
@@ -39,6 +41,7 @@ def decide(
         # What the journal says counts only for the fields that would change: the amount's
         # hold is not news for an amount Odoo and the portal agree on.
         moved = {change.field for change in decided.fields}
+        moved |= {push.field for push in decided.pushes}
         if decided.action is Action.UPDATE:
             moved.add(AMOUNT)
         out.append(
@@ -50,6 +53,7 @@ def decide(
                 known=_of(known, order.id, moved),
                 holds=_of(holds, order.id, moved),
                 skip_conflicts=skip_conflicts,
+                yielded=order.id in yielded,
             )
         )
     return out

@@ -76,6 +76,11 @@ class JournalStore(Protocol):
         of these orders and what Odoo said then, and the revert holds in force on them."""
         ...
 
+    def yielded(self, order_ids: Sequence[int]) -> set[int]:
+        """Of these orders, those whose refused push an operator ignored (`orderamt
+        ignore`): the portal's value is no longer pushed, Odoo's is taken."""
+        ...
+
     def touched_after(self, run_id: int, order_ids: Sequence[int]) -> set[tuple[int, str]]:
         """The (order, field) a run later than `run_id` wrote to (AMOUNT for the amount)."""
         ...
@@ -99,6 +104,25 @@ class JournalStore(Protocol):
         ...
 
     def heartbeat(self, checkpoint: Checkpoint | None, mode: str, now: datetime) -> int: ...
+
+    def intend(self, run_id: int, changes: Sequence[Change], now: datetime) -> None:
+        """Journal pushes about to be made (`Change.push`), committed before Odoo is called:
+        an intent stays until the batch's own write confirms it, or Odoo refuses it."""
+        ...
+
+    def open_intents(self) -> list[JournalEntry]:
+        """The intents earlier runs left behind (stopped before Odoo's answer was kept)."""
+        ...
+
+    def resolve_intents(
+        self, confirmed: Sequence[JournalEntry], dropped: Sequence[JournalEntry]
+    ) -> None:
+        """Keep as pushes the intents Odoo took, forget those it never got."""
+        ...
+
+    def settle_intents(self, run_id: int) -> None:
+        """Clear the run's intents Odoo answered (refused) without a write to confirm them."""
+        ...
 
     def note_problems(self, run_id: int, decisions: Sequence[Decision], now: datetime) -> set[int]:
         """Keep the orders that need a look; returns those that are news (not known before

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from orderamt.errors import UsageError
 from orderamt.models import (
     AMOUNT,
+    PUSH_ACTIONS,
+    WRITE,
     Action,
     Change,
     Decision,
     FieldChange,
     FieldIssue,
+    FieldSpec,
     Hold,
     JournalEntry,
     PortalOrder,
+    Push,
     Reason,
     RunCounts,
     RunOptions,
@@ -26,8 +31,10 @@ from orderamt.models import (
     Value,
 )
 from orderamt.reconcile import same_value
-from orderamt.sync.ports import JournalStore, OrderStore, Reporter
-from orderamt.sync.record import recorded
+from orderamt.sync.ports import JournalStore, OrderStore, Reporter, TotalsSource
+from orderamt.sync.push import Pusher, push_all
+from orderamt.sync.record import Run, recorded
+from orderamt.sync.write import write
 
 log = logging.getLogger("orderamt")
 
@@ -42,6 +49,7 @@ def revert_run(
     reporter: Reporter,
     order_id: int | None = None,
     field: str | None = None,
+    odoo: Undoer | None = None,
 ) -> RunCounts:
     """Put back the old amounts (and mapped fields) of one run, only where nothing changed
     them since.
@@ -53,6 +61,7 @@ def revert_run(
     journaled run, recorded once the rows are read. A run reverted before is left alone.
     With `order_id` (and `field`: "amount" or a mapped field's name) only that part of the
     run is put back; such a partial revert does not count as the run's revert.
+    A push the run made is undone in Odoo (`odoo`) where Odoo allows it (`_undo_pushes`).
     """
     limits = orders.check()
     reverted = journal.run(run_id)
@@ -66,6 +75,9 @@ def revert_run(
     entries = journal.changes(run_id=run_id, order_id=order_id)
     if field is not None:
         entries = [e for e in entries if e.name == field]
+    pushes = [e for e in entries if e.direction == "push"]
+    # A push left the portal as it was, and an intent is no change orderamt knows it made.
+    entries = [e for e in entries if e.direction is None]
     mapped = {spec.name for spec in limits.fields}
     unmapped = sorted({e.field for e in entries if e.field is not None and e.field not in mapped})
     if unmapped:
@@ -74,13 +86,15 @@ def revert_run(
             f"{unmapped[0].upper()}_MAP): map it again to put it back, or revert the rest "
             "with --field"
         )
-    reporter.found(len(entries), None)
+    if pushes and odoo is None:
+        raise UsageError(f"run {run_id} pushed to Odoo: reverting it needs Odoo")
+    reporter.found(len(entries) + len(pushes), None)
     mode = PARTIAL_REVERT if partial else "revert"
     with recorded(
         journal, reporter, "revert", mode, clock=clock, options=options, reverts=run_id,
         eager=False,
     ) as run:  # fmt: skip
-        run.counts.found = len(entries)
+        run.counts.found = len(entries) + len(pushes)
         for start in range(0, len(entries), options.batch_size):
             batch = entries[start : start + options.batch_size]
             ids = [e.order_id for e in batch]
@@ -94,9 +108,74 @@ def revert_run(
             if not options.dry_run:
                 decisions = _revert_writes(orders, decisions, batch, reverted, clock(), run.start())
             run.tally(decisions)
+        if pushes:
+            assert odoo is not None
+            specs = {spec.name: spec for spec in limits.fields}
+            run.tally(_undo_pushes(orders, journal, odoo, run, pushes, run_id, specs))
         run.start()
     log.info("Revert finished", extra={"context": {"run": run.id, "reverts": run_id}})
     return run.counts
+
+
+class Undoer(Pusher, TotalsSource, Protocol):
+    """Odoo, read and pushed to (the adapters meet this)."""
+
+
+UNDO = {"cancel": "draft", "draft": "cancel"}
+"""The action that undoes a push, by the state the push left: a cancellation goes back to
+a quotation (action_draft), never to the confirmed order it may have been, and a cancelled
+delivery stays cancelled."""
+
+
+def _undo_pushes(
+    orders: OrderStore,
+    journal: JournalStore,
+    odoo: Undoer,
+    run: Run,
+    entries: list[JournalEntry],
+    run_id: int,
+    specs: Mapping[str, FieldSpec],
+) -> list[Decision]:
+    """Undo each push where Odoo still says what it left and no later run touched the field:
+    the undoing action (a plain field's old value written back), journaled as a push of the
+    revert run. Anything else is left alone and said so (changed since)."""
+    odoo.login()
+    ids = [e.order_id for e in entries]
+    current, later = orders.get_many(ids), journal.touched_after(run_id, ids)
+    odoo_ids = [int(e.odoo_id) for e in entries if e.odoo_id and e.odoo_id.isdigit()]
+    totals = odoo.fetch_totals(odoo_ids) if odoo_ids else {}
+    decisions = []
+    for e in entries:
+        order = current.get(e.order_id)
+        total = totals.get(int(e.odoo_id)) if e.odoo_id and e.odoo_id.isdigit() else None
+        subject = order or PortalOrder(e.order_id, e.order_number, None, e.odoo_id)
+        spec = specs.get(e.name)
+        plain = spec is not None and spec.kind != "map"
+        undo = WRITE if plain else UNDO.get(e.odoo_new or "")
+        still = False
+        if total is not None and spec is not None:
+            raw = total.values.get(spec.odoo_field, False)
+            still = (spec.to_odoo(spec.from_odoo(raw)) if plain else str(raw)) == e.odoo_new
+        if order is None or undo is None or not still or (e.order_id, e.name) in later:
+            decisions.append(Decision(subject, Action.UNCHANGED,
+                                      issues=(_changed_since(e.name, e.new_value),)))  # fmt: skip
+            continue
+        assert spec is not None and total is not None
+        after = e.odoo_old if plain else PUSH_ACTIONS[undo]
+        push = Push(e.name, e.new_value, undo, e.odoo_new, after, spec.odoo_field)
+        if push.odoo_new != e.odoo_old:
+            log.warning("A push is undone as far as Odoo allows", extra={"context": {
+                "order_id": e.order_id, "field": e.name, "odoo_before_push": e.odoo_old,
+                "odoo_after_revert": push.odoo_new,
+            }})  # fmt: skip
+        decisions.append(Decision(subject, Action.UNCHANGED, odoo_id=total.id,
+                                  write_date=total.write_date, pushes=(push,)))  # fmt: skip
+    if run.options.dry_run:
+        return decisions
+    revert_id = run.start()
+    assert revert_id is not None
+    decisions = push_all(odoo, run, decisions, revert_id)
+    return write(orders, decisions, run.clock(), revert_id)
 
 
 PARTIAL_REVERT = "revert-part"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from orderamt.errors import UsageError
 from orderamt.models import (
@@ -20,6 +21,7 @@ from orderamt.reconcile import has_odoo_id
 from orderamt.sync.decide import decide, lookup
 from orderamt.sync.ports import JournalStore, OrderStore, Reporter, TableLimits, TotalsSource
 from orderamt.sync.prefetch import with_totals
+from orderamt.sync.push import Pusher, push_all, resolve_intents
 from orderamt.sync.record import Run, recorded
 from orderamt.sync.write import flush_log, write
 
@@ -53,6 +55,7 @@ def sync_orders(
         if isinstance(selection, OneOrder):
             single = _single_order(orders, selection.order_id)
         odoo.login()
+        resolve_intents(journal, odoo, limits.fields, options.dry_run)
         counts.found = orders.count(selection)
         # Blank before this run: its own entries are for orders of earlier batches (each
         # order comes once), and a concurrent run's write is still caught by the
@@ -64,7 +67,8 @@ def sync_orders(
             extra={"context": {"mode": mode, "dry_run": options.dry_run, "found": counts.found}},
         )
         for batch, totals in with_totals(orders.batches(selection, options.batch_size), odoo):
-            settle(orders, knows, run, [(order, lookup(totals, order)) for order in batch], limits)
+            pairs = [(order, lookup(totals, order)) for order in batch]
+            settle(orders, knows, run, pairs, limits, odoo=pusher(odoo))
             flush_log()
     log.info("Run finished", extra={"context": {"run": run.id, **tally(selection, counts)}})
     return counts
@@ -79,19 +83,34 @@ def settle(
     *,
     checkpoint: Checkpoint | None = None,
     news_only: bool = False,
+    odoo: Pusher | None = None,
 ) -> None:
     """One batch of any run mode: decided, written with its journal entries (and the
     catch-up poll's `checkpoint`, in the same transaction), its orders that need a look
     kept, and told (journal None: known to be blank). `news_only` (the poll): a batch that
-    changes nothing and finds nothing wrong starts no run and keeps nothing."""
+    changes nothing and finds nothing wrong starts no run and keeps nothing. The portal's
+    changes that go back to Odoo are made through `odoo` before the batch is written, and
+    journaled with it (`push_all`)."""
     decisions = decide(journal, pairs, limits, run.options.skip_conflicts)
     news = not news_only or any(d.writes or d.needs_look for d in decisions)
     if not run.options.dry_run:
         run_id = run.start() if news else run.id
+        if odoo is not None and run_id is not None:
+            decisions = push_all(odoo, run, decisions, run_id)
         decisions = write(orders, decisions, run.clock(), run_id, checkpoint)
     if news:
         run.note(decisions)
     run.tally(decisions)
+
+
+def pusher(odoo: object) -> Pusher | None:
+    """The Odoo adapter as a Pusher, where it is one (the tests' fakes of Odoo may not be)."""
+    return odoo if isinstance(odoo, _CanPush) else None
+
+
+@runtime_checkable
+class _CanPush(Pusher, Protocol):
+    pass
 
 
 def tally(selection: Selection, counts: RunCounts) -> dict[str, object]:

@@ -9,7 +9,7 @@ from orderamt.models import OdooOrders, RunCounts, RunOptions
 from orderamt.sync.decide import lookup
 from orderamt.sync.ports import JournalStore, OrderStore, Reporter, TotalsSource
 from orderamt.sync.record import recorded
-from orderamt.sync.sweep import settle
+from orderamt.sync.sweep import pusher, settle
 
 
 def sync_odoo_orders(
@@ -34,5 +34,6 @@ def sync_odoo_orders(
     with recorded(journal, reporter, "sync", mode, clock=clock, options=options) as run:
         run.counts.found = len(found)
         totals = odoo.fetch_totals(sorted(portal))
-        settle(orders, journal, run, [(order, lookup(totals, order)) for order in found], limits)
+        pairs = [(order, lookup(totals, order)) for order in found]
+        settle(orders, journal, run, pairs, limits, odoo=pusher(odoo))
     return run.counts

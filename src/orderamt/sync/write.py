@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from orderamt import money
 from orderamt.models import (
@@ -16,6 +17,7 @@ from orderamt.models import (
     Contest,
     Decision,
     PortalOrder,
+    Push,
     Reason,
     Value,
 )
@@ -41,25 +43,33 @@ def write(
     entries, and the checkpoint); the decisions as the database took them, each change
     and each contest in the log."""
     changes = [
-        Change(
-            d.order,
-            f.field,
-            f.old,
-            f.new,
-            odoo_id=str(d.odoo_id),
-            write_date=d.write_date,
-            conflict=f.contest is not None,
-            release_hold="Odoo changed" if f.hold is not None else None,
-        )
+        change_of(d, f.field, f.old, f.new, f.contest is not None,
+                  release_hold="Odoo changed" if f.hold is not None else None)
         for d in decisions
         for f in d.field_changes
-    ]
+    ]  # fmt: skip
+    changes += [push_change(d, p) for d in decisions for p in d.pushes]
     written = orders.apply(changes, now, run_id, checkpoint)
     lines = _Lines()
     try:
         return [_confirm(decision, written, lines) for decision in decisions]
     finally:
         lines.flush()  # the batch is committed: its lines are kept, whatever comes next
+
+
+def change_of(
+    decision: Decision, field: str, old: Value, new: Value, conflict: bool, **more: Any
+) -> Change:
+    """One field of a decision as a change of the batch."""
+    return Change(decision.order, field, old, new, odoo_id=str(decision.odoo_id),
+                  write_date=decision.write_date, conflict=conflict, **more)  # fmt: skip
+
+
+def push_change(decision: Decision, push: Push) -> Change:
+    """A push as one more change of the batch: the portal's value is kept (old and new are
+    it), the journal keeps Odoo's values before and after beside it."""
+    return change_of(decision, push.field, push.portal, push.portal, push.contest is not None,
+                     push=push)  # fmt: skip
 
 
 LINES_A_RECORD = 1000
@@ -96,9 +106,23 @@ def _confirm(decision: Decision, written: set[tuple[int, str]], lines: _Lines) -
     contest kept under --on-conflict skip is logged too."""
     order = decision.order
     for issue in decision.issues:
-        if issue.reason in (Reason.CONFLICT, Reason.DRIFT):
+        if issue.reason in (Reason.CONFLICT, Reason.DRIFT, Reason.FLAGGED):
+            outcome = "flagged" if issue.reason is Reason.FLAGGED else "skipped"
             _log_contest(lines, order, issue.field, issue.portal_value, issue.last_written,
-                         issue.new, issue.reason is Reason.CONFLICT, "skipped")  # fmt: skip
+                         issue.new, issue.reason is not Reason.DRIFT, outcome)  # fmt: skip
+        elif issue.reason is Reason.PUSH_REFUSED:
+            lines.warning("Odoo refused the portal's change; the portal keeps it", {
+                **_about(order, issue.field), "portal_value": issue.portal_value,
+                "odoo_value": issue.odoo_value, "refused": issue.detail,
+            })  # fmt: skip
+    for push in decision.pushes:
+        if push.contest is not None:
+            _log_contest(lines, order, push.field, push.portal, push.last_seen,
+                         push.odoo_old, True, "the portal wins")  # fmt: skip
+        lines.info("Pushed order field to Odoo", {
+            **_about(order, push.field), "portal_value": push.portal, "action": push.action,
+            "odoo_old": push.odoo_old, "odoo_new": push.odoo_new,
+        })  # fmt: skip
     kept = []
     for f in decision.field_changes:
         if (order.id, f.field) not in written:

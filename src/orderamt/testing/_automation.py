@@ -5,8 +5,12 @@ they name. Only a user in Settings may read or create them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import http.client
+import json
+from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from orderamt.testing._faults import access_error, missing_error, python_error, validation_error
 from orderamt.testing._orm import BaseModel
@@ -63,11 +67,37 @@ class Automations(BaseModel):
         return ids[0] if single else ids
 
 
+WEBHOOK_AGENT = "python-requests/2.31.0"
+
+
+def send_webhook(
+    url: str, payload: Mapping[str, Any] | bytes, timeout: float = 5
+) -> tuple[int, bytes]:
+    """POST a webhook the way Odoo does (python-requests, JSON; never retried): returns the
+    receiver's status and body."""
+    body = payload if isinstance(payload, bytes) else json.dumps(dict(payload)).encode()
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
+    try:
+        connection.request(
+            "POST",
+            parts.path + (f"?{parts.query}" if parts.query else ""),
+            body=body,
+            headers={"Content-Type": "application/json", "User-Agent": WEBHOOK_AGENT},
+        )
+        answer = connection.getresponse()
+        return answer.status, answer.read()
+    finally:
+        connection.close()
+
+
 class AutomationRules:
-    """How `Database` checks and creates automation rules; mixed into it, which holds them."""
+    """How `Database` checks and creates automation rules, and fires them on a change made
+    over the API; mixed into it, which holds them."""
 
     version: int
     admin: bool
+    orders: dict[int, dict[str, Any]]
     automations: dict[int, dict[str, Any]]
     server_actions: dict[int, dict[str, Any]]
     _ir_models: dict[int, dict[str, Any]]
@@ -132,6 +162,48 @@ class AutomationRules:
             "active": vals.get("active", True),
         }
         return rule_id
+
+    def webhook_payload(self, id: int, *, stale: bool = False) -> dict[str, Any]:
+        """What Odoo's "Send Webhook Notification" posts for this order, as recorded:
+        many2one fields as bare ids and `write_date` with microseconds. `stale` gives the
+        `write_date` from before the save, as Odoo sends after a line-only change."""
+        order = self.orders[id]
+        currency = order.get("currency_id")
+        stored = "2026-11-24 18:15:57" if stale else str(order.get("write_date"))
+        write_date = stored if len(stored) > 19 else f"{stored}.365950"  # as the database has it
+        return {
+            "_action": "Send Webhook Notification(#352)",
+            "_id": id,
+            "_model": "sale.order",
+            "amount_total": order.get("amount_total"),
+            "currency_id": currency[0] if isinstance(currency, (list, tuple)) else currency,
+            "id": id,
+            "name": order.get("name"),
+            "state": order.get("state"),
+            "write_date": write_date,
+        }
+
+    def fire(self, order_ids: Iterable[int], changed: Iterable[str]) -> None:
+        """The rules "on save" of sale.order whose trigger fields a change made over the API
+        touched: each webhook action posts the order, in the request, with 18.0's 1 s
+        timeout and no retry; a receiver that fails is only logged by Odoo (ignored here).
+        A program's own push comes back to it this way (the echo)."""
+        touched = set(changed)
+        for rule in list(self.automations.values()):
+            if not rule.get("active") or rule.get("trigger") != "on_create_or_write":
+                continue
+            names = {self._ir_fields[i]["name"] for i in rule["trigger_field_ids"]
+                     if i in self._ir_fields}  # fmt: skip
+            if names and not names & touched:
+                continue
+            for action_id in rule["action_server_ids"]:
+                action = self.server_actions.get(action_id, {})
+                url = action.get("webhook_url")
+                if action.get("state") != "webhook" or not url:
+                    continue
+                for order_id in order_ids:
+                    with contextlib.suppress(OSError, http.client.HTTPException):
+                        send_webhook(str(url), self.webhook_payload(order_id), timeout=1)
 
 
 def _set_command(commands: Any) -> list[int]:

@@ -116,7 +116,7 @@ def _call(
 ) -> Any:
     """The `web_json_2_rpc` controller."""
     ids = params.pop("ids", ())
-    params.pop("context", None)
+    context = params.pop("context", None)
     model = odoo.models.get(model_name)
     if model is None:
         raise web_error(404, f"the model {model_name!r} does not exist")
@@ -128,7 +128,7 @@ def _call(
         raise
     if method in model.methods.API_MODEL and ids:
         raise web_error(422, f"cannot call {model_name}.{method} with ids")
-    function = getattr(odoo.records(model, ids), method)
+    function = getattr(odoo.records(model, ids, context), method)
     try:
         inspect.signature(function).bind(**params)
     except TypeError as exc:

@@ -24,6 +24,7 @@ from orderamt.testing._automation import (
 )
 from orderamt.testing._faults import access_error, python_error
 from orderamt.testing._orm import BaseModel, Model, ResUsers, public_names
+from orderamt.testing._sale import SaleOrder
 from orderamt.testing._schema import (
     CURRENCIES,
     CURRENCY_FIELDS,
@@ -89,6 +90,7 @@ class Database(Logins, AutomationRules):
                 lambda: self.orders,
                 order="date_order desc, id desc",
                 derived=SALE_ORDER_DERIVED,
+                methods=SaleOrder,
             ),
             "res.currency": Model(
                 "res.currency", CURRENCY_FIELDS, self._currencies, order="active desc, name, id"
@@ -98,6 +100,9 @@ class Database(Logins, AutomationRules):
             ),
         }
         self.admin = True
+        self.draft_invoices: set[int] = set()
+        """The orders that have a draft invoice: a user without invoicing rights (not
+        `admin`) may not cancel them."""
         """Whether the user is in base.group_system (may read models and create rules)."""
         self.automations: dict[int, dict[str, Any]] = {}
         self.server_actions: dict[int, dict[str, Any]] = {}
@@ -272,11 +277,11 @@ class Database(Logins, AutomationRules):
                 message = f"The method '{model.name}.{name}' does not exist"
             raise python_error("AttributeError", message)
 
-    def records(self, model: Model, ids: Any) -> BaseModel:
-        """`env[model].browse(ids)`."""
+    def records(self, model: Model, ids: Any, context: Any = None) -> BaseModel:
+        """`env[model].browse(ids)`, with the call's context."""
         if isinstance(ids, bool) or not isinstance(ids, (list, tuple)):
             ids = [] if ids is False or ids is None else [ids]
-        return model.methods(self, model, list(ids))
+        return model.methods(self, model, list(ids), context if isinstance(context, dict) else {})
 
 
 _ADD_ORDER_ARGS = frozenset(

@@ -39,10 +39,17 @@ class BaseModel:
     API_MODEL = frozenset({"search_read", "search", "search_count", "fields_get", "context_get"})
     """Methods decorated `@api.model`: they take no record ids."""
 
-    def __init__(self, odoo: Database, model: Model, ids: Sequence[int]) -> None:
+    def __init__(
+        self,
+        odoo: Database,
+        model: Model,
+        ids: Sequence[int],
+        context: Mapping[str, Any] | None = None,
+    ) -> None:
         self._odoo = odoo
         self._model = model
         self._ids = ids
+        self._context: Mapping[str, Any] = context or {}
 
     def search_read(
         self,

@@ -85,6 +85,8 @@ SALE_ORDER_FIELDS: dict[str, Field] = {
     "partner_id": many2one("Customer", "res.partner"),
     "company_id": many2one("Company", "res.company"),
     "client_order_ref": Field("char", "Customer Reference"),
+    "commitment_date": Field("datetime", "Delivery Date"),
+    "note": Field("html", "Terms and conditions"),
     "date_order": Field("datetime", "Order Date"),
     "create_date": Field("datetime", "Created on"),
     "write_date": Field("datetime", "Last Updated on"),

@@ -182,12 +182,12 @@ def _execute(
     if model is None:
         raise user_error(f"Object {model_name} doesn't exist")
     odoo.public_method(model, str(name))
-    kwargs.pop("context", None)
+    context = kwargs.pop("context", None)
     if name in model.methods.API_MODEL:
-        records = odoo.records(model, [])
+        records = odoo.records(model, [], context)
     else:
         ids, args = args[0], args[1:]  # an IndexError here is Odoo's too
-        records = odoo.records(model, ids)
+        records = odoo.records(model, ids, context)
     method = getattr(records, name)
     bound = bind(method, *args, **kwargs)
     if inject is not None:

@@ -14,17 +14,15 @@ ways a production Odoo and its proxy fail (`fail`), and count what it was asked 
 
 from __future__ import annotations
 
-import http.client
-import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
 
 from orderamt.testing import _json2, _xmlrpc
+from orderamt.testing._automation import send_webhook
 from orderamt.testing._failures import DEFAULT_FAULT, FAIL_MODES, FailMode, Failure
 from orderamt.testing._faults import ACCESS_ERROR_SALE_ORDER, access_error, injected_fault
 from orderamt.testing._http import Call, Request, Response, login_page, not_found, proxy_error
@@ -34,7 +32,6 @@ from orderamt.testing._server import HANG, RESET, Drop, Server
 # bench/servers.py looks the request handler up here, by this name.
 from orderamt.testing._server import Handler as _Handler  # noqa: F401
 
-WEBHOOK_AGENT = "python-requests/2.31.0"
 """The User-Agent Odoo's webhooks arrive with (odoo-recordings/odoo1*-webhooks.jsonl)."""
 
 _STOP_TIMEOUT = 2.0  # seconds stop() gives open connections to wind down
@@ -208,6 +205,21 @@ class OdooDouble:
         return self._odoo.orders
 
     @property
+    def admin(self) -> bool:
+        """False: a Sales user (no Settings, no invoicing rights), as `OdooDouble(admin=False)`."""
+        return self._odoo.admin
+
+    @admin.setter
+    def admin(self, value: bool) -> None:
+        self._odoo.admin = value
+
+    @property
+    def draft_invoices(self) -> set[int]:
+        """The orders that have a draft invoice (invoices are not modelled otherwise): a
+        Sales user may not cancel them, as on a real server."""
+        return self._odoo.draft_invoices
+
+    @property
     def automations(self) -> dict[int, dict[str, Any]]:
         """The automation rules (base.automation) created over the API, by id."""
         return self._odoo.automations
@@ -283,39 +295,12 @@ class OdooDouble:
         """What Odoo's "Send Webhook Notification" posts for this order, as recorded:
         many2one fields as bare ids and `write_date` with microseconds. `stale` gives the
         `write_date` from before the save, as Odoo sends after a line-only change."""
-        order = self._odoo.orders[id]
-        currency = order.get("currency_id")
-        stored = "2026-11-24 18:15:57" if stale else str(order.get("write_date"))
-        write_date = stored if len(stored) > 19 else f"{stored}.365950"  # as the database has it
-        return {
-            "_action": "Send Webhook Notification(#352)",
-            "_id": id,
-            "_model": "sale.order",
-            "amount_total": order.get("amount_total"),
-            "currency_id": currency[0] if isinstance(currency, (list, tuple)) else currency,
-            "id": id,
-            "name": order.get("name"),
-            "state": order.get("state"),
-            "write_date": write_date,
-        }
+        return self._odoo.webhook_payload(id, stale=stale)
 
     def send_webhook(self, url: str, payload: Mapping[str, Any] | bytes) -> tuple[int, bytes]:
         """POST a webhook the way Odoo does (python-requests, JSON, 1 s timeout on 18.0;
         never retried): returns the receiver's status and body."""
-        body = payload if isinstance(payload, bytes) else json.dumps(dict(payload)).encode()
-        parts = urlsplit(url)
-        connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=5)
-        try:
-            connection.request(
-                "POST",
-                parts.path + (f"?{parts.query}" if parts.query else ""),
-                body=body,
-                headers={"Content-Type": "application/json", "User-Agent": WEBHOOK_AGENT},
-            )
-            answer = connection.getresponse()
-            return answer.status, answer.read()
-        finally:
-            connection.close()
+        return send_webhook(url, payload)
 
     # -- knobs --
 

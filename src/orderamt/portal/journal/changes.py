@@ -8,11 +8,23 @@ from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, literal, null, select, union_all
+from sqlalchemy import (
+    Connection,
+    case,
+    delete,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 
 from orderamt.models import AMOUNT, JournalEntry, Known
 from orderamt.portal.bulk import among, insert_many
-from orderamt.portal.journal.schema import ADDED_COLUMNS, JournalSchema
+from orderamt.portal.journal.entries import INTENT
+from orderamt.portal.journal.schema import ADDED_COLUMNS, PUSH_COLUMNS, JournalSchema
 
 
 class ChangesSQL(JournalSchema):
@@ -25,6 +37,8 @@ class ChangesSQL(JournalSchema):
             names = [f.name for f in fields(JournalEntry)]
             if self.legacy:
                 names = [n for n in names if n not in ADDED_COLUMNS["changes"]]
+            if self.pushless:
+                names = [n for n in names if n not in PUSH_COLUMNS]
             rows = [{n: getattr(e, n) for n in names} for e in entries]
             insert_many(conn, self.changes, names, rows)
 
@@ -69,7 +83,7 @@ class ChangesSQL(JournalSchema):
             return {}
         c, r = self.changes.c, self.runs.c
         key = (c.order_id, c.field)
-        mine = [among(conn, c.order_id, ids), c.field.is_not(None)]
+        mine = [among(conn, c.order_id, ids), c.field.is_not(None), *self._done()]
         latest = select(func.max(c.id)).where(*mine).group_by(*key).scalar_subquery()
         from_sync = (
             select(func.max(c.id))
@@ -88,6 +102,55 @@ class ChangesSQL(JournalSchema):
         for is_latest, order_id, field, value in conn.execute(both):
             (last if is_latest else said)[(int(order_id), field)] = value
         return {k: Known(v, said.get(k)) for k, v in last.items()}
+
+    def _done(self) -> list[Any]:
+        """Only what was done: not a push's intent that Odoo's answer never confirmed."""
+        if self.pushless:
+            return []
+        c = self.changes.c
+        return [or_(c.direction.is_(None), c.direction != INTENT)]
+
+    def open_intents(self, conn: Connection) -> list[JournalEntry]:
+        """Every intent left behind, oldest first."""
+        if self.pushless:
+            return []
+        c = self.changes.c
+        rows = conn.execute(select(self.changes).where(c.direction == INTENT).order_by(c.id))
+        return [_entry(row._mapping) for row in rows]
+
+    def resolve_intents(
+        self, conn: Connection, confirmed: Sequence[JournalEntry], dropped: Sequence[JournalEntry]
+    ) -> None:
+        """Intents become pushes (Odoo took them) or go (Odoo never got them), by their
+        run, order and field."""
+        c = self.changes.c
+        for entries, done in ((confirmed, True), (dropped, False)):
+            for e in entries:
+                mine = (c.run_id == e.run_id, c.order_id == e.order_id, c.field == e.field,
+                        c.direction == INTENT)  # fmt: skip
+                if done:
+                    conn.execute(update(self.changes).where(*mine).values(direction="push"))
+                else:
+                    conn.execute(delete(self.changes).where(*mine))
+
+    def settle_intents(self, conn: Connection, run_id: int) -> None:
+        """Odoo answered this run's pushes (each confirmed by an entry of its own, or
+        refused): their intents are done with. A run's batches go one after the other, so
+        its open intents are those of the batch being written."""
+        if not self.pushless:
+            c = self.changes.c
+            conn.execute(delete(self.changes).where(c.run_id == run_id, c.direction == INTENT))
+
+    def pushed_by(self, conn: Connection, run_id: int) -> tuple[int, int]:
+        """How many fields this run pushed to Odoo (confirmed by Odoo's answer), and how
+        many of its changes, either way, settled a conflict."""
+        c = self.changes.c
+        pushed = (
+            literal(0) if self.pushless else func.sum(case((c.direction == "push", 1), else_=0))
+        )
+        conflicts = func.sum(case((c.conflict.is_(True), 1), else_=0))
+        row = conn.execute(select(pushed, conflicts).where(c.run_id == run_id)).one()
+        return int(row[0] or 0), int(row[1] or 0)
 
     def touched_after(
         self, conn: Connection, run_id: int, order_ids: Iterable[int]
@@ -144,4 +207,7 @@ def _entry(row: Any) -> JournalEntry:
         field=row.get("field"),
         old_value=row.get("old_value"),
         new_value=row.get("new_value"),
+        direction=row.get("direction"),
+        odoo_old=row.get("odoo_old"),
+        odoo_new=row.get("odoo_new"),
     )

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from orderamt.models import (
     AMOUNT,
+    Change,
     Checkpoint,
     Decision,
     Hold,
@@ -29,6 +30,7 @@ from orderamt.models import (
 )
 from orderamt.portal.engine import Database
 from orderamt.portal.journal.changes import ChangesSQL
+from orderamt.portal.journal.entries import intent_entries
 from orderamt.portal.journal.runs import RunsSQL
 from orderamt.portal.journal.schema import DEFAULT_JOURNAL_TABLE
 from orderamt.portal.journal.state import StateSQL
@@ -92,13 +94,15 @@ class PortalJournal:
                 if added not in have:
                     self.tables = JournalTables(self.tables.name, self._fit, legacy=True)
                     return
+                if table is self.tables.changes and "direction" not in have:
+                    self.tables = JournalTables(self.tables.name, self._fit, pushless=True)
 
     def _upgraded(self) -> None:
         """The tables were just created or upgraded in place: read them whole from now on,
         and do not look again (a listener records a run per batch)."""
         self._shape_known = True
         self._created = True
-        if self.tables.legacy:
+        if self.tables.pushless:
             self.tables = JournalTables(self.tables.name, self._fit)
 
     def known(
@@ -122,6 +126,15 @@ class PortalJournal:
         no_holds: dict[tuple[int, str], Hold] = {}
         holds = self._read(self.tables.holds, "reading the journal's holds", no_holds, read_holds)
         return known, holds
+
+    def yielded(self, order_ids: Sequence[int]) -> set[int]:
+        """Of these orders, those whose refused push an operator ignored."""
+        return self._read(
+            self.tables.problems,
+            "reading the problems",
+            set(),
+            lambda conn: self.tables.yielded(conn, order_ids),
+        )
 
     def touched_after(self, run_id: int, order_ids: Sequence[int]) -> set[tuple[int, str]]:
         """Which (order, field) of these orders a later run wrote to."""
@@ -157,7 +170,9 @@ class PortalJournal:
         statement cache until this)."""
         if fit != self._fit:
             self._fit = fit
-            self.tables = JournalTables(self.tables.name, fit, legacy=self.tables.legacy)
+            self.tables = JournalTables(
+                self.tables.name, fit, legacy=self.tables.legacy, pushless=self.tables.pushless
+            )
             self._created = False
 
     def start_run(self, kind: str, mode: str, now: datetime, reverts: int | None = None) -> int:
@@ -186,6 +201,29 @@ class PortalJournal:
         }
         with self.db.doing("recording the end of the run"), self.db.engine.begin() as conn:
             return self.tables.finish_run(conn, run_id, now, values, code, error)
+
+    def intend(self, run_id: int, changes: Sequence[Change], now: datetime) -> None:
+        """Journal pushes about to be made, committed before Odoo is called."""
+        with self.db.doing("journaling the pushes to make"), self.db.engine.begin() as conn:
+            self.tables.record(conn, intent_entries(changes, run_id, now))
+
+    def open_intents(self) -> list[JournalEntry]:
+        """The intents earlier runs left behind."""
+        return self._read(self.tables.changes, "reading the journal", [], self.tables.open_intents)
+
+    def resolve_intents(
+        self, confirmed: Sequence[JournalEntry], dropped: Sequence[JournalEntry]
+    ) -> None:
+        """Keep as pushes the intents Odoo took, forget those it never got."""
+        if not (confirmed or dropped):
+            return
+        with self.db.doing("journaling Odoo's answers"), self.db.engine.begin() as conn:
+            self.tables.resolve_intents(conn, confirmed, dropped)
+
+    def settle_intents(self, run_id: int) -> None:
+        """Odoo answered (refused) every push of the batch: their intents are done with."""
+        with self.db.doing("journaling Odoo's answers"), self.db.engine.begin() as conn:
+            self.tables.settle_intents(conn, run_id)
 
     def note_problems(self, run_id: int, decisions: Sequence[Decision], now: datetime) -> set[int]:
         with self.db.doing("keeping the orders that need a look"), self.db.engine.begin() as conn:
@@ -320,9 +358,21 @@ class PortalJournal:
         self._found = {n for n in names if n in wanted}
 
     def overview(self) -> RunOverview:
-        return self._read(
+        """The runs at a glance, with the fields the last run pushed to Odoo and the
+        conflicts it settled."""
+        overview = self._read(
             self.tables.runs, "reading the journal's runs", RunOverview(), self.tables.overview
         )
+        if overview.last is None:
+            return overview
+        last_id = overview.last.id
+        pushed, conflicts = self._read(
+            self.tables.changes,
+            "reading the journal",
+            (0, 0),
+            lambda conn: self.tables.pushed_by(conn, last_id),
+        )
+        return replace(overview, last_pushed=pushed, last_conflicts=conflicts)
 
     def holds_of(self, order_id: int) -> list[Hold]:
         """Every hold ever placed on this order, in force or released, oldest first."""

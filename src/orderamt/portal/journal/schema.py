@@ -56,8 +56,19 @@ def _added_hold_columns() -> list[Column[Any]]:
     ]
 
 
+def _added_push_columns() -> list[Column[Any]]:
+    """The changes table's columns for pushes (NULL direction: a write to the portal)."""
+    return [
+        Column("direction", String(8), nullable=True),
+        Column("odoo_old", Text(), nullable=True),
+        Column("odoo_new", Text(), nullable=True),
+    ]
+
+
 ADDED_COLUMNS = {"changes": ("field", "old_value", "new_value"), "holds": ("field", "value")}
 """What a journal from before mapped fields lacks, by table."""
+PUSH_COLUMNS = ("direction", "odoo_old", "odoo_new")
+"""What a journal from before pushes lacks (the migration "pushes": three columns added)."""
 
 
 def _big_id() -> Any:
@@ -79,11 +90,14 @@ class JournalSchema:
         fit: TableFit | None = None,
         *,
         legacy: bool = False,
+        pushless: bool = False,
     ) -> None:
         """`legacy`: the changes and holds tables as a journal from before mapped fields has
-        them, for reading it as it is (a dry run, `history`) before it is upgraded."""
+        them, `pushless` as one from before pushes has them, for reading it as it is (a dry
+        run, `history`) before it is upgraded."""
         self.name = name
         self.legacy = legacy
+        self.pushless = pushless or legacy
         fit = fit or TableFit()
         order_id: Any = BigInteger()
         if fit.id_unsigned:  # MySQL's dialect imported only where it is the one in use
@@ -128,6 +142,7 @@ class JournalSchema:
             Column("old_updated_at", DateTime(), nullable=True),
             Column("conflict", Boolean(), nullable=False, default=False),
             *([] if legacy else _added_change_columns()),
+            *([] if self.pushless else _added_push_columns()),
             **options,
         )
         self.holds = Table(

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from orderamt.models import AMOUNT, Checkpoint, Decision, Hold, Problem
+from orderamt.models import AMOUNT, Checkpoint, Decision, Hold, Problem, Reason
 from orderamt.portal.bulk import among
 from orderamt.portal.journal.schema import JournalSchema
 from orderamt.reasons import problem_detail, problem_reason
@@ -123,6 +123,22 @@ class StateSQL(JournalSchema):
         p = self.problems.c
         rows = conn.execute(select(self.problems).order_by(p.order_id))
         return [Problem(**row._mapping) for row in rows]
+
+    def yielded(self, conn: Connection, order_ids: Iterable[int]) -> set[int]:
+        """Of these orders, those whose refused push an operator ignored (`orderamt ignore`):
+        Odoo's value stands for them."""
+        ids = list(order_ids)
+        if not ids:
+            return set()
+        p = self.problems.c
+        rows = conn.execute(
+            select(p.order_id).where(
+                among(conn, p.order_id, ids),
+                p.reason == Reason.PUSH_REFUSED.value,
+                p.ignored_reason.is_not(None),
+            )
+        )
+        return {int(order_id) for (order_id,) in rows}
 
     def ignore(self, conn: Connection, order_id: int, reason: str, now: datetime) -> bool:
         p = self.problems.c
