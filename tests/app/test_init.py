@@ -48,6 +48,8 @@ def test_init_writes_a_commented_env_and_on_request_the_schedulers(tmp_path: Pat
     assert f"then: {exec_start.removesuffix(' sync --quiet')} check" in result.stdout
     if os.name == "posix":  # the .env will hold the passwords: its owner's alone
         assert stat.S_IMODE((folder / ".env").stat().st_mode) == 0o600
+    # ... and the units' user is told how to read it.
+    assert f"chgrp orderamt {folder / '.env'} && chmod 0640" in result.stdout
 
 
 def test_two_portals_get_units_logs_and_metrics_of_their_own(tmp_path: Path) -> None:

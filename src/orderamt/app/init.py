@@ -58,6 +58,9 @@ def init(
             f"/var/log/orderamt/{name}/, its metrics to /var/lib/orderamt/{name}/.",
             f"Copy them to /etc/systemd/system/; a SQLite portal's folder needs a "
             f"ReadWritePaths= line (see {home / places['orderamt.service']}).",
+            f"They run as the user orderamt, who must read the .env (written 0600 for "
+            f"whoever ran init): chgrp orderamt {home / '.env'} && chmod 0640 "
+            f"{home / '.env'}",
         ]
     lines += [
         "",
