@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from datetime import datetime
@@ -22,6 +23,7 @@ from orderamt.models import (
     JournalEntry,
     OneOrder,
     PortalOrder,
+    Push,
     Reason,
     Recent,
     RunCounts,
@@ -1163,3 +1165,14 @@ def test_checks_as_json(capsys: pytest.CaptureFixture[str]) -> None:
              "exit_code": 3}
         ],
     }  # fmt: skip
+
+
+def test_a_push_is_marked_as_a_push_in_plain_text() -> None:
+    """A field pushed to Odoo is not a portal update: plain text marks it [pushed]."""
+    push = Push("status", "cancelled", "cancel", "sale", "cancel")
+    decision = dataclasses.replace(unchanged(Reason.SAME_AMOUNT), pushes=(push,))
+    screen = Screen()
+    screen.report(emoji=False).decided(decision)
+    assert "  [pushed] AFINET-SO-2: pushed status cancelled -> Odoo (cancel: sale -> cancel)" in (
+        screen.lines
+    )

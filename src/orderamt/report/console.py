@@ -234,7 +234,7 @@ class ConsoleReport:
         )
         portal = push.portal if push.portal is not None else "(empty)"
         text = (
-            f"  {g.updated}{name}: {would}{push.field} {portal} {g.arrow} Odoo "
+            f"  {g.pushed}{name}: {would}{push.field} {portal} {g.arrow} Odoo "
             f"({push.action}: {odoo_old} {g.arrow} {odoo_new})"
         )
         if push.contest is not None:

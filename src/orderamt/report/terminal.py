@@ -18,6 +18,7 @@ class Glyphs:
 
     start: str
     updated: str
+    pushed: str
     skipped: str
     warning: str
     arrow: str
@@ -25,8 +26,8 @@ class Glyphs:
     attention: str
 
 
-EMOJI = Glyphs("🔄 ", "✅ ", "⏭️  ", "⚠️  ", "→", "✅ ", "⚠️  ")
-PLAIN = Glyphs("", "[updated] ", "[unchanged] ", "[warning] ", "->", "", "[warning] ")
+EMOJI = Glyphs("🔄 ", "✅ ", "✅ ", "⏭️  ", "⚠️  ", "→", "✅ ", "⚠️  ")
+PLAIN = Glyphs("", "[updated] ", "[pushed] ", "[unchanged] ", "[warning] ", "->", "", "[warning] ")
 
 
 COERCED_LOCALES = ("C.UTF-8", "C.utf8", "UTF-8")
