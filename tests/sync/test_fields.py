@@ -29,6 +29,17 @@ MAPS = {
 """Status by the known name and its default column; invoicing with a column of its own."""
 
 
+def listener_settings(**extra: str) -> dict[str, str]:
+    """A listener on a free port that gathers for 0.2 s and polls only at its start."""
+    return {
+        "ORDERAMT_LISTEN": "127.0.0.1:0",
+        "ORDERAMT_WEBHOOK_SECRET": SECRET,
+        "ORDERAMT_WEBHOOK_DELAY": "0.2",
+        "ORDERAMT_POLL_INTERVAL": "3600",
+        **extra,
+    }
+
+
 def portal_with_fields(portal: PortalDb) -> None:
     """The Laravel orders table with `status` (an enum, as Laravel writes one on each engine)
     and `invoicing` (a plain string column)."""
@@ -343,13 +354,7 @@ def test_a_status_change_reaches_the_portal_through_the_poll_and_the_webhook(
     odoo.change(1, state="sale")
     polled = orderamt("sync", "--changed", **MAPS)
     assert "  ✅ SO-1: status pending → confirmed" in polled.lines
-    settings = {
-        "ORDERAMT_LISTEN": "127.0.0.1:0",
-        "ORDERAMT_WEBHOOK_SECRET": SECRET,
-        "ORDERAMT_WEBHOOK_DELAY": "0.2",
-        "ORDERAMT_POLL_INTERVAL": "3600",
-        **MAPS,
-    }
+    settings = listener_settings(**MAPS)
     listener = Listener(start(orderamt, "listen", **settings))
     try:
         wait_for(lambda: listener.health()[1]["last_poll"] is not None, "the first poll")

@@ -15,8 +15,8 @@ from orderamt.portal.journal import JournalTables
 from orderamt.testing import OdooDouble
 from tests.app.test_operation import start
 from tests.conftest import Orderamt, PortalDb
-from tests.listen.test_listener_process import SECRET, Listener, wait_for
-from tests.sync.test_fields import MAPS, columns, fill, portal_with_fields
+from tests.listen.test_listener_process import Listener, wait_for
+from tests.sync.test_fields import MAPS, columns, fill, listener_settings, portal_with_fields
 
 PUSH = {**MAPS, "ORDERAMT_STATUS_PUSH": "cancelled:cancel"}
 
@@ -206,13 +206,7 @@ def test_a_portal_cancellation_reaches_odoo_through_the_listener_and_its_echo_wr
     portal_with_fields(portal)
     fill(portal, odoo, {1: {"state": "sale"}, 2: {"state": "sale"}})
     assert orderamt("sync", "--changed", **PUSH).exit_code == 0
-    settings = {
-        "ORDERAMT_LISTEN": "127.0.0.1:0",
-        "ORDERAMT_WEBHOOK_SECRET": SECRET,
-        "ORDERAMT_WEBHOOK_DELAY": "0.2",
-        "ORDERAMT_POLL_INTERVAL": "3600",
-        **PUSH,
-    }
+    settings = listener_settings(**PUSH)
     listener = Listener(start(orderamt, "listen", **settings))
     try:
         wait_for(lambda: listener.health()[1]["last_poll"] is not None, "the first poll")
