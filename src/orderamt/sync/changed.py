@@ -7,10 +7,16 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from orderamt.models import Changed, Checkpoint, Cursor, OdooTotal, RunCounts, RunOptions
-from orderamt.sync.ports import ChangesSource, JournalStore, OrderStore, Reporter, TableLimits
-from orderamt.sync.push import Pusher
+from orderamt.sync.ports import (
+    ChangesSource,
+    JournalStore,
+    OrderStore,
+    Pusher,
+    Reporter,
+    TableLimits,
+)
 from orderamt.sync.record import Run, recorded
-from orderamt.sync.sweep import pusher, settle, tally
+from orderamt.sync.sweep import settle, tally
 from orderamt.times import EPOCH, odoo_time, parse_odoo_time, window_start
 
 log = logging.getLogger("orderamt")
@@ -55,7 +61,7 @@ def sync_changed(
             page = odoo.changed_since(since, after, options.batch_size)
             taken, after = _advance(page, after, options.batch_size)
             if taken:
-                newest = _settle_page(orders, journal, run, taken, limits, newest, pusher(odoo))
+                newest = _settle_page(orders, journal, run, taken, limits, newest, odoo)
             if after is None:
                 break
         if run.id is None:
@@ -99,7 +105,7 @@ def _settle_page(
     page: Sequence[OdooTotal],
     limits: TableLimits,
     newest: Checkpoint | None,
-    odoo: Pusher | None = None,
+    odoo: Pusher,
 ) -> Checkpoint | None:
     """One page of changed orders synced, with the checkpoint moved in the same transaction
     where it moves forward; a page that changes nothing and finds nothing wrong starts no

@@ -6,7 +6,7 @@ meet these Protocols; the sync knows no database, no HTTP and no terminal.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -136,8 +136,17 @@ class JournalStore(Protocol):
     ) -> list[JournalEntry]: ...
 
 
-class TotalsSource(Protocol):
-    """Where Odoo's totals come from (each Odoo adapter meets this)."""
+class Pusher(Protocol):
+    """Odoo, taking a portal's change (each Odoo adapter meets this)."""
+
+    def push(self, odoo_id: int, action: str, values: Mapping[str, object] | None = None) -> None:
+        """Make `action` on one sale order; PushRefused where Odoo refuses it."""
+        ...
+
+
+class TotalsSource(Pusher, Protocol):
+    """Where Odoo's totals come from, and where the portal's own changes go back (each Odoo
+    adapter meets this)."""
 
     def login(self) -> None: ...
 

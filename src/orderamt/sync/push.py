@@ -10,25 +10,16 @@ it never got is made. An intent left behind tells `history` where orderamt stopp
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Protocol
 
 from orderamt.errors import PushRefused
 from orderamt.models import WRITE, Decision, FieldIssue, FieldSpec, JournalEntry, Push, Reason
-from orderamt.sync.ports import JournalStore, TotalsSource
+from orderamt.sync.ports import JournalStore, Pusher, TotalsSource
 from orderamt.sync.record import Run
 from orderamt.sync.write import push_change
 
 log = logging.getLogger("orderamt")
-
-
-class Pusher(Protocol):
-    """Odoo, taking a portal's change (each Odoo adapter meets this)."""
-
-    def push(self, odoo_id: int, action: str, values: Mapping[str, object] | None = None) -> None:
-        """Make `action` on one sale order; PushRefused where Odoo refuses it."""
-        ...
 
 
 def push_all(odoo: Pusher, run: Run, decisions: list[Decision], run_id: int) -> list[Decision]:

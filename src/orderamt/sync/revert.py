@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
 
 from orderamt.errors import UsageError
 from orderamt.models import (
@@ -32,7 +31,7 @@ from orderamt.models import (
 )
 from orderamt.reconcile import same_value
 from orderamt.sync.ports import JournalStore, OrderStore, Reporter, TotalsSource
-from orderamt.sync.push import Pusher, push_all
+from orderamt.sync.push import push_all
 from orderamt.sync.record import Run, recorded
 from orderamt.sync.write import write
 
@@ -49,7 +48,7 @@ def revert_run(
     reporter: Reporter,
     order_id: int | None = None,
     field: str | None = None,
-    odoo: Undoer | None = None,
+    odoo: TotalsSource | None = None,
 ) -> RunCounts:
     """Put back the old amounts (and mapped fields) of one run, only where nothing changed
     them since.
@@ -117,10 +116,6 @@ def revert_run(
     return run.counts
 
 
-class Undoer(Pusher, TotalsSource, Protocol):
-    """Odoo, read and pushed to (the adapters meet this)."""
-
-
 UNDO = {"cancel": "draft", "draft": "cancel"}
 """The action that undoes a push, by the state the push left: a cancellation goes back to
 a quotation (action_draft), never to the confirmed order it may have been, and a cancelled
@@ -130,7 +125,7 @@ delivery stays cancelled."""
 def _undo_pushes(
     orders: OrderStore,
     journal: JournalStore,
-    odoo: Undoer,
+    odoo: TotalsSource,
     run: Run,
     entries: list[JournalEntry],
     run_id: int,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Protocol, runtime_checkable
 
 from orderamt.errors import UsageError
 from orderamt.models import (
@@ -19,9 +18,16 @@ from orderamt.models import (
 )
 from orderamt.reconcile import has_odoo_id
 from orderamt.sync.decide import decide, lookup
-from orderamt.sync.ports import JournalStore, OrderStore, Reporter, TableLimits, TotalsSource
+from orderamt.sync.ports import (
+    JournalStore,
+    OrderStore,
+    Pusher,
+    Reporter,
+    TableLimits,
+    TotalsSource,
+)
 from orderamt.sync.prefetch import with_totals
-from orderamt.sync.push import Pusher, push_all, resolve_intents
+from orderamt.sync.push import push_all, resolve_intents
 from orderamt.sync.record import Run, recorded
 from orderamt.sync.write import flush_log, write
 
@@ -68,7 +74,7 @@ def sync_orders(
         )
         for batch, totals in with_totals(orders.batches(selection, options.batch_size), odoo):
             pairs = [(order, lookup(totals, order)) for order in batch]
-            settle(orders, knows, run, pairs, limits, odoo=pusher(odoo))
+            settle(orders, knows, run, pairs, limits, odoo=odoo)
             flush_log()
     log.info("Run finished", extra={"context": {"run": run.id, **tally(selection, counts)}})
     return counts
@@ -83,7 +89,7 @@ def settle(
     *,
     checkpoint: Checkpoint | None = None,
     news_only: bool = False,
-    odoo: Pusher | None = None,
+    odoo: Pusher,
 ) -> None:
     """One batch of any run mode: decided, written with its journal entries (and the
     catch-up poll's `checkpoint`, in the same transaction), its orders that need a look
@@ -95,22 +101,12 @@ def settle(
     news = not news_only or any(d.writes or d.needs_look for d in decisions)
     if not run.options.dry_run:
         run_id = run.start() if news else run.id
-        if odoo is not None and run_id is not None:
+        if run_id is not None:
             decisions = push_all(odoo, run, decisions, run_id)
         decisions = write(orders, decisions, run.clock(), run_id, checkpoint)
     if news:
         run.note(decisions)
     run.tally(decisions)
-
-
-def pusher(odoo: object) -> Pusher | None:
-    """The Odoo adapter as a Pusher, where it is one (the tests' fakes of Odoo may not be)."""
-    return odoo if isinstance(odoo, _CanPush) else None
-
-
-@runtime_checkable
-class _CanPush(Pusher, Protocol):
-    pass
 
 
 def tally(selection: Selection, counts: RunCounts) -> dict[str, object]:

@@ -9,7 +9,7 @@ from orderamt.models import OdooOrders, RunCounts, RunOptions
 from orderamt.sync.decide import lookup
 from orderamt.sync.ports import JournalStore, OrderStore, Reporter, TotalsSource
 from orderamt.sync.record import recorded
-from orderamt.sync.sweep import pusher, settle
+from orderamt.sync.sweep import settle
 
 
 def sync_odoo_orders(
@@ -35,5 +35,5 @@ def sync_odoo_orders(
         run.counts.found = len(found)
         totals = odoo.fetch_totals(sorted(portal))
         pairs = [(order, lookup(totals, order)) for order in found]
-        settle(orders, journal, run, pairs, limits, odoo=pusher(odoo))
+        settle(orders, journal, run, pairs, limits, odoo=odoo)
     return run.counts
