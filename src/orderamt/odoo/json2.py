@@ -174,4 +174,4 @@ class Json2Odoo:
         what = f"{method} on sale order {odoo_id}"
         body = {"ids": [odoo_id], **kwargs, **({"vals": more[0]} if more else {})}
         answer = self._post("sale.order", method, body, what, push=True)
-        check_pushed(answer, odoo_id, what)
+        check_pushed(answer, what)

@@ -44,7 +44,7 @@ def refusal(message: str) -> PushRefused:
     return PushRefused(said or "(no message)")
 
 
-def check_pushed(answer: Any, odoo_id: int, what: str) -> None:
+def check_pushed(answer: Any, what: str) -> None:
     """Odoo took the action (it answered True); a window action instead (a wizard that
     changed nothing) is a refusal to name."""
     if answer is True:
@@ -54,4 +54,4 @@ def check_pushed(answer: Any, odoo_id: int, what: str) -> None:
             f"Odoo answered {what} with a wizard ({answer.get('name', 'a dialog')!s:.60}) "
             "instead of doing it"
         )
-    raise PushRefused(f"Odoo answered {what} on sale order {odoo_id} with {answer!r:.60}")
+    raise PushRefused(f"Odoo answered {what} with {answer!r:.60}")

@@ -247,4 +247,4 @@ class XmlRpcOdoo:
                     raise refusal(str(fault.faultString)) from None
                 raise
 
-        check_pushed(self._call(what, call), odoo_id, what)
+        check_pushed(self._call(what, call), what)
