@@ -10,11 +10,21 @@ it never got is made. An intent left behind tells `history` where orderamt stopp
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from orderamt.errors import PushRefused
-from orderamt.models import WRITE, Decision, FieldIssue, FieldSpec, JournalEntry, Push, Reason
+from orderamt.models import (
+    WRITE,
+    Decision,
+    FieldIssue,
+    FieldSpec,
+    JournalEntry,
+    OdooTotal,
+    Push,
+    Reason,
+)
+from orderamt.reconcile import parse_odoo_id
 from orderamt.sync.ports import JournalStore, Pusher, TotalsSource
 from orderamt.sync.record import Run
 from orderamt.sync.write import push_change
@@ -61,6 +71,26 @@ def _values(push: Push) -> dict[str, object] | None:
     return {push.odoo_field: push.odoo_new} if push.action == WRITE else None
 
 
+def odoo_totals(odoo: TotalsSource, entries: Sequence[JournalEntry]) -> dict[int, OdooTotal]:
+    """What Odoo says now of the orders journaled pushes were made to."""
+    ids = sorted({i for i in (parse_odoo_id(e.odoo_id) for e in entries) if i is not None})
+    return odoo.fetch_totals(ids) if ids else {}
+
+
+def still_left(
+    entry: JournalEntry, spec: FieldSpec | None, totals: Mapping[int, OdooTotal]
+) -> bool:
+    """Whether Odoo still holds what the journaled push left (its `odoo_new`), spelled as a
+    push journals it: a mapped field's raw value, a plain field's as it is written."""
+    odoo_id = parse_odoo_id(entry.odoo_id)
+    total = totals.get(odoo_id) if odoo_id is not None else None
+    if spec is None or total is None:
+        return False
+    raw = total.values.get(spec.odoo_field, False)
+    now = str(raw) if spec.kind == "map" else spec.to_odoo(spec.from_odoo(raw))
+    return now == entry.odoo_new
+
+
 def resolve_intents(
     journal: JournalStore, odoo: TotalsSource, specs: Sequence[FieldSpec], dry_run: bool
 ) -> None:
@@ -74,18 +104,11 @@ def resolve_intents(
     if not intents:
         return
     by_name = {spec.name: spec for spec in specs}
-    ids = sorted({int(e.odoo_id) for e in intents if e.odoo_id and e.odoo_id.isdigit()})
-    totals = odoo.fetch_totals(ids)
+    totals = odoo_totals(odoo, intents)
     confirmed: list[JournalEntry] = []
     dropped: list[JournalEntry] = []
     for e in intents:
-        spec = by_name.get(e.field or "")
-        total = totals.get(int(e.odoo_id)) if e.odoo_id and e.odoo_id.isdigit() else None
-        took = False
-        if spec is not None and total is not None:
-            raw = total.values.get(spec.odoo_field, False)
-            now = str(raw) if spec.kind == "map" else spec.to_odoo(spec.from_odoo(raw))
-            took = now == e.odoo_new
+        took = still_left(e, by_name.get(e.field or ""), totals)
         (confirmed if took else dropped).append(e)
         log.warning(
             "A push left unconfirmed by a stopped run: " + ("Odoo took it" if took else

@@ -29,9 +29,9 @@ from orderamt.models import (
     RunRecord,
     Value,
 )
-from orderamt.reconcile import same_value
+from orderamt.reconcile import parse_odoo_id, same_value
 from orderamt.sync.ports import JournalStore, OrderStore, Reporter, TotalsSource
-from orderamt.sync.push import push_all
+from orderamt.sync.push import odoo_totals, push_all, still_left
 from orderamt.sync.record import Run, recorded
 from orderamt.sync.write import write
 
@@ -137,20 +137,17 @@ def _undo_pushes(
     odoo.login()
     ids = [e.order_id for e in entries]
     current, later = orders.get_many(ids), journal.touched_after(run_id, ids)
-    odoo_ids = [int(e.odoo_id) for e in entries if e.odoo_id and e.odoo_id.isdigit()]
-    totals = odoo.fetch_totals(odoo_ids) if odoo_ids else {}
+    totals = odoo_totals(odoo, entries)
     decisions = []
     for e in entries:
         order = current.get(e.order_id)
-        total = totals.get(int(e.odoo_id)) if e.odoo_id and e.odoo_id.isdigit() else None
+        odoo_id = parse_odoo_id(e.odoo_id)
+        total = totals.get(odoo_id) if odoo_id is not None else None
         subject = order or PortalOrder(e.order_id, e.order_number, None, e.odoo_id)
         spec = specs.get(e.name)
         plain = spec is not None and spec.kind != "map"
         undo = WRITE if plain else UNDO.get(e.odoo_new or "")
-        still = False
-        if total is not None and spec is not None:
-            raw = total.values.get(spec.odoo_field, False)
-            still = (spec.to_odoo(spec.from_odoo(raw)) if plain else str(raw)) == e.odoo_new
+        still = still_left(e, spec, totals)
         if order is None or undo is None or not still or (e.order_id, e.name) in later:
             decisions.append(Decision(subject, Action.UNCHANGED,
                                       issues=(_changed_since(e.name, e.new_value),)))  # fmt: skip
