@@ -59,10 +59,10 @@ class PortalJournal:
         self._created = False
         """Whether this process created (or upgraded) the tables already."""
         self._shape_known = False
-        self._logins: dict[str, int] | None = None
-        """The kept Odoo logins the checkpoint's read found, until the login takes them."""
         """Whether the changes and holds tables were looked at for the mapped fields'
         columns (a journal from before them is read as it is until its first write)."""
+        self._logins: dict[str, int] | None = None
+        """The kept Odoo logins the checkpoint's read found, until the login takes them."""
 
     def _has(self, table: Table) -> bool:
         if self._found is None:
