@@ -132,9 +132,7 @@ class BufferedRotatingFileHandler(RotatingFileHandler):
         """Close the file; the next line opens the path again (SIGHUP, after logrotate)."""
         self.acquire()
         try:
-            if self.stream is not None:
-                self.stream.close()
-                self.stream = None
+            self._drop_stream()
         finally:
             self.release()
 
