@@ -29,6 +29,20 @@ MAPS = {
 """Status by the known name and its default column; invoicing with a column of its own."""
 
 
+def old_journal(portal: PortalDb, old: JournalTables, **entry: Any) -> int:
+    """A journal of an earlier version's shape (`old`) in the portal: one run two days ago
+    (its id returned) that changed order 1 (SO-1) as `entry` says."""
+    then = datetime.now(timezone.utc) - timedelta(days=2)
+    with portal.engine.begin() as conn:
+        old.metadata.create_all(conn)
+        run_id = old.start_run(conn, "sync", "all", then)
+        conn.execute(
+            old.changes.insert().values(run_id=run_id, order_id=1, odoo_id="1",
+                                        order_number="SO-1", changed_at=then, **entry)
+        )  # fmt: skip
+    return run_id
+
+
 def listener_settings(**extra: str) -> dict[str, str]:
     """A listener on a free port that gathers for 0.2 s and polls only at its start."""
     return {
@@ -312,17 +326,8 @@ def test_a_journal_from_before_mapped_fields_is_upgraded_with_its_history(
     them on the first write, its entries kept."""
     portal_with_fields(portal)
     fill(portal, odoo, {1: {"state": "sale"}})
-    old = JournalTables(legacy=True)
-    then = datetime.now(timezone.utc) - timedelta(days=2)
-    with portal.engine.begin() as conn:
-        old.metadata.create_all(conn)
-        run_id = old.start_run(conn, "sync", "all", then)
-        conn.execute(
-            old.changes.insert().values(
-                run_id=run_id, order_id=1, odoo_id="1", order_number="SO-1",
-                old_amount=Decimal("9.00"), new_amount=Decimal("10.00"), changed_at=then,
-            )
-        )  # fmt: skip
+    run_id = old_journal(portal, JournalTables(legacy=True),
+                         old_amount=Decimal("9.00"), new_amount=Decimal("10.00"))  # fmt: skip
     history = orderamt("history", "--order-id", "1", **MAPS)
     assert history.exit_code == 0, history.stderr
     assert any("$9.00 → $10.00" in line for line in history.lines)

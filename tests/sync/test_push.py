@@ -5,7 +5,6 @@ named once and the portal keeps its value, both sides changed under each policy,
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -16,7 +15,14 @@ from orderamt.testing import OdooDouble
 from tests.app.test_operation import start
 from tests.conftest import Orderamt, PortalDb
 from tests.listen.test_listener_process import Listener, wait_for
-from tests.sync.test_fields import MAPS, columns, fill, listener_settings, portal_with_fields
+from tests.sync.test_fields import (
+    MAPS,
+    columns,
+    fill,
+    listener_settings,
+    old_journal,
+    portal_with_fields,
+)
 
 PUSH = {**MAPS, "ORDERAMT_STATUS_PUSH": "cancelled:cancel"}
 
@@ -238,17 +244,8 @@ def test_a_journal_from_before_pushes_is_read_as_it_is_and_upgraded_on_first_wri
     portal, orderamt = sqlite_portal, orderamt_sqlite
     portal_with_fields(portal)
     fill(portal, odoo, {1: {"state": "sale"}})
-    old = JournalTables(pushless=True)
-    then = datetime.now(timezone.utc) - timedelta(days=2)
-    with portal.engine.begin() as conn:
-        old.metadata.create_all(conn)
-        run_id = old.start_run(conn, "sync", "all", then)
-        conn.execute(
-            old.changes.insert().values(
-                run_id=run_id, order_id=1, odoo_id="1", order_number="SO-1", changed_at=then,
-                field="status", old_value="pending", new_value="confirmed",
-            )
-        )  # fmt: skip
+    old_journal(portal, JournalTables(pushless=True),
+                field="status", old_value="pending", new_value="confirmed")  # fmt: skip
     set_status(portal, 1, "cancelled")
     history = orderamt("history", "--order-id", "1", **PUSH)
     assert history.exit_code == 0, history.stderr
