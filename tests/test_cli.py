@@ -117,6 +117,27 @@ def test_pipe_gets_no_colour_codes(two_orders: PortalDb, orderamt_sqlite: Ordera
     assert "  ✅ A: $1.00 → $10.00" in proc.stdout.splitlines()
 
 
+def test_the_run_itself_collects_garbage(two_orders: PortalDb, orderamt_sqlite: Orderamt) -> None:
+    """`orderamt` imports with the cyclic collector off (start-up, issue 24); the run has it
+    on again, or a listener left running for months would keep every cycle it made."""
+    probe = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: sys.stderr.write(f'collector on: {gc.isenabled()}\\n'))\n"
+        "from orderamt.cli import main\n"
+        "main()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, "sync"],
+        env=_subprocess_env(orderamt_sqlite, LANG="C.UTF-8"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "A: $1.00 → $10.00" in proc.stdout
+    assert proc.stderr.splitlines()[-1] == "collector on: True"
+
+
 @pytest.mark.parametrize("locale_env", [{"LANG": "C"}, {}, {"LANG": "C.UTF-8", "LC_ALL": "POSIX"}])
 def test_c_locale_gets_plain_text(
     two_orders: PortalDb, orderamt_sqlite: Orderamt, locale_env: dict[str, str]
