@@ -294,7 +294,7 @@ def test_progress_bar_on_a_terminal_only() -> None:
     def render(terminal: bool) -> str:
         out = io.StringIO()
         console = Console(file=out, force_terminal=terminal, width=80, color_system=None)
-        report = ConsoleReport(console, progress_from=3, selection=Everything())
+        report = ConsoleReport(lambda: console, progress_from=3, selection=Everything())
         report.found(5, None)
         for i in range(5):
             order = PortalOrder(i, f"SO-{i}", Decimal("1.00"), i + 1)

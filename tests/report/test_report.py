@@ -111,7 +111,7 @@ class Screen:
         selection: Selection | None = None,
     ) -> ConsoleReport:
         return ConsoleReport(
-            self.console,
+            lambda: self.console,
             emoji=emoji,
             quiet=quiet,
             dry_run=dry_run,

@@ -82,14 +82,14 @@ def make_report(
     dry_run: bool,
     reverting: int | None = None,
 ) -> ConsoleReport | JsonReport:
-    from orderamt.report import ConsoleReport, JsonReport, make_console
+    from orderamt.report import ConsoleReport, JsonReport, new_console, prepare_output
 
     if as_json:
         return JsonReport(selection, dry_run=dry_run, stream=sys.stdout)
-    console, emoji = make_console()
+    stream = sys.stdout
     return ConsoleReport(
-        console,
-        emoji=emoji,
+        lambda: new_console(stream),
+        emoji=prepare_output(stream),
         quiet=quiet,
         dry_run=dry_run,
         reverting=reverting,

@@ -17,13 +17,20 @@ if TYPE_CHECKING:
     from orderamt.report.history import print_order_changes, print_released, print_runs
     from orderamt.report.jsondoc import JsonReport
     from orderamt.report.status import metrics_text, print_status
-    from orderamt.report.terminal import can_show_emoji, make_console
+    from orderamt.report.terminal import (
+        can_show_emoji,
+        make_console,
+        new_console,
+        prepare_output,
+    )
 
 _MODULE_OF = {
     "ConsoleReport": "console",
     "JsonReport": "jsondoc",
     "can_show_emoji": "terminal",
     "make_console": "terminal",
+    "new_console": "terminal",
+    "prepare_output": "terminal",
     "metrics_text": "status",
     "print_check_header": "check",
     "print_checks": "check",
@@ -39,6 +46,8 @@ __all__ = [
     "can_show_emoji",
     "make_console",
     "metrics_text",
+    "new_console",
+    "prepare_output",
     "print_check_header",
     "print_checks",
     "print_order_changes",

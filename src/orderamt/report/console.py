@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from decimal import Decimal
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from rich.console import Console
 from rich.control import strip_control_codes
-from rich.progress import Progress, TaskID
 from rich.text import Text
 
 from orderamt.models import (
@@ -31,6 +32,10 @@ from orderamt.money import as_amount, format_amount
 from orderamt.reasons import field_issue, skip_reason
 from orderamt.report.terminal import EMOJI, PLAIN, plural
 
+if TYPE_CHECKING:  # rich's console and progress bar are loaded when first needed
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
 CHUNK_LINES = 1000
 CHUNK_SECONDS = 0.5
 """Under a progress bar, lines are printed at most this many, or this often, at a time."""
@@ -50,7 +55,7 @@ class ConsoleReport:
 
     def __init__(
         self,
-        console: Console,
+        console: Callable[[], Console],
         *,
         emoji: bool = True,
         quiet: bool = False,
@@ -59,7 +64,9 @@ class ConsoleReport:
         reverting: int | None = None,
         selection: Selection | None = None,
     ) -> None:
-        self.console = console
+        self._make_console = console
+        """Makes the console when the report first prints: a quiet run that has nothing
+        to say never loads rich's console (start-up, issue 24)."""
         self.selection = selection
         self.run_id: int | None = None
         self._said_all = False
@@ -72,12 +79,19 @@ class ConsoleReport:
         self._task: TaskID | None = None
         self._pending: list[Text] = []
         self._flush_at = 0.0
-        # Without colour (a pipe, a file, cron mail) a line is just its text, and rich's
-        # rendering of it (about 40 us) was a third of a 100,000-order backfill.
-        self._plain = not console.is_terminal and console.color_system is None
         self._news: set[int] | None = None
         """The orders of the batch being told that need a look as news (None: not known,
         every one is told)."""
+
+    @cached_property
+    def console(self) -> Console:
+        return self._make_console()
+
+    @cached_property
+    def _plain(self) -> bool:
+        # Without colour (a pipe, a file, cron mail) a line is just its text, and rich's
+        # rendering of it (about 40 us) was a third of a 100,000-order backfill.
+        return not self.console.is_terminal and self.console.color_system is None
 
     def _line(self, text: str, style: str = "") -> None:
         if self._plain and self._progress is None:
@@ -124,7 +138,9 @@ class ConsoleReport:
                 text = f"Found {plural(count, 'order')} with Odoo IDs"
             self._line(text)
             self._line("")
-        if self.console.is_terminal and count >= self.progress_from:
+        if count >= self.progress_from and self.console.is_terminal:
+            from rich.progress import Progress
+
             # Lines printed through a live progress bar's console scroll above it.
             self._progress = Progress(console=self.console, transient=True)
             self._task = self._progress.add_task("Syncing", total=count)

@@ -7,9 +7,10 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from rich.console import Console
+if TYPE_CHECKING:  # loaded by make_console, when something is to be printed
+    from rich.console import Console
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,23 @@ def can_show_emoji(
 def make_console(stream: TextIO | None = None) -> tuple[Console, bool]:
     """A console for the report: colour only on a terminal, emoji only where they show."""
     stream = stream if stream is not None else sys.stdout
+    return new_console(stream), prepare_output(stream)
+
+
+def prepare_output(stream: TextIO) -> bool:
+    """Whether `stream` shows emoji; one that cannot encode them replaces what it cannot
+    encode, so an order number the code page lacks does not crash the report."""
     emoji = can_show_emoji(stream, os.environ, locale_coerced=bool(sys.flags.utf8_mode))
     if not emoji and isinstance(stream, io.TextIOWrapper):
-        # An order number the code page cannot encode must not crash the report.
         stream.reconfigure(errors="replace")
-    console = Console(file=stream, highlight=False, markup=False, emoji=False, soft_wrap=True)
-    return console, emoji
+    return emoji
+
+
+def new_console(stream: TextIO) -> Console:
+    """The rich console the reports print on: colour only on a terminal."""
+    from rich.console import Console
+
+    return Console(file=stream, highlight=False, markup=False, emoji=False, soft_wrap=True)
 
 
 def plural(count: int, word: str) -> str:
