@@ -24,7 +24,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench" / "run.py"
 N = 50
 BATCH = 20
 RECENT = 30
-TINY = ["--sizes", str(N), "--latency-ms", "0", "--batch-size", str(BATCH)]
+TINY = ["--sizes", str(N), "--latency-ms", "0", "--login-ms", "0", "--batch-size", str(BATCH)]
 TINY += ["--hourly-orders", str(RECENT)]
 
 
