@@ -4,6 +4,7 @@ under Odoo's ORM: SQL's NULL semantics, LIKE patterns, NULLs last when ascending
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,12 @@ _OPERATORS = frozenset(
         *("like", "ilike", "not like", "not ilike", "=like", "=ilike"),
     }
 )
+_ORDERING: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 _ORDER_TERM = re.compile(r"^\s*(\w+)(?:\s+(asc|desc))?\s*$", re.IGNORECASE)
 
 
@@ -100,13 +107,7 @@ def _compare(op: str, value: Any, boolean: bool) -> Callable[[Any], bool]:
     if "like" in op:
         matches = _like(value, op.removeprefix("not "))
         return matches if not op.startswith("not ") else lambda v: not matches(v)
-    ordering: dict[str, Callable[[Any, Any], bool]] = {
-        "<": lambda a, b: a < b,
-        "<=": lambda a, b: a <= b,
-        ">": lambda a, b: a > b,
-        ">=": lambda a, b: a >= b,
-    }
-    compare = ordering[op]
+    compare = _ORDERING[op]
 
     def ordered(v: Any) -> bool:
         if _is_null(v) or _is_null(value):
@@ -182,7 +183,24 @@ class Domain:
         boolean = self.model.fields[path.partition(".")[0]].type == "boolean"
         test = _compare(op, value, boolean and "." not in path)
         model, version = self.model, self.version
-        return lambda row: test(_comparable(model, row, path, version))
+
+        def general(row: Mapping[str, Any]) -> bool:
+            return test(_comparable(model, row, path, version))
+
+        if path in STAMPS and op in _ORDERING and isinstance(value, str):
+            # The catch-up poll's search, `write_date >= T`, over every record: the same
+            # test as `general` gives a stamp held as text, without its calls (the bench's
+            # 100,000 orders took the double 60 ms a poll, where Odoo's latency is 20).
+            compare, whole = _ORDERING[op], version >= 19
+
+            def stamp(row: Mapping[str, Any]) -> bool:
+                held = row.get(path)
+                if isinstance(held, str):
+                    return compare(held[:19] if whole else held, value)
+                return general(row)
+
+            return stamp
+        return general
 
     def candidate_ids(self) -> list[int] | None:
         """The ids an ANDed `('id', 'in', ids)` or `('id', '=', id)` leaf allows, in order.
