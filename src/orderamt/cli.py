@@ -408,10 +408,10 @@ def _started() -> None:
     """The command's modules are imported: keep their objects out of every later collection.
 
     `main` turns the cyclic collector off while a command imports what it uses (SQLAlchemy
-    alone makes some 60,000 objects, and the collector went over them again and again as
-    they came: about 40 ms of a quiet poll's start-up). What the imports made lives as long
-    as the process; `gc.freeze()` sets it aside, then collection goes on as usual for what
-    the run itself makes (a listener runs for months).
+    and the rest make some 50,000 objects, and the collector went over them again and again
+    as they came: about 40 ms of a quiet poll's start-up). What the imports made lives as
+    long as the process; `gc.freeze()` sets it aside, then collection goes on as usual for
+    what the run itself makes (a listener runs for months).
     """
     if _OWN_PROCESS[0]:
         gc.freeze()
