@@ -188,3 +188,21 @@ def test_backfill_bench_checks_every_row_against_the_double_and_a_given_odoo(
         )  # fmt: skip
         assert refused.returncode == 1
         assert refused.stderr.strip() == "--odoo-url needs ODOO_PASSWORD in the environment"
+
+
+def test_startup_bench_times_help_and_status() -> None:
+    """bench/startup.py runs each command as its own process and judges it by its target."""
+    startup = BENCH.parent / "startup.py"
+    done = subprocess.run(
+        [sys.executable, str(startup), "--repeat", "1", "--quiet-wait", "0"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    lines = done.stdout.splitlines()[1:]
+    assert [line.split()[:3] for line in lines] == [
+        ["sqlite", "--help", "this"],
+        ["sqlite", "status", "this"],
+    ]
+    assert all(line.split()[-1] in ("met", "MISSED") for line in lines)

@@ -1,0 +1,123 @@
+"""The commands a person or a monitor runs and waits for: `orderamt --help` and `orderamt status`
+(issue 24's 0.15 s and 0.3 s), on a portal whose journal holds runs, per database engine.
+
+    python bench/startup.py                          # SQLite, 15 runs of each command
+    python bench/startup.py --db all --repeat 21     # every engine that answers here
+    python bench/startup.py --python OTHER/bin/python  # another install, beside this one
+
+Each command runs as its own process, as a terminal or a monitoring check starts it, with
+its interpreter's start and exit; wall time from start to exit, the median of `--repeat`.
+With `--python`, each run of the other install goes right after the same run of this one,
+so both see the same minute. The bench first makes a portal of 1,000 orders and runs one
+`orderamt sync` against the Odoo double, so that `status` reads a journal with a run in it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
+
+from data import load_portal, make_dataset  # noqa: E402
+from live_support import wait_for_quiet  # noqa: E402
+from runs import run_env  # noqa: E402
+from servers import KINDS, PortalServer, start_odoo  # noqa: E402
+
+TARGETS = {"--help": 0.15, "status": 0.3}
+"""Issue 24: the longest each command may take, interpreter start included."""
+
+ORDERS = 1_000
+
+
+def orderamt_script(python: str) -> str:
+    """The `orderamt` console script beside `python`, as a user's shell finds it."""
+    script = Path(python).parent / "orderamt"
+    if not script.exists():
+        raise SystemExit(f"no orderamt script beside {python}")
+    return str(script)
+
+
+def timed(command: Sequence[str], env: dict[str, str], cwd: Path) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, check=False)
+    took = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr[-500:]}")
+    return took
+
+
+def measure(
+    kind: str, installs: dict[str, str], repeat: int, workdir: Path, quiet_wait: float
+) -> dict[str, dict[str, list[float]]]:
+    """Each command's wall times per install, on a fresh portal of `kind`."""
+    server = PortalServer(kind, None, workdir)
+    why = server.problem()
+    if why:
+        print(f"{kind}: skipped ({why})", file=sys.stderr)
+        return {}
+    options = argparse.Namespace(odoo_version=18, batch_size=None)
+    dataset = make_dataset(ORDERS, ORDERS, datetime.now(timezone.utc))
+    walls: dict[str, dict[str, list[float]]] = {c: {i: [] for i in installs} for c in TARGETS}
+    with server.portal() as portal, start_odoo(options) as odoo:
+        load_portal(portal.engine, dataset)
+        odoo.add_orders(dataset.odoo_rows())
+        env = run_env(odoo, portal, workdir, None, options)
+        for script in installs.values():  # a journal with a run; each install's bytecode warm
+            subprocess.run([script, "sync", "--quiet"], env=env, cwd=workdir, check=False,
+                           capture_output=True)  # fmt: skip
+            timed([script, "status"], env, workdir)
+        for _ in range(repeat):
+            wait_for_quiet(quiet_wait)
+            for command in TARGETS:
+                for name, script in installs.items():
+                    walls[command][name].append(timed([script, command], env, workdir))
+    return walls
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python bench/startup.py", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--db", default="sqlite", help="sqlite, postgresql, mariadb, a list, or all"
+    )
+    parser.add_argument("--repeat", type=int, default=15, help="runs of each command (default 15)")
+    parser.add_argument("--python", help="another install's interpreter, timed beside this one")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=5.0,
+        help="seconds at most to wait, before each round, for the machine to be quiet (default 5)",
+    )
+    options = parser.parse_args(argv)
+    kinds = list(KINDS) if options.db == "all" else options.db.split(",")
+    installs = {"this": orderamt_script(sys.executable)}
+    if options.python:
+        installs["other"] = orderamt_script(options.python)
+    missed = 0
+    print("engine      command   install  median    min      max      target")
+    with tempfile.TemporaryDirectory(prefix="orderamt-startup-") as tmp:
+        for kind in kinds:
+            for command, by_install in measure(
+                kind, installs, options.repeat, Path(tmp), options.quiet_wait
+            ).items():
+                for name, walls in by_install.items():
+                    median = statistics.median(walls)
+                    verdict = "met" if median <= TARGETS[command] else "MISSED"
+                    missed += name == "this" and verdict == "MISSED"
+                    print(f"{kind:<11} {command:<9} {name:<8} {median:6.3f} s {min(walls):6.3f} s "
+                          f"{max(walls):6.3f} s {TARGETS[command]} s {verdict}")  # fmt: skip
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
