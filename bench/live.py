@@ -80,6 +80,7 @@ from live_support import (  # noqa: E402
     Listener,
     RowWatcher,
     checkpoint,
+    child_env,
     cpu_seconds,
     journal_entries,
     odoo_time,
@@ -129,19 +130,6 @@ def orderamt_command() -> list[str]:
     """The console script of the environment orderamt runs in, as cron would call it."""
     script = Path(ORDERAMT_PYTHON[0]).parent / "orderamt"
     return [str(script)] if script.exists() else [ORDERAMT_PYTHON[0], "-m", "orderamt"]
-
-
-def child_env(env: dict[str, str], workdir: Path) -> dict[str, str]:
-    """A run's environment with its bytecode cached in the work directory.
-
-    pip compiles an installed package's bytecode once; an editable install of a working tree
-    whose sources changed since their .pyc (with PYTHONDONTWRITEBYTECODE set, as in the shell
-    this bench was written in) compiles them again on every start. A cache of the bench's own
-    makes every run start as an installed orderamt does, after `warm_up_bytecode`.
-    """
-    env = {**env, "PYTHONPYCACHEPREFIX": str(workdir / "pycache")}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
 
 
 def bench_env(

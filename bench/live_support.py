@@ -381,3 +381,17 @@ class Listener:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+def child_env(env: dict[str, str], workdir: Path) -> dict[str, str]:
+    """A run's environment with its bytecode cached in the work directory.
+
+    pip compiles an installed package's bytecode once; an editable install of a working tree
+    whose sources changed since their .pyc (with PYTHONDONTWRITEBYTECODE set, as in the shell
+    this bench was written in) compiles them again on every start. A cache of the bench's own
+    makes every run start as an installed orderamt does, once a first run has compiled it
+    (`warm_up_bytecode` in live.py; startup.py runs each command once before timing).
+    """
+    env = {**env, "PYTHONPYCACHEPREFIX": str(workdir / "pycache")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env

@@ -28,7 +28,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 from data import load_portal, make_dataset  # noqa: E402
-from live_support import wait_for_quiet  # noqa: E402
+from live_support import child_env, wait_for_quiet  # noqa: E402
 from runs import run_env  # noqa: E402
 from servers import KINDS, PortalServer, start_odoo  # noqa: E402
 
@@ -70,7 +70,9 @@ def measure(
     with server.portal() as portal, start_odoo(options) as odoo:
         load_portal(portal.engine, dataset)
         odoo.add_orders(dataset.odoo_rows())
-        env = run_env(odoo, portal, workdir, None, options)
+        # Bytecode cached in the work directory: a working tree's sources, edited since their
+        # .pyc (or PYTHONDONTWRITEBYTECODE in the shell), would be compiled at every start.
+        env = child_env(run_env(odoo, portal, workdir, None, options), workdir)
         for script in installs.values():  # a journal with a run; each install's bytecode warm
             subprocess.run([script, "sync", "--quiet"], env=env, cwd=workdir, check=False,
                            capture_output=True)  # fmt: skip
