@@ -221,6 +221,12 @@ def quiet_poll(
             runs_before = sum(run_modes(portal.engine).values())
             command = [*orderamt_command(), "sync", "--changed", "--quiet"]
             interpreter = [timed([sys.executable, "-c", "pass"], env, workdir)[0] for _ in range(3)]
+            # The one import every command that reads the portal pays: how fast this machine
+            # imports, to compare figures across machines (0.13 s here on 2026-11-30).
+            alchemy = [
+                timed([ORDERAMT_PYTHON[0], "-c", "import sqlalchemy"], env, workdir)[0]
+                for _ in range(3)
+            ]
             version = [timed([*orderamt_command(), "--version"], env, workdir)[0] for _ in range(3)]
             walls: list[float] = []
             foreign: list[float] = []
@@ -268,6 +274,7 @@ def quiet_poll(
         launch_wall=counted.wall_s,
         first_poll_wall=first.wall_s,
         interpreter_s=statistics.median(interpreter),
+        sqlalchemy_s=statistics.median(alchemy),
         version_s=statistics.median(version),
         double_search_ms=search_ms,
         runs_added=runs_added,

@@ -45,6 +45,8 @@ class QuietPoll:
     first_poll_wall: float
     interpreter_s: float
     version_s: float
+    sqlalchemy_s: float
+    """`python -c "import sqlalchemy"`, interpreter start included: the machine's import speed."""
     double_search_ms: float
     runs_added: int
     foreign_cores: list[float]
@@ -251,7 +253,8 @@ def format_report(report: LiveReport) -> str:
             f"meanwhile. Runs with under {CLEAN_CORES:g} cores of others: {len(clean)}, median "
             + (f"{statistics.median(clean):.3f} s." if clean else "-."),
             "",
-            f"For scale: `python -c pass` {p.interpreter_s:.3f} s, `orderamt --version` "
+            f'For scale: `python -c pass` {p.interpreter_s:.3f} s, `python -c "import '
+            f'sqlalchemy"` {p.sqlalchemy_s:.3f} s, `orderamt --version` '
             f"{p.version_s:.3f} s; the first poll (1,000 orders of the last 30 days) "
             f"{p.first_poll_wall:.2f} s; the counted run through bench/launch.py "
             f"{p.launch_wall:.3f} s. The double's own time for the quiet search_read at this "
