@@ -138,6 +138,26 @@ def test_the_run_itself_collects_garbage(two_orders: PortalDb, orderamt_sqlite: 
     assert proc.stderr.splitlines()[-1] == "collector on: True"
 
 
+def test_main_leaves_the_collector_on_for_a_caller_that_goes_on() -> None:
+    """A program calling `main()` in its own process (and catching its SystemExit) has its
+    collector on afterwards, even after --version, which never reaches a command."""
+    probe = (
+        "import gc, sys\n"
+        "from orderamt.cli import main\n"
+        "sys.argv = ['orderamt', '--version']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(f'collector on: {gc.isenabled()}')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "collector on: True"
+
+
 @pytest.mark.parametrize("locale_env", [{"LANG": "C"}, {}, {"LANG": "C.UTF-8", "LC_ALL": "POSIX"}])
 def test_c_locale_gets_plain_text(
     two_orders: PortalDb, orderamt_sqlite: Orderamt, locale_env: dict[str, str]

@@ -429,5 +429,7 @@ def main() -> None:
     finally:
         # The process ends here: its objects need no collection at the interpreter's exit,
         # which otherwise goes over them all once more (50 to 90 ms of a quiet poll).
-        # Files and connections were closed by the command; atexit still runs.
+        # Files and connections were closed by the command; atexit still runs. The
+        # collector is on again for a caller that goes on (after --help it never was).
         gc.freeze()
+        gc.enable()
