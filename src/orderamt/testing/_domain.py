@@ -54,14 +54,21 @@ def record_value(model: Model, row: Mapping[str, Any], name: str) -> Any:
     return False if value is None else value
 
 
+def _stamp_end(version: int) -> int | None:
+    """How much of a stamp held as text a domain compares (`held[:end]`): on 17.0 and 18.0
+    all of it, with the microseconds the API never shows: there ('write_date', '=', T)
+    matches none of the orders written in second T and '>' all of them again; 19.0 compares
+    whole seconds (odoo-facts.md, measured on 18.0 and 19.0)."""
+    return None if version < 19 else 19
+
+
 def _comparable(model: Model, row: Mapping[str, Any], path: str, version: int) -> Any:
-    """The value a domain leaf compares: a many2one compares by id, `x.name` by name. A
-    stamp, on 17.0 and 18.0, with the microseconds the API never shows: there
-    ('write_date', '=', T) matches none of the orders written in second T and '>' all of
-    them again; 19.0 compares whole seconds (odoo-facts.md, measured on 18.0 and 19.0)."""
+    """The value a domain leaf compares: a many2one compares by id, `x.name` by name, a
+    stamp held as text as `_stamp_end` says."""
     name, _, sub = path.partition(".")
-    if name in STAMPS and version < 19 and isinstance(row.get(name), str):
-        return row[name]
+    held = row.get(name)
+    if name in STAMPS and isinstance(held, str):
+        return held[: _stamp_end(version)]
     value = record_value(model, row, name)
     if isinstance(value, (list, tuple)) and len(value) == 2:
         return value[1] if sub in ("name", "display_name") else value[0]
@@ -191,12 +198,12 @@ class Domain:
             # The catch-up poll's search, `write_date >= T`, over every record: the same
             # test as `general` gives a stamp held as text, without its calls (the bench's
             # 100,000 orders took the double 60 ms a poll, where Odoo's latency is 20).
-            compare, whole = _ORDERING[op], version >= 19
+            compare, end = _ORDERING[op], _stamp_end(version)
 
             def stamp(row: Mapping[str, Any]) -> bool:
                 held = row.get(path)
                 if isinstance(held, str):
-                    return compare(held[:19] if whole else held, value)
+                    return compare(held[:end], value)
                 return general(row)
 
             return stamp
