@@ -87,6 +87,7 @@ from live_support import (  # noqa: E402
     run_modes,
     sqlite_path,
     synced_odoo_rows,
+    timed,
     wait_for_quiet,
 )
 from runs import launch, run_env, warm_up  # noqa: E402
@@ -114,12 +115,6 @@ def src_fingerprint() -> str:
     for path in sorted(root.rglob("*.py")):
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
-
-
-def timed(command: Sequence[str], env: dict[str, str], cwd: Path) -> tuple[float, int, str, str]:
-    start = time.perf_counter()
-    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, check=False)
-    return time.perf_counter() - start, done.returncode, done.stdout, done.stderr
 
 
 ORDERAMT_PYTHON = [sys.executable]

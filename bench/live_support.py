@@ -27,7 +27,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -395,3 +395,10 @@ def child_env(env: dict[str, str], workdir: Path) -> dict[str, str]:
     env = {**env, "PYTHONPYCACHEPREFIX": str(workdir / "pycache")}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
+
+
+def timed(command: Sequence[str], env: dict[str, str], cwd: Path) -> tuple[float, int, str, str]:
+    """One command as its own process: its wall time, exit code, stdout and stderr."""
+    start = time.perf_counter()
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, check=False)
+    return time.perf_counter() - start, done.returncode, done.stdout, done.stderr

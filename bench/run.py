@@ -56,10 +56,15 @@ from runs import (  # noqa: E402
     run_env,
     warm_up,
 )
-from servers import KINDS, PortalServer, answer_without_nagle_delay, start_odoo  # noqa: E402
+from servers import (  # noqa: E402
+    KINDS,
+    PortalServer,
+    answer_without_nagle_delay,
+    start_odoo,
+    warm_password_check,
+)
 
 from orderamt.config import DEFAULT_BATCH_SIZE  # noqa: E402
-from orderamt.odoo import Odoo  # noqa: E402
 from orderamt.testing import OdooDouble  # noqa: E402
 from report import Report, evaluate_targets, format_report, machine_info  # noqa: E402
 
@@ -137,7 +142,7 @@ def bench_size(
         odoo.add_orders(dataset.odoo_rows())
         odoo.latency = options.latency_ms / 1000
         odoo.login_latency = options.login_ms / 1000
-        warm_password_check(odoo)
+        warm_password_check(odoo.url, "odoo", "admin", "admin")
         for batch in options.batch_sizes:
             runs = []
             for attempt in range(options.repeat):
@@ -173,15 +178,6 @@ def bench_size(
             report.results.append(reference)
     for backfill in backfills:
         backfill.ratio = reference.measure.wall_s / backfill.measure.wall_s
-
-
-def warm_password_check(odoo: OdooDouble) -> None:
-    """A server that has run a while has checked this password before and cached the check
-    (per process, `ormcache` on Odoo's check): no timed run should be the first to pay it.
-    Each run still pays its own `authenticate` where it has no login kept."""
-    with Odoo(odoo.url, "odoo", "admin", "admin", timeout=60) as warm:
-        warm.login()
-        warm.fetch_totals([1])
 
 
 def _numbers(text_value: str) -> list[int]:

@@ -19,7 +19,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,7 +27,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 from data import load_portal, make_dataset  # noqa: E402
-from live_support import child_env, wait_for_quiet  # noqa: E402
+from live_support import child_env, timed, wait_for_quiet  # noqa: E402
 from runs import run_env  # noqa: E402
 from servers import KINDS, PortalServer, start_odoo  # noqa: E402
 
@@ -46,12 +45,11 @@ def orderamt_script(python: str) -> str:
     return str(script)
 
 
-def timed(command: Sequence[str], env: dict[str, str], cwd: Path) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, check=False)
-    took = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr[-500:]}")
+def wall(command: Sequence[str], env: dict[str, str], cwd: Path) -> float:
+    """The wall time of a command that must succeed."""
+    took, code, _, err = timed(command, env, cwd)
+    if code != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({code}): {err[-500:]}")
     return took
 
 
@@ -76,12 +74,12 @@ def measure(
         for script in installs.values():  # a journal with a run; each install's bytecode warm
             subprocess.run([script, "sync", "--quiet"], env=env, cwd=workdir, check=False,
                            capture_output=True)  # fmt: skip
-            timed([script, "status"], env, workdir)
+            wall([script, "status"], env, workdir)
         for _ in range(repeat):
             wait_for_quiet(quiet_wait)
             for command in TARGETS:
                 for name, script in installs.items():
-                    walls[command][name].append(timed([script, command], env, workdir))
+                    walls[command][name].append(wall([script, command], env, workdir))
     return walls
 
 
