@@ -104,7 +104,10 @@ def _exit(run: Callable[[], ExitCode]) -> NoReturn:
     try:
         code = run()
     except OrderamtError as exc:
-        click.echo(f"orderamt: {exc.message}", err=True)
+        # An Odoo fault or a database error may quote what a user typed: no escape sequence.
+        from orderamt.report.terminal import printable  # only here: --help stays light
+
+        click.echo(f"orderamt: {printable(exc.message)}", err=True)
         raise SystemExit(int(exc.exit_code)) from None
     raise SystemExit(int(code))
 

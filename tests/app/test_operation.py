@@ -288,6 +288,22 @@ def test_json_on_failure(changed_and_same: PortalDb, odoo: OdooDouble, orderamt:
     assert "Odoo has no database 'nodb'" in document["error"]
 
 
+def test_an_odoo_fault_is_one_line_without_its_escape_sequences(
+    changed_and_same: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """What Odoo says in a fault reaches the error line without the control characters that
+    would clear the screen or retitle the window it is read in."""
+    odoo.fail("fault", fault=(2, "Record rules \x1b[2Jsay no\x1b]0;pwned\x07"), on="search_read")
+    run = orderamt("sync")
+    assert run.exit_code == 3
+    if orderamt.protocol == "json2":
+        assert "Record rules [2Jsay no]0;pwned" in run.stderr
+    else:  # XML 1.0 has no ESC or BEL: Odoo's answer is not well-formed XML-RPC
+        assert "with something that is not XML-RPC" in run.stderr
+    assert "\x1b" not in run.stderr
+    assert "\x07" not in run.stderr
+
+
 def test_progress_bar_on_a_terminal_only() -> None:
     """A terminal with many orders gets a progress bar; the same run into a file gets none."""
 

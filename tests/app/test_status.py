@@ -86,6 +86,22 @@ def test_status_at_a_glance(portal: PortalDb, odoo: OdooDouble, orderamt: Ordera
     assert any(line.startswith("  order 2 (SO-2): Sale order 42 not found") for line in lines)
 
 
+def test_status_shows_an_order_number_without_its_escape_sequences(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """An order number holding a clear-screen and a window title, read back from the journal,
+    is shown without its control characters: status is read in a terminal."""
+    portal.insert(
+        {"order_number": "SO-\x1b[2J\x1b]0;pwned\x07X", "total_amount": Decimal("2.00"),
+         "odoo_order_id": 42, "created_at": RECENT, "updated_at": RECENT},
+    )  # fmt: skip
+    orderamt("sync")
+    shown = orderamt("status")
+    assert "  order 1 (SO-[2J]0;pwnedX): Sale order 42 not found in Odoo" in shown.stdout
+    assert "\x1b" not in shown.stdout
+    assert "\x07" not in shown.stdout
+
+
 def test_an_odoo_outage_is_a_run_not_a_gap(
     portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
 ) -> None:

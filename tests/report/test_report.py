@@ -97,9 +97,14 @@ def skip(reason: Reason, **facts: object) -> Decision:
 class Screen:
     """A report rendered onto a plain 100-column console, read back line by line."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, terminal: bool = False) -> None:
         self.out = io.StringIO()
-        self.console = Console(file=self.out, width=100, color_system=None, force_terminal=False)
+        self.console = Console(
+            file=self.out,
+            width=100,
+            color_system="standard" if terminal else None,
+            force_terminal=terminal,
+        )
 
     def report(
         self,
@@ -375,11 +380,24 @@ def test_every_reason_is_covered() -> None:
     assert covered == set(Reason)
 
 
-def test_carriage_return_in_an_order_number_cannot_hide_a_line() -> None:
-    """Control characters from the portal (a CR that would overwrite the line) are dropped."""
-    screen = Screen()
-    screen.report().decided(update(number="AFINET-SO-1\r"))
-    assert screen.lines == ["  ✅ AFINET-SO-1: $857.87 → $950.00"]
+@pytest.mark.parametrize("terminal", [False, True], ids=["piped", "terminal"])
+@pytest.mark.parametrize(
+    ("junk", "left"),
+    [("\r", ""), ("\x1b[2J", "[2J"), ("\x1b]0;pwned\x07", "]0;pwned"), ("\x9b2J", "2J"),
+     ("\x7f", "")],
+    ids=["carriage-return", "clear-screen", "window-title", "c1-csi", "delete"],
+)  # fmt: skip
+def test_control_characters_in_an_order_number_cannot_touch_the_screen(
+    junk: str, left: str, terminal: bool
+) -> None:
+    """Control characters from the portal are dropped, in a terminal and in cron mail alike:
+    a CR would overwrite the line, ESC [2J clear the operator's screen, OSC 0 retitle the
+    window."""
+    screen = Screen(terminal=terminal)
+    screen.report().decided(update(number=f"AFINET-SO-1{junk}"))
+    assert junk not in screen.out.getvalue()
+    if not terminal:
+        assert screen.lines == [f"  ✅ AFINET-SO-1{left}: $857.87 → $950.00"]
 
 
 @pytest.mark.parametrize(

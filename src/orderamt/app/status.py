@@ -15,6 +15,7 @@ from orderamt.models import (
     RunRecord,
 )
 from orderamt.report.status import print_status
+from orderamt.report.terminal import printable
 from orderamt.times import utc_now
 
 
@@ -35,9 +36,9 @@ def status(
             raise
         # A monitor shows what it reads on stdout: never an empty UNKNOWN.
         if exc.exit_code is ExitCode.USAGE:
-            echo(f"ORDERAMT UNKNOWN - {exc.message}")
+            echo(f"ORDERAMT UNKNOWN - {printable(exc.message)}")
             return ExitCode.ODOO  # 3, Nagios' UNKNOWN: status never asks Odoo
-        echo(f"ORDERAMT CRITICAL - {exc.message}")
+        echo(f"ORDERAMT CRITICAL - {printable(exc.message)}")
         return ExitCode.USAGE  # 2, Nagios' CRITICAL
     now = utc_now()
     if max_age is not None:

@@ -8,7 +8,6 @@ from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from rich.control import strip_control_codes
 from rich.text import Text
 
 from orderamt.models import (
@@ -30,7 +29,7 @@ from orderamt.models import (
 )
 from orderamt.money import as_amount, format_amount
 from orderamt.reasons import field_issue, skip_reason
-from orderamt.report.terminal import EMOJI, PLAIN, plural
+from orderamt.report.terminal import EMOJI, PLAIN, plural, printable
 
 if TYPE_CHECKING:  # rich's console and progress bar are loaded when first needed
     from rich.console import Console
@@ -94,8 +93,9 @@ class ConsoleReport:
         return not self.console.is_terminal and self.console.color_system is None
 
     def _line(self, text: str, style: str = "") -> None:
+        text = printable(text)
         if self._plain and self._progress is None:
-            self.console.file.write(strip_control_codes(text) + "\n")
+            self.console.file.write(text + "\n")
             return
         if self._progress is not None:
             # Under a live progress bar every print redraws the bar: lines go out in

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from orderamt.models import Problem, RunOverview, RunRecord
 from orderamt.report.jsondoc import jsonable, print_json, problem_json, run_json
-from orderamt.report.terminal import make_console, plural
+from orderamt.report.terminal import plural, print_lines
 
 
 def _ago(then: datetime, now: datetime) -> str:
@@ -71,49 +71,51 @@ def print_status(
     if as_json:
         print_json(status_document(overview, problems, going, now))
         return
-    console, _ = make_console()
+    print_lines(_status_lines(overview, problems, going, now))
+
+
+def _status_lines(
+    overview: RunOverview,
+    problems: Sequence[Problem],
+    going: Sequence[tuple[RunRecord, str]],
+    now: datetime,
+) -> Iterator[str]:
     last, success = overview.last, overview.last_success
     pushed = f", {overview.last_pushed} pushed to Odoo" if overview.last_pushed else ""
     if overview.last_conflicts:
         pushed += f", {plural(overview.last_conflicts, 'conflict')} settled (see: orderamt history)"
-    console.print(
-        f"Last run:      {_run_words(last, now) if last else 'none yet'}{pushed}", soft_wrap=True
-    )
+    yield f"Last run:      {_run_words(last, now) if last else 'none yet'}{pushed}"
     if success is None:
-        console.print("Last success:  never", soft_wrap=True)
+        yield "Last success:  never"
     elif last is not None and success.id == last.id:
-        console.print(f"Last success:  the last run, {_ago(success.started_at, now)}")
+        yield f"Last success:  the last run, {_ago(success.started_at, now)}"
     else:
-        console.print(f"Last success:  {_run_words(success, now)}", soft_wrap=True)
+        yield f"Last success:  {_run_words(success, now)}"
     if overview.last_poll is not None and overview.last_poll.finished_at is not None:
         polled = overview.last_poll.finished_at
-        console.print(
-            f"Last poll:     {polled:%Y-%m-%d %H:%M:%S} UTC ({_ago(polled, now)})", soft_wrap=True
-        )
+        yield f"Last poll:     {polled:%Y-%m-%d %H:%M:%S} UTC ({_ago(polled, now)})"
     if not going:
-        console.print("Running now:   nothing")
+        yield "Running now:   nothing"
     for r, state in going:
         where = f"on {r.host or 'an unknown host'}, pid {r.pid}" if r.pid else ""
-        console.print(
+        yield (
             f"Running now:   run {r.id}, {r.kind} {r.mode} {where}, since "
-            f"{r.started_at:%H:%M:%S} UTC ({state})",
-            soft_wrap=True,
+            f"{r.started_at:%H:%M:%S} UTC ({state})"
         )
     needing = [p for p in problems if p.ignored_reason is None]
     ignored = [p for p in problems if p.ignored_reason is not None]
     verb = "needs" if len(needing) == 1 else "need"
-    console.print(f"Needing a look: {plural(len(needing), 'order')} {verb} a look" if needing
-                  else "Needing a look: none")  # fmt: skip
+    yield (
+        f"Needing a look: {plural(len(needing), 'order')} {verb} a look"
+        if needing
+        else ("Needing a look: none")
+    )
     for p in needing:
-        console.print(
-            f"  order {p.order_id} ({p.order_number}): {p.detail} (since run {p.first_run})",
-            soft_wrap=True,
-        )
+        yield f"  order {p.order_id} ({p.order_number}): {p.detail} (since run {p.first_run})"
     for p in ignored:
-        console.print(
+        yield (
             f"  ignored: order {p.order_id} ({p.order_number}): {p.detail} "
-            f"(ignored: {p.ignored_reason})",
-            soft_wrap=True,
+            f"(ignored: {p.ignored_reason})"
         )
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
@@ -57,6 +58,27 @@ def can_show_emoji(
         # Windows has no LANG; its console encoding, checked above, is what counts there.
         return "WINDIR" in environ or "windir" in environ
     return "UTF8" in locale.upper().replace("-", "")
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""C0 controls but tab and newline, DEL and C1: what would move the cursor, clear the
+screen, retitle the window or ring the bell instead of being read."""
+
+
+def printable(text: str) -> str:
+    """`text` without its control characters. An order number, a mapped value or an Odoo
+    fault message holding ESC [2J or a CR must not clear an operator's screen or hide a line
+    in cron mail; rich drops only BEL, BS, VT, FF and CR and passes ESC on."""
+    return _CONTROL.sub("", text)
+
+
+def print_lines(lines: Iterable[str], stream: TextIO | None = None) -> None:
+    """Lines without style, as they are (no wrapping), and without loading rich: what the
+    console printed for them, with markup, highlighting and emoji codes off."""
+    stream = stream if stream is not None else sys.stdout
+    prepare_output(stream)
+    stream.write("".join(f"{printable(line)}\n" for line in lines))
+    stream.flush()
 
 
 def make_console(stream: TextIO | None = None) -> tuple[Console, bool]:
