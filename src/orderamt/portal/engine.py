@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from orderamt.database_url import DatabaseUrl
 from orderamt.errors import ConfigError, PortalError
+from orderamt.portal.tls import make_tls_context_lazily
 from orderamt.urls import mask_url
 
 CONNECT_TIMEOUT_SECONDS = 10
@@ -37,7 +38,7 @@ def create_portal_engine(url: str) -> Engine:
     if parsed.backend in ("postgresql", "mysql", "mariadb"):
         connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
     try:
-        return create_engine(parsed.url, connect_args=connect_args)
+        engine = create_engine(parsed.url, connect_args=connect_args)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         backend, driver = parsed.backend, parsed.driver
         if isinstance(exc, NoSuchModuleError) and not driver:
@@ -54,6 +55,9 @@ def create_portal_engine(url: str) -> Engine:
             f"PORTAL_DATABASE_URL needs the database driver '{driver}', which is not "
             f"installed{hint}"
         ) from exc
+    if engine.dialect.driver == "pymysql":
+        make_tls_context_lazily(engine)
+    return engine
 
 
 DRIVER_PACKAGES = {"postgres": "psycopg[binary]", "mysql": "PyMySQL"}
