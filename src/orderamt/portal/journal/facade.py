@@ -88,14 +88,14 @@ class PortalJournal:
         if self._shape_known:
             return
         self._shape_known = True
-        for table, added in ((self.tables.changes, "field"), (self.tables.holds, "field")):
-            if self._has(table):
-                have = {c["name"] for c in inspect(conn).get_columns(table.name)}
-                if added not in have:
-                    self.tables = JournalTables(self.tables.name, self._fit, legacy=True)
-                    return
-                if table is self.tables.changes and "direction" not in have:
-                    self.tables = JournalTables(self.tables.name, self._fit, pushless=True)
+        changes = self.tables.changes
+        tables = [t for t in (changes, self.tables.holds) if self._has(t)]
+        for name, have in self.tables.column_names(conn, tables).items():
+            if "field" not in have:
+                self.tables = JournalTables(self.tables.name, self._fit, legacy=True)
+                return
+            if name == changes.name and "direction" not in have:
+                self.tables = JournalTables(self.tables.name, self._fit, pushless=True)
 
     def _upgraded(self) -> None:
         """The tables were just created or upgraded in place: read them whole from now on,

@@ -6,6 +6,7 @@ A journal made by an older orderamt gains the tables and columns added since on 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     inspect,
+    select,
     text,
 )
 
@@ -198,21 +200,27 @@ class JournalSchema:
         if missing:
             self.metadata.create_all(conn, tables=missing, checkfirst=False)
         upgradable = [
-            t.name for t in (self.runs, self.state, self.changes, self.holds) if t.name in existing
+            t for t in (self.runs, self.state, self.changes, self.holds) if t.name in existing
         ]
-        # One reflection for all four (on PostgreSQL one catalog query instead of four).
-        found = inspector.get_multi_columns(filter_names=upgradable) if upgradable else {}
-        columns_of = {name: [c["name"] for c in cols] for (_, name), cols in found.items()}
-        for table in (self.runs, self.state, self.changes, self.holds):
-            if table.name not in existing:
-                continue
-            have = set(columns_of.get(table.name, ()))
+        columns_of = self.column_names(conn, upgradable)
+        for table in upgradable:
+            have = columns_of[table.name]
             for column in table.columns:
                 if column.name not in have:
                     kind = column.type.compile(dialect=conn.dialect)
                     name = conn.dialect.identifier_preparer.quote(column.name)
                     where = conn.dialect.identifier_preparer.format_table(table)
                     conn.execute(text(f"ALTER TABLE {where} ADD {name} {kind} NULL"))
+
+    @staticmethod
+    def column_names(conn: Connection, tables: Iterable[Table]) -> dict[str, set[str]]:
+        """The columns these existing tables have now, read off an empty read's description:
+        a light query a table, where the catalog's reflection takes several (on PostgreSQL
+        13 ms for two tables, a quarter of `orderamt status` after its imports)."""
+        return {
+            t.name: set(conn.execute(select(text("*")).select_from(t).limit(0)).keys())
+            for t in tables
+        }
 
     def _amounts(self, table: Table | None = None) -> list[Any]:
         """Only the amount's rows (a legacy journal has no others)."""
