@@ -75,10 +75,13 @@ def measure(
             subprocess.run([script, "sync", "--quiet"], env=env, cwd=workdir, check=False,
                            capture_output=True)  # fmt: skip
             wall([script, "status"], env, workdir)
-        for _ in range(repeat):
+        for round_ in range(repeat):
             wait_for_quiet(quiet_wait)
+            # Each install goes first every other round: the first command after the quiet
+            # wait ran about 7 ms slower, which made two copies of one tree differ.
+            order = list(installs.items())[:: -1 if round_ % 2 else 1]
             for command in TARGETS:
-                for name, script in installs.items():
+                for name, script in order:
                     walls[command][name].append(wall([script, command], env, workdir))
     return walls
 
