@@ -30,15 +30,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -49,20 +47,18 @@ if str(BENCH_DIR) not in sys.path:
 from servers import (  # noqa: E402
     API_KEY,
     KINDS,
+    ONE,
+    OdooAt,
     PortalServer,
     answer_without_nagle_delay,
+    load_odoo_orders,
+    real_odoo,
+    sync_env,
     warm_password_check,
 )
 from sqlalchemy import text  # noqa: E402
 
-from orderamt import money  # noqa: E402
-from orderamt.odoo import Odoo  # noqa: E402
 from orderamt.testing import OdooDouble  # noqa: E402
-from orderamt.testing.portal import create_orders_table, insert_orders  # noqa: E402
-from orderamt.times import EPOCH  # noqa: E402
-
-ONE = Decimal("1.00")
-"""Every portal order's amount before the backfill."""
 
 LATENCY_MS = {18: 56.0, 19: 23.0}
 """Per search_read of 500 orders, from the recorded real servers (see the docstring)."""
@@ -83,30 +79,6 @@ with Odoo(env["ODOO_URL"], env["ODOO_DB"], env["ODOO_USERNAME"], env["ODOO_PASSW
         odoo.fetch_totals(ids[start:start + 500])
 """
 """Log in and read the orders (their ids in the file argv[1]) by batches of 500."""
-
-
-@dataclass(frozen=True)
-class OdooAt:
-    """The Odoo a run reads: the double or a real server."""
-
-    url: str
-    db: str
-    login: str
-    secret: str
-
-
-def sync_env(odoo: OdooAt, portal_url: str, workdir: Path) -> dict[str, str]:
-    """The whole environment of an orderamt run: the shell's own ODOO_*, PORTAL_* and
-    ORDERAMT_* never leak in."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "ODOO_URL": odoo.url,
-        "ODOO_DB": odoo.db,
-        "ODOO_USERNAME": odoo.login,
-        "ODOO_PASSWORD": odoo.secret,
-        "PORTAL_DATABASE_URL": portal_url,
-        "ORDERAMT_LOG_FILE": str(workdir / "orderamt.log"),
-    }
 
 
 def reachable(
@@ -175,30 +147,6 @@ def double_at(url: str, version: int) -> OdooAt:
     return OdooAt(url, "odoo", "admin", API_KEY if version >= 19 else "admin")
 
 
-def real_odoo(url: str, n: int) -> tuple[OdooAt, str, dict[int, Decimal]]:
-    """The real Odoo the shell's ODOO_* settings log in to, its version, and for its first N
-    sale orders the amount each portal order must hold after the backfill (1.00 where Odoo
-    says 0.00: the portal keeps its own)."""
-    missing = [name for name in ("ODOO_DB", "ODOO_USERNAME", "ODOO_PASSWORD")
-               if not os.environ.get(name)]  # fmt: skip
-    if missing:
-        raise SystemExit(f"--odoo-url needs {', '.join(missing)} in the environment")
-    at = OdooAt(
-        url, os.environ["ODOO_DB"], os.environ["ODOO_USERNAME"], os.environ["ODOO_PASSWORD"]
-    )
-    with Odoo(at.url, at.db, at.login, at.secret, timeout=60) as odoo:
-        version = odoo.connect()
-        odoo.login()
-        orders = odoo.changed_since(EPOCH, None, n)
-    if not orders:
-        raise SystemExit(f"{url} has no sale order to read")
-    expected = {}
-    for order in orders:
-        amount = money.from_odoo(order.amount_total, money.currency_decimals(order.currency))
-        expected[order.id] = amount if amount else ONE
-    return at, str(version.major), expected
-
-
 def measure(
     server: PortalServer,
     odoo: OdooAt,
@@ -212,12 +160,7 @@ def measure(
     ids = sorted(expected)
     changes = sum(1 for amount in expected.values() if amount != ONE)
     with server.portal() as portal:
-        create_orders_table(portal.engine)
-        for start in range(0, len(ids), 10_000):
-            insert_orders(portal.engine, [
-                {"order_number": f"SO-{i}", "total_amount": ONE, "odoo_order_id": i,
-                 "created_at": now - timedelta(days=1), "updated_at": now - timedelta(days=1)}
-                for i in ids[start:start + 10_000]])  # fmt: skip
+        load_odoo_orders(portal.engine, dict.fromkeys(ids, ONE), now)
         env = sync_env(odoo, portal.url, workdir)
         listed = workdir / "ids.json"
         listed.write_text(json.dumps(ids))

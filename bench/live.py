@@ -91,7 +91,15 @@ from live_support import (  # noqa: E402
     wait_for_quiet,
 )
 from runs import launch, run_env, warm_up  # noqa: E402
-from servers import KINDS, Portal, PortalServer, start_odoo  # noqa: E402
+from servers import (  # noqa: E402
+    KINDS,
+    OdooAt,
+    Portal,
+    PortalServer,
+    load_odoo_orders,
+    real_odoo,
+    start_odoo,
+)
 
 from orderamt.testing import OdooDouble  # noqa: E402
 from report import machine_info  # noqa: E402
@@ -128,7 +136,7 @@ def orderamt_command() -> list[str]:
 
 
 def bench_env(
-    options: argparse.Namespace, odoo: OdooDouble, portal: Portal, workdir: Path
+    options: argparse.Namespace, odoo: OdooDouble | OdooAt, portal: Portal, workdir: Path
 ) -> dict[str, str]:
     env = run_env(odoo, portal, workdir, None, options)
     return child_env(env, workdir) if options.bytecode_cache else env
@@ -197,14 +205,23 @@ def quiet_poll(
     options: argparse.Namespace, server: PortalServer, workdir: Path, now: datetime
 ) -> QuietPoll:
     n = options.poll_orders
-    log(f"1. quiet poll over {n:,} orders")
-    dataset = make_dataset(n, min(RECENT, n), now)
     problems: list[str] = []
     with server.portal() as portal:
-        odoo = fresh_odoo(options, dataset)
-        try:
+        odoo: OdooDouble | None = None
+        if options.odoo_url:
+            at, major, amounts = real_odoo(options.odoo_url, n)
+            log(f"1. quiet poll over the first {len(amounts):,} orders of {at.url} "
+                f"(Odoo {major}); nothing is written to it")  # fmt: skip
+            load_odoo_orders(portal.engine, amounts, now)
+            env = bench_env(options, at, portal, workdir)
+            n = len(amounts)
+        else:
+            log(f"1. quiet poll over {n:,} orders")
+            dataset = make_dataset(n, min(RECENT, n), now)
+            odoo = fresh_odoo(options, dataset)
             synced_portal(portal, dataset)
             env = bench_env(options, odoo, portal, workdir)
+        try:
             before = read_amounts(portal.engine)
             log("  the first poll (sets the checkpoint)")
             first = launch("orderamt", ["sync", "--changed", "--quiet"], env, workdir, odoo)
@@ -229,7 +246,8 @@ def quiet_poll(
             calls: Counter[str] = Counter()
             for attempt in range(options.repeat):
                 waited.append(wait_for_quiet(options.quiet_wait))
-                odoo.reset_calls()
+                if odoo is not None:
+                    odoo.reset_calls()
                 contention = Contention.start()
                 wall, code, out, err = timed(command, env, workdir)
                 foreign.append(contention.foreign_cores())
@@ -238,7 +256,7 @@ def quiet_poll(
                     f"(other processes: {foreign[-1]:.2f} cores; waited {waited[-1]:.1f} s)"
                 )
                 walls.append(wall)
-                calls = Counter(odoo.calls)
+                calls = Counter(odoo.calls if odoo is not None else {})
                 if code != 0 or out.strip():
                     problems.append(f"quiet poll: exit {code}, printed {out[:200]!r} {err[-300:]}")
             if options.profile is not None:
@@ -256,9 +274,10 @@ def quiet_poll(
                 problems.append("a quiet poll changed portal amounts")
             runs_added = sum(run_modes(portal.engine).values()) - runs_before
             since = datetime.fromisoformat(mark[0] if mark else "2000-01-01 00:00:00")
-            search_ms = _double_search_ms(odoo, odoo_time(since - MARGIN))
+            search_ms = None if odoo is None else _double_search_ms(odoo, odoo_time(since - MARGIN))
         finally:
-            odoo.stop()
+            if odoo is not None:
+                odoo.stop()
     return QuietPoll(
         orders=n,
         walls=walls,
@@ -725,6 +744,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="the interpreter whose orderamt the timed polls and the listener run (default "
         "this one): another commit's install, against this bench and its double",
     )
+    add(
+        "--odoo-url",
+        help="the quiet poll against a real Odoo instead of the double: its first "
+        "--poll-orders sale orders, logged in with ODOO_DB, ODOO_USERNAME and ODOO_PASSWORD "
+        "from the environment; only read (--only poll; --latency-ms, --login-ms and "
+        "--odoo-version are then the server's own). A poll reads again what Odoo wrote in "
+        "the 5 minutes before its checkpoint (ORDERAMT_CHANGED_MARGIN): it is quiet once "
+        "nothing was written for that long (SQL statements 7, not more)",
+    )
     add("--json", type=Path, help="also write every figure to this JSON file")
     add(
         "--workdir",
@@ -739,6 +767,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                 setattr(options, name, type(getattr(options, name))(value))
     if options.db != "sqlite" and set(options.only) - {"poll"}:
         parser.error("--db other than sqlite is for --only poll")
+    if options.odoo_url and set(options.only) - {"poll"}:
+        parser.error("--odoo-url is for --only poll: the other parts change orders in Odoo")
     if options.samples > options.live_orders:
         parser.error("--samples cannot exceed --live-orders")
     return options

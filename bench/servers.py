@@ -15,15 +15,20 @@ import contextlib
 import os
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from orderamt import money
 from orderamt.odoo import Odoo
 from orderamt.testing import OdooDouble, odoo_double
+from orderamt.testing.portal import create_orders_table, insert_orders
+from orderamt.times import EPOCH
 
 KINDS = ("sqlite", "postgresql", "mariadb")
 SERVER_URLS = {
@@ -35,6 +40,9 @@ SERVER_URLS = {
 }
 
 API_KEY = "bench-api-key-0123456789abcdef"
+
+ONE = Decimal("1.00")
+"""A portal order's amount where Odoo's says nothing (0.00: the portal keeps its own)."""
 
 
 @dataclass
@@ -158,3 +166,64 @@ def warm_password_check(url: str, db: str, login: str, secret: str) -> None:
     with Odoo(url, db, login, secret, timeout=60) as warm:
         warm.login()
         warm.fetch_totals([1])
+
+
+@dataclass(frozen=True)
+class OdooAt:
+    """The Odoo a run reads: the double or a real server."""
+
+    url: str
+    db: str
+    login: str
+    secret: str
+
+
+def sync_env(odoo: OdooAt, portal_url: str, workdir: Path) -> dict[str, str]:
+    """The whole environment of an orderamt run: the shell's own ODOO_*, PORTAL_* and
+    ORDERAMT_* never leak in."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "ODOO_URL": odoo.url,
+        "ODOO_DB": odoo.db,
+        "ODOO_USERNAME": odoo.login,
+        "ODOO_PASSWORD": odoo.secret,
+        "PORTAL_DATABASE_URL": portal_url,
+        "ORDERAMT_LOG_FILE": str(workdir / "orderamt.log"),
+    }
+
+
+def real_odoo(url: str, n: int) -> tuple[OdooAt, str, dict[int, Decimal]]:
+    """The real Odoo the shell's ODOO_* settings log in to, its version, and for its first N
+    sale orders (oldest write first) the amount a portal order holds once synced (1.00
+    where Odoo says 0.00: the portal keeps its own). It only reads."""
+    missing = [name for name in ("ODOO_DB", "ODOO_USERNAME", "ODOO_PASSWORD")
+               if not os.environ.get(name)]  # fmt: skip
+    if missing:
+        raise SystemExit(f"--odoo-url needs {', '.join(missing)} in the environment")
+    at = OdooAt(
+        url, os.environ["ODOO_DB"], os.environ["ODOO_USERNAME"], os.environ["ODOO_PASSWORD"]
+    )
+    with Odoo(at.url, at.db, at.login, at.secret, timeout=60) as odoo:
+        version = odoo.connect()
+        odoo.login()
+        orders = odoo.changed_since(EPOCH, None, n)
+    if not orders:
+        raise SystemExit(f"{url} has no sale order to read")
+    expected = {}
+    for order in orders:
+        amount = money.from_odoo(order.amount_total, money.currency_decimals(order.currency))
+        expected[order.id] = amount if amount else ONE
+    return at, str(version.major), expected
+
+
+def load_odoo_orders(engine: Engine, amounts: Mapping[int, Decimal], now: datetime) -> None:
+    """A portal orders table with an order SO-<id> per Odoo id, at the amount given, made
+    a day before `now`."""
+    create_orders_table(engine)
+    day_before = now - timedelta(days=1)
+    ids = sorted(amounts)
+    for start in range(0, len(ids), 10_000):
+        insert_orders(engine, [
+            {"order_number": f"SO-{i}", "total_amount": amounts[i], "odoo_order_id": i,
+             "created_at": day_before, "updated_at": day_before}
+            for i in ids[start:start + 10_000]])  # fmt: skip
