@@ -998,6 +998,17 @@ def test_order_history_lists_each_change(capsys: pytest.CaptureFixture[str]) -> 
     ]
 
 
+@pytest.mark.usefixtures("utf8_locale")
+def test_order_history_shows_no_control_characters(capsys: pytest.CaptureFixture[str]) -> None:
+    """An order number holding a clear-screen and a window title is shown without them."""
+    entry = dataclasses.replace(CHANGES[0], order_number="AFINET-SO-5\x1b[2J\x1b]0;pwned\x07")
+    print_order_changes(5, [entry], [], as_json=False)
+    assert capsys.readouterr().out.splitlines() == [
+        "2026-11-24 22:00:01 UTC  run 3  AFINET-SO-5[2J]0;pwned  $857.87 → $950.00  "
+        "(Odoo write_date 2026-11-24 18:15:57)",
+    ]
+
+
 @pytest.mark.usefixtures("c_locale")
 def test_order_history_in_a_c_locale_is_ascii(capsys: pytest.CaptureFixture[str]) -> None:
     """Under LANG=C an order's changes use an ASCII arrow."""
@@ -1148,6 +1159,27 @@ def test_checks_in_a_c_locale(capsys: pytest.CaptureFixture[str]) -> None:
         "[--]   Lock: -",
         "",
         "All checks passed.",
+    ]
+
+
+@pytest.mark.usefixtures("c_locale")
+def test_a_check_shows_what_odoo_said_without_control_characters(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An error Odoo or the database words (here with a clear-screen and a bell) is shown
+    in its check's line without the control characters."""
+    print_check_header(["Odoo: https://odoo.example.com\x1b[2J (database odoo)"])
+    print_checks(
+        [CheckResult("Login", False, "Odoo said: no\x1b[2J\x07", exit_code=3)],
+        as_json=False,
+        exit_code=3,
+    )
+    assert capsys.readouterr().out.splitlines() == [
+        "Odoo: https://odoo.example.com[2J (database odoo)",
+        "",
+        "[FAIL] Login: Odoo said: no[2J",
+        "",
+        "1 check failed.",
     ]
 
 

@@ -12,7 +12,7 @@ from orderamt.errors import (
 from orderamt.lock import run_lock
 from orderamt.logs import close_logging, setup_logging
 from orderamt.report import (
-    make_console,
+    print_lines,
     print_order_changes,
     print_released,
     print_runs,
@@ -63,10 +63,10 @@ def ignore(
         done = journal.ignore(order_id, reason, clock())
     if not done:
         raise UsageError(f"order {order_id} has no problem to ignore (see: orderamt status)")
-    console, _ = make_console()
-    console.print(
-        f"Order {order_id}'s problem is ignored ({reason}): runs no longer exit 1 for it, "
-        "until its reason changes.",
-        soft_wrap=True,
+    print_lines(
+        [
+            f"Order {order_id}'s problem is ignored ({reason}): runs no longer exit 1 for it, "
+            "until its reason changes."
+        ]
     )
     return ExitCode.OK

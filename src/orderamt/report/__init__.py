@@ -19,18 +19,18 @@ if TYPE_CHECKING:
     from orderamt.report.status import metrics_text, print_status
     from orderamt.report.terminal import (
         can_show_emoji,
-        make_console,
         new_console,
         prepare_output,
+        print_lines,
     )
 
 _MODULE_OF = {
     "ConsoleReport": "console",
     "JsonReport": "jsondoc",
     "can_show_emoji": "terminal",
-    "make_console": "terminal",
     "new_console": "terminal",
     "prepare_output": "terminal",
+    "print_lines": "terminal",
     "metrics_text": "status",
     "print_check_header": "check",
     "print_checks": "check",
@@ -44,12 +44,12 @@ __all__ = [
     "ConsoleReport",
     "JsonReport",
     "can_show_emoji",
-    "make_console",
     "metrics_text",
     "new_console",
     "prepare_output",
     "print_check_header",
     "print_checks",
+    "print_lines",
     "print_order_changes",
     "print_released",
     "print_runs",

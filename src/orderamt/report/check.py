@@ -8,14 +8,14 @@ from rich.text import Text
 
 from orderamt.models import CheckResult
 from orderamt.report.jsondoc import print_json
-from orderamt.report.terminal import make_console, plural
+from orderamt.report.terminal import make_console, plural, printable
 
 
 def print_check_header(lines: Sequence[str]) -> None:
     """What `check` is about to try, printed before it tries."""
     console, _ = make_console()
     for line in lines:
-        console.print(line, soft_wrap=True)
+        console.print(printable(line), soft_wrap=True)
 
 
 def print_checks(results: Sequence[CheckResult], *, as_json: bool, exit_code: int) -> None:
@@ -40,7 +40,8 @@ def print_checks(results: Sequence[CheckResult], *, as_json: bool, exit_code: in
         style = {True: "green", False: "red", None: "dim"}[result.passed]
         if result.warning:
             mark, style = ("⚠️  " if emoji else "[warn] "), "yellow"
-        console.print(Text(f"{mark}{result.label}: {result.detail}", style=style), soft_wrap=True)
+        line = printable(f"{mark}{result.label}: {result.detail}")
+        console.print(Text(line, style=style), soft_wrap=True)
     failures = [r for r in results if r.passed is False]
     warnings = [r for r in results if r.warning]
     console.print("")

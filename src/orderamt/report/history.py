@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 from orderamt.models import AMOUNT, Hold, JournalEntry, RunRecord
 from orderamt.money import as_amount, format_amount
 from orderamt.report.jsondoc import entry_json, hold_json, print_json, run_json
-from orderamt.report.terminal import EMOJI, PLAIN, make_console
+from orderamt.report.terminal import EMOJI, PLAIN, prepare_output, print_lines
 
 
 def print_runs(runs: Sequence[RunRecord], *, as_json: bool) -> None:
@@ -15,10 +16,8 @@ def print_runs(runs: Sequence[RunRecord], *, as_json: bool) -> None:
     if as_json:
         print_json({"runs": [run_json(r) for r in runs]})
         return
-    console, emoji = make_console()
-    arrow = (EMOJI if emoji else PLAIN).arrow
-    if not runs:
-        console.print("No runs in the journal yet.")
+    arrow = (EMOJI if prepare_output(sys.stdout) else PLAIN).arrow
+    lines = [] if runs else ["No runs in the journal yet."]
     for r in runs:
         what = f"revert of run {r.reverts_run}" if r.kind == "revert" else f"sync {r.mode}"
         ended = f"{r.finished_at:%H:%M:%S}" if r.finished_at else "did not finish"
@@ -29,10 +28,10 @@ def print_runs(runs: Sequence[RunRecord], *, as_json: bool) -> None:
                 f"found {r.found}: {r.updated} updated, {r.unchanged} unchanged, "
                 f"{r.skipped} skipped  exit {r.exit_code}"
             )
-        console.print(
-            f"run {r.id}  {r.started_at:%Y-%m-%d %H:%M:%S} UTC {arrow} {ended}  {what}  {tally}",
-            soft_wrap=True,
+        lines.append(
+            f"run {r.id}  {r.started_at:%Y-%m-%d %H:%M:%S} UTC {arrow} {ended}  {what}  {tally}"
         )
+    print_lines(lines)
 
 
 def _hold_line(h: Hold) -> str:
@@ -62,10 +61,8 @@ def print_order_changes(
             }
         )
         return
-    console, emoji = make_console()
-    arrow = (EMOJI if emoji else PLAIN).arrow
-    if not entries:
-        console.print(f"No changes to order {order_id} in the journal.")
+    arrow = (EMOJI if prepare_output(sys.stdout) else PLAIN).arrow
+    lines = [] if entries else [f"No changes to order {order_id} in the journal."]
     for e in entries:
         if e.direction is not None:
             what = (
@@ -83,19 +80,17 @@ def print_order_changes(
             line += f"  (Odoo write_date {e.odoo_write_date})"
         if e.conflict:
             line += "  conflict"
-        console.print(line, soft_wrap=True)
-    for h in holds:
-        console.print(_hold_line(h), soft_wrap=True)
+        lines.append(line)
+    print_lines([*lines, *(_hold_line(h) for h in holds)])
 
 
 def print_released(order_id: int, released: Sequence[Hold]) -> None:
     """`orderamt release`: what was released, or that there was nothing to release."""
-    console, _ = make_console()
-    if not released:
-        console.print(f"Order {order_id} has no hold; nothing to release.")
-    for h in released:
-        console.print(
+    print_lines(
+        [
             f"Released order {order_id} from the hold of the revert of run {h.reverted_run}: "
-            "the next sync takes Odoo's amount.",
-            soft_wrap=True,
-        )
+            "the next sync takes Odoo's amount."
+            for h in released
+        ]
+        or [f"Order {order_id} has no hold; nothing to release."]
+    )
