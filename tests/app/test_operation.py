@@ -86,6 +86,16 @@ def held_in_odoo(odoo: OdooDouble) -> Iterator[tuple[threading.Event, threading.
     release.set()
 
 
+@pytest.fixture
+def ctrl_c_reaches_children() -> Iterator[None]:
+    """A process started meanwhile takes Ctrl-C as one started from a terminal does, even
+    where these tests run with SIGINT ignored (a non-interactive shell's background job:
+    `nohup ... &`): an ignored signal stays ignored across exec, a handled one does not."""
+    saved = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, saved)
+
+
 def lock_env(portal: PortalDb, kind: str) -> dict[str, str]:
     return {"ORDERAMT_LOCK": "database"} if kind == "database" else {}
 
@@ -356,6 +366,7 @@ def test_check_reports_each_broken_part(
     assert portal_only.exit_code == 4
 
 
+@pytest.mark.usefixtures("ctrl_c_reaches_children")
 @pytest.mark.parametrize(
     ("sig", "code", "said"),
     [(signal.SIGINT, 130, "stopped by Ctrl-C"), (signal.SIGTERM, 143, "stopped by SIGTERM")],
