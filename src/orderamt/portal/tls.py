@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import ssl
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -43,7 +44,11 @@ def _connection_class() -> type:
     class PreferringLazily(Connection):  # type: ignore[misc]
         def _create_ssl_ctx(self, sslp: object) -> Any:
             if isinstance(sslp, dict) and not sslp:  # PREFERRED: no TLS option given
-                return PreferredContext(functools.partial(super()._create_ssl_ctx, {}))
+                # PyMySQL's own method, held weakly: the stand-in this connection keeps must
+                # not keep the connection (a cycle outlives its last reference until the
+                # next collection). The connection is alive whenever TLS is started on it.
+                pymysqls = weakref.WeakMethod(super()._create_ssl_ctx)
+                return PreferredContext(lambda: pymysqls()({}))  # type: ignore[misc]
             return super()._create_ssl_ctx(sslp)
 
     return PreferringLazily
