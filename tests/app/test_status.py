@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -100,6 +102,21 @@ def test_status_shows_an_order_number_without_its_escape_sequences(
     assert "  order 1 (SO-[2J]0;pwnedX): Sale order 42 not found in Odoo" in shown.stdout
     assert "\x1b" not in shown.stdout
     assert "\x07" not in shown.stdout
+
+
+def test_status_with_its_output_closed_says_nothing_and_fails_nothing(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """Started with standard output closed (`>&-`, as some schedulers do), status has
+    nowhere to print: exit 0, no traceback."""
+    fill(portal, odoo)
+    orderamt("sync")
+    env = {**os.environ, **{k: v for k, v in orderamt.env.items() if v is not None}}
+    done = subprocess.run(
+        ["sh", "-c", 'exec "$0" -m orderamt status >&-', sys.executable],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, "")
 
 
 def test_an_odoo_outage_is_a_run_not_a_gap(

@@ -40,6 +40,7 @@ from orderamt.report import (
     print_released,
     print_runs,
 )
+from orderamt.report.jsondoc import print_json
 
 SINCE = datetime(2026, 11, 17, 22, 0, 0)
 WRITE_DATE = "2026-11-24 18:15:57"
@@ -384,15 +385,15 @@ def test_every_reason_is_covered() -> None:
 @pytest.mark.parametrize(
     ("junk", "left"),
     [("\r", ""), ("\x1b[2J", "[2J"), ("\x1b]0;pwned\x07", "]0;pwned"), ("\x9b2J", "2J"),
-     ("\x7f", "")],
-    ids=["carriage-return", "clear-screen", "window-title", "c1-csi", "delete"],
+     ("\x7f", ""), ("\n  ✅ forged", "   ✅ forged")],
+    ids=["carriage-return", "clear-screen", "window-title", "c1-csi", "delete", "newline"],
 )  # fmt: skip
 def test_control_characters_in_an_order_number_cannot_touch_the_screen(
     junk: str, left: str, terminal: bool
 ) -> None:
     """Control characters from the portal are dropped, in a terminal and in cron mail alike:
     a CR would overwrite the line, ESC [2J clear the operator's screen, OSC 0 retitle the
-    window."""
+    window; a newline becomes a space, so that no line of its own is forged."""
     screen = Screen(terminal=terminal)
     screen.report().decided(update(number=f"AFINET-SO-1{junk}"))
     assert junk not in screen.out.getvalue()
@@ -849,6 +850,16 @@ UNFINISHED = RunRecord(
     skipped=None,
     exit_code=None,
 )
+
+
+def test_json_escapes_every_control_character(capsys: pytest.CaptureFixture[str]) -> None:
+    """JSON read in a terminal carries no raw control character: C0 as json escapes it, DEL
+    and C1 (a CSI would clear the screen) escaped too; letters stay letters."""
+    value = "SO-é\x1b[2J\x9b2J\x7f"
+    print_json({"order_number": value})
+    out = capsys.readouterr().out
+    assert out == '{\n  "order_number": "SO-é\\u001b[2J\\u009b2J\\u007f"\n}\n'
+    assert json.loads(out) == {"order_number": value}
 
 
 @pytest.mark.usefixtures("utf8_locale")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import asdict
@@ -115,7 +116,7 @@ class JsonReport:
             self.orders.append(entry)
             return
         opening = '{\n  "orders": [\n    ' if not self._streamed else ",\n    "
-        self.stream.write(opening + json.dumps(entry, ensure_ascii=False))
+        self.stream.write(opening + dumps(entry))
         self._streamed += 1
 
     def document(
@@ -145,7 +146,7 @@ class JsonReport:
             print_json(document)
             return
         del document["orders"]
-        rest = json.dumps(document, indent=2, ensure_ascii=False)
+        rest = dumps(document, indent=2)
         self.stream.write("\n  ],\n" + rest.removeprefix("{\n") + "\n")
         self.stream.flush()
 
@@ -163,8 +164,18 @@ def _detail(decision: Decision) -> str | None:
     return None
 
 
+_DEL_AND_C1 = re.compile("[\x7f-\x9f]")
+
+
+def dumps(document: Mapping[str, Any], indent: int | None = None) -> str:
+    """JSON as people read it in a terminal too: letters as they are, every control
+    character escaped (json escapes C0 itself; DEL and C1, such as the CSI \\u009b, here)."""
+    text = json.dumps(document, indent=indent, ensure_ascii=False)
+    return _DEL_AND_C1.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
 def print_json(document: Mapping[str, Any]) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(dumps(document, indent=2) + "\n")
     sys.stdout.flush()
 
 

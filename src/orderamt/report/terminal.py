@@ -65,17 +65,20 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 screen, retitle the window or ring the bell instead of being read."""
 
 
-def printable(text: str) -> str:
-    """`text` without its control characters. An order number, a mapped value or an Odoo
-    fault message holding ESC [2J or a CR must not clear an operator's screen or hide a line
-    in cron mail; rich drops only BEL, BS, VT, FF and CR and passes ESC on."""
-    return _CONTROL.sub("", text)
+def printable(line: str) -> str:
+    """One line as it may be shown: its control characters dropped, a newline made a space.
+    An order number, a mapped value or an Odoo fault message holding ESC [2J or a CR must
+    not clear an operator's screen or hide a line in cron mail (rich drops only BEL, BS, VT,
+    FF and CR and passes ESC on), nor a newline add a line of its own to what is read."""
+    return _CONTROL.sub("", line.replace("\n", " "))
 
 
 def print_lines(lines: Iterable[str], stream: TextIO | None = None) -> None:
     """Lines without style, as they are (no wrapping), and without loading rich: what the
     console printed for them, with markup, highlighting and emoji codes off."""
     stream = stream if stream is not None else sys.stdout
+    if stream is None:  # started with standard output closed (`>&-`): nowhere to say it
+        return
     prepare_output(stream)
     stream.write("".join(f"{printable(line)}\n" for line in lines))
     stream.flush()
