@@ -203,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     kinds = KINDS if options.db == "all" else tuple(options.db.split(","))
     cases: list[tuple[str, Callable[[PortalServer, Path], dict[str, float]]]]
     if options.odoo_url:
-        at, version, expected = real_odoo(options.odoo_url, options.orders)
+        at, version, expected, _ = real_odoo(options.odoo_url, options.orders)
         changes = sum(1 for amount in expected.values() if amount != ONE)
         print(f"{len(expected):,} orders of {options.odoo_url} (Odoo {version}), {changes:,} "
               f"to change, sync --all {report}; median of {options.repeat}")  # fmt: skip

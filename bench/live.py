@@ -101,6 +101,7 @@ from servers import (  # noqa: E402
     start_odoo,
 )
 
+from orderamt.cli import MAX_DAYS  # noqa: E402
 from orderamt.testing import OdooDouble  # noqa: E402
 from report import machine_info  # noqa: E402
 
@@ -208,13 +209,19 @@ def quiet_poll(
     problems: list[str] = []
     with server.portal() as portal:
         odoo: OdooDouble | None = None
+        first_poll = ["sync", "--changed", "--quiet"]
+        odoo_server: str | None = None
         if options.odoo_url:
-            at, major, amounts = real_odoo(options.odoo_url, n)
-            log(f"1. quiet poll over the first {len(amounts):,} orders of {at.url} "
-                f"(Odoo {major}); nothing is written to it")  # fmt: skip
+            at, major, amounts, oldest = real_odoo(options.odoo_url, n)
+            odoo_server = f"Odoo {major} at {at.url}"
+            log(f"1. quiet poll over the first {len(amounts):,} orders of {odoo_server}; "
+                "nothing is written to it")  # fmt: skip
             load_odoo_orders(portal.engine, amounts, now)
             env = bench_env(options, at, portal, workdir)
             n = len(amounts)
+            # The first poll reads back --days (30 by default) of Odoo's writes: as far as
+            # the oldest order loaded, or an Odoo left alone for a month sets no checkpoint.
+            first_poll += ["--days", str(min(MAX_DAYS, (now - oldest).days + 2))]
         else:
             log(f"1. quiet poll over {n:,} orders")
             dataset = make_dataset(n, min(RECENT, n), now)
@@ -224,7 +231,7 @@ def quiet_poll(
         try:
             before = read_amounts(portal.engine)
             log("  the first poll (sets the checkpoint)")
-            first = launch("orderamt", ["sync", "--changed", "--quiet"], env, workdir, odoo)
+            first = launch("orderamt", first_poll, env, workdir, odoo)
             if first.exit_code != 0:
                 problems.append(f"first poll: exit {first.exit_code}: {first.stderr[-500:]}")
             mark = checkpoint(portal.engine)
@@ -280,6 +287,7 @@ def quiet_poll(
                 odoo.stop()
     return QuietPoll(
         orders=n,
+        odoo_server=odoo_server,
         walls=walls,
         odoo_calls=dict(calls),
         statements=counted.statements,

@@ -49,6 +49,8 @@ class QuietPoll:
     """`python -c "import sqlalchemy"`, interpreter start included: the machine's import speed."""
     double_search_ms: float | None
     """None against a real Odoo."""
+    odoo_server: str | None
+    """The real Odoo polled ("Odoo 19 at URL"); None for the double."""
     runs_added: int
     foreign_cores: list[float]
     """Cores other processes kept busy during each timed run."""
@@ -162,7 +164,12 @@ class LiveReport:
         o = self.options
         return {
             "machine": self.machine,
-            "options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(o).items()},
+            # The double's settings say nothing of a real Odoo (its version is the poll's).
+            "options": {
+                k: str(v) if isinstance(v, Path) else v
+                for k, v in vars(o).items()
+                if not (o.odoo_url and k in ("odoo_version", "latency_ms", "login_ms"))
+            },
             "quiet_poll": asdict(self.poll) if self.poll else None,
             "latency": asdict(self.latency) if self.latency else None,
             "flood": asdict(self.flood) if self.flood else None,
@@ -235,7 +242,8 @@ def format_report(report: LiveReport) -> str:
     lines = ["## Machine", "", *(f"- {k}: {v}" for k, v in report.machine.items()), ""]
     login = f", {o.login_ms:g} ms more on authenticate" if o.login_ms else ""
     if o.odoo_url:
-        lines += [f"A real Odoo at {o.odoo_url}, at its own speed.", ""]
+        server = report.poll.odoo_server if report.poll else None
+        lines += [f"A real {server or f'Odoo at {o.odoo_url}'}, at its own speed.", ""]
     else:
         lines += [f"Odoo {o.odoo_version} double, {o.latency_ms:g} ms latency per call{login}.", ""]
     if report.poll is not None:

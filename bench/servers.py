@@ -192,10 +192,11 @@ def sync_env(odoo: OdooAt, portal_url: str, workdir: Path) -> dict[str, str]:
     }
 
 
-def real_odoo(url: str, n: int) -> tuple[OdooAt, str, dict[int, Decimal]]:
-    """The real Odoo the shell's ODOO_* settings log in to, its version, and for its first N
+def real_odoo(url: str, n: int) -> tuple[OdooAt, str, dict[int, Decimal], datetime]:
+    """The real Odoo the shell's ODOO_* settings log in to, its version, for its first N
     sale orders (oldest write first) the amount a portal order holds once synced (1.00
-    where Odoo says 0.00: the portal keeps its own). It only reads."""
+    where Odoo says 0.00: the portal keeps its own), and the oldest of their write dates
+    (UTC, naive, as Odoo gives it). It only reads."""
     missing = [name for name in ("ODOO_DB", "ODOO_USERNAME", "ODOO_PASSWORD")
                if not os.environ.get(name)]  # fmt: skip
     if missing:
@@ -213,7 +214,8 @@ def real_odoo(url: str, n: int) -> tuple[OdooAt, str, dict[int, Decimal]]:
     for order in orders:
         amount = money.from_odoo(order.amount_total, money.currency_decimals(order.currency))
         expected[order.id] = amount if amount else ONE
-    return at, str(version.major), expected
+    oldest = min(datetime.fromisoformat(o.write_date[:19]) for o in orders if o.write_date)
+    return at, str(version.major), expected, oldest
 
 
 def load_odoo_orders(engine: Engine, amounts: Mapping[int, Decimal], now: datetime) -> None:

@@ -192,13 +192,14 @@ def test_backfill_bench_checks_every_row_against_the_double_and_a_given_odoo(
 
 def test_live_bench_times_quiet_polls_of_a_given_odoo_and_only_reads_it(tmp_path: Path) -> None:
     """bench/live.py --only poll --odoo-url: a portal of that Odoo's first orders (here the
-    double's, ids not 1..N, some still at 0.00), a first poll that sets the checkpoint, then
-    the timed quiet polls, none of which changes the portal; nothing is written to Odoo."""
+    double's, ids not 1..N, some still at 0.00, last written a year and more ago: an Odoo
+    left alone), a first poll that sets the checkpoint, then the timed quiet polls, none of
+    which changes the portal; nothing is written to Odoo."""
     script = str(BENCH.parent / "live.py")
     with OdooDouble(version=19, api_key=API_KEY) as odoo:
         odoo.add_orders(
             {"id": 10 + 7 * i, "amount_total": 0.0 if i % 10 == 0 else 3.337 * i,
-             "state": "sale"}
+             "state": "sale", "write_date": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d} 08:00:00"}
             for i in range(1, 61)
         )  # fmt: skip
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "ODOO_DB": "odoo",
@@ -210,7 +211,7 @@ def test_live_bench_times_quiet_polls_of_a_given_odoo_and_only_reads_it(tmp_path
             cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert done.returncode == 0, done.stdout + done.stderr  # 1: "## Wrong results"
-        assert f"A real Odoo at {odoo.url}, at its own speed." in done.stdout
+        assert f"A real Odoo 19 at {odoo.url}, at its own speed." in done.stdout
         assert "50 orders in the portal\n\n| runs |" in done.stdout
         assert "| 2 | " in done.stdout and "| not counted (real Odoo) |" in done.stdout
         assert set(odoo.calls) <= {"version", "context_get", "search_read"}, odoo.calls
