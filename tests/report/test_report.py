@@ -385,8 +385,10 @@ def test_every_reason_is_covered() -> None:
 @pytest.mark.parametrize(
     ("junk", "left"),
     [("\r", ""), ("\x1b[2J", "[2J"), ("\x1b]0;pwned\x07", "]0;pwned"), ("\x9b2J", "2J"),
-     ("\x7f", ""), ("\n  ✅ forged", "   ✅ forged")],
-    ids=["carriage-return", "clear-screen", "window-title", "c1-csi", "delete", "newline"],
+     ("\x7f", ""), ("\n  ✅ forged", "   ✅ forged"), ("\u202e9-OS", "9-OS"),
+     ("\u200b", "")],
+    ids=["carriage-return", "clear-screen", "window-title", "c1-csi", "delete", "newline",
+         "right-to-left-override", "zero-width-space"],
 )  # fmt: skip
 def test_control_characters_in_an_order_number_cannot_touch_the_screen(
     junk: str, left: str, terminal: bool

@@ -60,9 +60,11 @@ def can_show_emoji(
     return "UTF8" in locale.upper().replace("-", "")
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 """C0 controls but tab and newline, DEL and C1: what would move the cursor, clear the
-screen, retitle the window or ring the bell instead of being read."""
+screen, retitle the window or ring the bell instead of being read; and the invisible
+direction and width marks (U+200B-200F, U+202A-202E, U+2066-2069), which would show a
+value reversed or two values as one."""
 
 
 def printable(line: str) -> str:
