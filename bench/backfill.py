@@ -51,6 +51,7 @@ from servers import (  # noqa: E402
     OdooAt,
     PortalServer,
     answer_without_nagle_delay,
+    double_at,
     load_odoo_orders,
     real_odoo,
     sync_env,
@@ -140,11 +141,6 @@ def measure_double(
         at = double_at(odoo.url, version)
         warm_password_check(at.url, at.db, at.login, at.secret)
         return measure(server, at, expected, workdir, report)
-
-
-def double_at(url: str, version: int) -> OdooAt:
-    """How the bench's double is logged in to, playing Odoo `version`."""
-    return OdooAt(url, "odoo", "admin", API_KEY if version >= 19 else "admin")
 
 
 def measure(

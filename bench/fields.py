@@ -35,8 +35,15 @@ BENCH_DIR = Path(__file__).resolve().parent
 if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
-from backfill import LATENCY_MS, double_at, reachable, sync_env, timed  # noqa: E402
-from servers import KINDS, PortalServer, answer_without_nagle_delay, start_odoo  # noqa: E402
+from backfill import LATENCY_MS, reachable, timed  # noqa: E402
+from servers import (  # noqa: E402
+    KINDS,
+    PortalServer,
+    answer_without_nagle_delay,
+    double_at,
+    start_odoo,
+    sync_env,
+)
 from sqlalchemy import Engine, column, table, text, update  # noqa: E402
 
 from orderamt.testing.portal import create_orders_table, insert_orders  # noqa: E402

@@ -26,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from servers import API_KEY, OdooAt, Portal
+from servers import OdooAt, Portal, double_at
 
 from orderamt.testing import OdooDouble
 
@@ -139,8 +139,7 @@ def run_env(
     """The environment a user's run would have: the settings, and nothing else of ours.
     The double is logged in to as the bench starts it; a real Odoo as `OdooAt` says."""
     if isinstance(odoo, OdooDouble):
-        secret = API_KEY if options.odoo_version >= 19 else "admin"
-        odoo = OdooAt(odoo.url, "odoo", "admin", secret)
+        odoo = double_at(odoo.url, options.odoo_version)
     env = {k: v for k, v in os.environ.items() if not k.startswith(SETTING_PREFIXES)}
     env.update(
         {

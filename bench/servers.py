@@ -178,6 +178,11 @@ class OdooAt:
     secret: str
 
 
+def double_at(url: str, version: int) -> OdooAt:
+    """How the bench's double is logged in to, playing Odoo `version`."""
+    return OdooAt(url, "odoo", "admin", API_KEY if version >= 19 else "admin")
+
+
 def sync_env(odoo: OdooAt, portal_url: str, workdir: Path) -> dict[str, str]:
     """The whole environment of an orderamt run: the shell's own ODOO_*, PORTAL_* and
     ORDERAMT_* never leak in."""
