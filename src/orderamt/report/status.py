@@ -105,11 +105,10 @@ def _status_lines(
     needing = [p for p in problems if p.ignored_reason is None]
     ignored = [p for p in problems if p.ignored_reason is not None]
     verb = "needs" if len(needing) == 1 else "need"
-    yield (
-        f"Needing a look: {plural(len(needing), 'order')} {verb} a look"
-        if needing
-        else ("Needing a look: none")
-    )
+    if needing:
+        yield f"Needing a look: {plural(len(needing), 'order')} {verb} a look"
+    else:
+        yield "Needing a look: none"
     for p in needing:
         yield f"  order {p.order_id} ({p.order_number}): {p.detail} (since run {p.first_run})"
     for p in ignored:
