@@ -183,7 +183,9 @@ class AutomationRules:
             "write_date": write_date,
         }
 
-    def fire(self, order_ids: Iterable[int], changed: Iterable[str]) -> None:
+    def fire(
+        self, order_ids: Iterable[int], changed: Iterable[str], *, stale: bool = False
+    ) -> None:
         """The rules "on save" of sale.order whose trigger fields a change made over the API
         touched: each webhook action posts the order, in the request, with 18.0's 1 s
         timeout and no retry; a receiver that fails is only logged by Odoo (ignored here).
@@ -203,7 +205,9 @@ class AutomationRules:
                     continue
                 for order_id in order_ids:
                     with contextlib.suppress(OSError, http.client.HTTPException):
-                        send_webhook(str(url), self.webhook_payload(order_id), timeout=1)
+                        send_webhook(
+                            str(url), self.webhook_payload(order_id, stale=stale), timeout=1
+                        )
 
 
 def _set_command(commands: Any) -> list[int]:

@@ -23,6 +23,7 @@ from orderamt.testing._automation import (
     Automations,
 )
 from orderamt.testing._faults import access_error, python_error
+from orderamt.testing._lines import SALE_ORDER_LINE_FIELDS, OrderLines, SaleOrderLine
 from orderamt.testing._orm import BaseModel, Model, ResUsers, public_names
 from orderamt.testing._sale import SaleOrder
 from orderamt.testing._schema import (
@@ -98,6 +99,13 @@ class Database(Logins, AutomationRules):
             "res.users": Model(
                 "res.users", USER_FIELDS, self._users, order="name, id", methods=ResUsers
             ),
+            "sale.order.line": Model(
+                "sale.order.line",
+                SALE_ORDER_LINE_FIELDS,
+                lambda: OrderLines(self.orders),
+                order="order_id, id",
+                methods=SaleOrderLine,
+            ),
         }
         self.admin = True
         self.draft_invoices: set[int] = set()
@@ -110,7 +118,7 @@ class Database(Logins, AutomationRules):
             i: {"id": i, "model": name, "name": label}
             for i, (name, label) in enumerate(
                 (("sale.order", "Sales Order"), ("res.currency", "Currency"),
-                 ("res.users", "User")), start=1)
+                 ("res.users", "User"), ("sale.order.line", "Sales Order Line")), start=1)
         }  # fmt: skip
         self._ir_fields = {
             i: {"id": i, "model": model.name, "name": name,

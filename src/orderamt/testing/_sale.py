@@ -13,10 +13,11 @@ an order with a draft invoice is named in `Database.draft_invoices`.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from orderamt.testing._faults import access_error, missing_error, python_error, user_error
+from orderamt.testing._lines import now_stamp, write_lines
 from orderamt.testing._orm import BaseModel
 
 LOCKED = "You cannot cancel a locked order. Please unlock it first."
@@ -45,16 +46,13 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _QUOTATION_STATES = ("draft", "sent", "cancel")
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime(_DATETIME)
-
-
 class SaleOrder(BaseModel):
     """sale.order: the reading methods of every model, and the order's own actions."""
 
     def write(self, vals: Any) -> bool:
         rows = self._existing()
         values = dict(vals)
+        lines = values.pop("order_line", None)  # what the form's save sends for a line
         for name, value in values.items():
             if name not in self._model.fields or name in ("id", "write_date"):
                 raise python_error("ValueError", f"Invalid field {name!r} on model 'sale.order'")
@@ -63,11 +61,15 @@ class SaleOrder(BaseModel):
             elif name == "note" and isinstance(value, str) and not value.lstrip().startswith("<"):
                 values[name] = f"<p>{value}</p>"  # an Html field wraps plain text
         self._odoo.check_statuses(values)  # a direct state write is taken (and skips Odoo's rules)
-        stamp = _now()
+        changed = list(values)
+        if lines is not None:
+            write_lines(self._odoo, rows, lines)
+            changed.append("amount_total")
+        stamp = now_stamp()
         for row in rows:
             row.update(values)
             row["write_date"] = stamp
-        self._odoo.fire([row["id"] for row in rows], values)
+        self._odoo.fire([row["id"] for row in rows], changed)
         return True
 
     def action_confirm(self) -> bool:
@@ -85,7 +87,7 @@ class SaleOrder(BaseModel):
             return _wizard(version, rows[0])
         if not self._odoo.admin and any(row["id"] in self._odoo.draft_invoices for row in rows):
             raise access_error(DRAFT_INVOICE_REFUSED[version])
-        stamp = _now()
+        stamp = now_stamp()
         for row in rows:
             row.update(state="cancel", write_date=stamp)
             self._odoo.draft_invoices.discard(row["id"])  # cancelled with the order
@@ -97,7 +99,7 @@ class SaleOrder(BaseModel):
         return self._move(("cancel", "sent"), "draft")
 
     def _move(self, states: tuple[str, ...], to: str) -> bool:
-        stamp = _now()
+        stamp = now_stamp()
         moved = [row for row in self._existing() if row.get("state") in states]
         for row in moved:
             row.update(state=to, write_date=stamp)
@@ -112,7 +114,7 @@ class SaleOrder(BaseModel):
         self._set_locked(False)
 
     def _set_locked(self, locked: bool) -> None:
-        stamp = _now()
+        stamp = now_stamp()
         rows = self._existing()
         for row in rows:
             row.update(locked=locked, write_date=stamp)

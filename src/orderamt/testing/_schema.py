@@ -92,6 +92,7 @@ SALE_ORDER_FIELDS: dict[str, Field] = {
     "write_date": Field("datetime", "Last Updated on"),
     "locked": Field("boolean", "Locked"),
     "display_name": Field("char", "Display Name"),
+    "order_line": Field("one2many", "Order Lines", {"relation": "sale.order.line"}),
 }
 
 # Values a sale order derives from its other fields when a test did not set them.
@@ -100,6 +101,7 @@ SALE_ORDER_DERIVED: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "amount_untaxed": lambda order: order.get("amount_total", 0.0),
     "create_date": lambda order: order.get("date_order", False),
     "company_id": lambda order: [1, "My Company"],
+    "order_line": lambda order: [order["id"]],  # its one line (testing/_lines.py)
 }
 
 CURRENCY_FIELDS: dict[str, Field] = {
