@@ -24,6 +24,10 @@ Odoo:
    settle and checks that every changed order holds Odoo's final amount, that no journal entry
    is duplicated, and how the listener's resident memory moved.
 
+With `--odoo-url` the first two parts run against a real Odoo instead (bench/live_changes.py:
+part 2 then changes the price of an order's line, as the form's save does, and Odoo's own
+automation rule posts the webhook; every price is put back at the end).
+
 It prints the machine, the figures and, for each target, met or MISSED; it exits 1 when a
 run did something wrong (a change lost, a duplicate journal entry, an exit code other than 0),
 whatever the timings. See bench/README.md, "The live benchmark".
@@ -65,6 +69,7 @@ if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
 from data import Dataset, load_portal, make_dataset, read_amounts  # noqa: E402
+from live_changes import DoubleChanges, OdooChanges, bench_secret  # noqa: E402
 from live_report import (  # noqa: E402
     Flood,
     Latency,
@@ -310,22 +315,45 @@ def quiet_poll(
 
 
 def _listener(
-    options: argparse.Namespace, odoo: OdooDouble, portal: Portal, workdir: Path
+    options: argparse.Namespace,
+    odoo: OdooDouble | OdooAt,
+    portal: Portal,
+    workdir: Path,
+    secret: str | None = None,
+    listen: str = "127.0.0.1:0",
 ) -> Listener:
     env = bench_env(options, odoo, portal, workdir)
-    secret = secrets.token_urlsafe(32)
-    listener = Listener(env, workdir, secret, [ORDERAMT_PYTHON[0], "-m", "orderamt", "listen"])
+    listener = Listener(
+        env,
+        workdir,
+        secret or secrets.token_urlsafe(32),
+        [ORDERAMT_PYTHON[0], "-m", "orderamt", "listen"],
+        listen=listen,
+    )
     listener.start()
     listener.wait_polled()
     return listener
 
 
+def _webhook_rule(options: argparse.Namespace, at: OdooAt, portal: Portal, workdir: Path) -> str:
+    """A real Odoo's rule posting to the listener the bench is about to start, as `orderamt
+    listen --setup-odoo` makes it (or finds it, made by an earlier run: same address, same
+    secret); the secret."""
+    secret = bench_secret(at)
+    env = {**bench_env(options, at, portal, workdir), "ORDERAMT_WEBHOOK_SECRET": secret}
+    address = f"http://127.0.0.1:{options.listen_port}"
+    _, code, out, err = timed([*orderamt_command(), "listen", "--setup-odoo", address],
+                                 env, workdir)  # fmt: skip
+    if code != 0:
+        raise SystemExit(f"orderamt listen --setup-odoo {address} failed ({code}): {err.strip()}")
+    log(f"  {out.strip().splitlines()[0] if out.strip() else 'the rule is there'}")
+    return secret
+
+
 def latency(
     options: argparse.Namespace, server: PortalServer, workdir: Path, now: datetime
 ) -> Latency:
-    n = options.live_orders
-    log(f"2. webhook to portal, {options.samples} samples over {n:,} orders")
-    dataset = make_dataset(n, min(RECENT, n), now)
+    log(f"2. webhook to portal, {options.samples} samples over {options.live_orders:,} orders")
     rng = random.Random("orderamt-live-latency")
     samples: list[float] = []
     answers: list[float] = []
@@ -333,24 +361,37 @@ def latency(
     problems: list[str] = []
     missed = 0
     with server.portal() as portal:
-        synced_portal(portal, dataset)
-        odoo = fresh_odoo(options, dataset)
+        changes: DoubleChanges | OdooChanges
+        if options.odoo_url:
+            changes, targets = OdooChanges.open(options, portal, now)
+            log(f"  {len(targets):,} orders of {changes.server} may change; each sample writes "
+                "a line's price, and every price is put back at the end")  # fmt: skip
+        else:
+            changes, targets = DoubleChanges.open(options, portal, now)
         try:
-            listener = _listener(options, odoo, portal, workdir)
+            if isinstance(changes, OdooChanges):
+                secret = _webhook_rule(options, changes.at, portal, workdir)
+                listen = f"127.0.0.1:{options.listen_port}"
+                listener = _listener(options, changes.at, portal, workdir, secret, listen)
+            else:
+                listener = _listener(options, changes.at, portal, workdir)
             watcher = RowWatcher(sqlite_path(portal.engine))
             try:
                 contention = Contention.start()
                 cpu_start = cpu_seconds(listener.pid) or 0.0
-                chosen = rng.sample(dataset.orders, options.samples)
-                for k, order in enumerate(chosen):
-                    new = order.amount + Decimal(rng.randint(100, 10_000)) / 100
+                chosen = rng.sample(targets, options.samples)
+                for k, target in enumerate(chosen):
                     start = time.perf_counter()
-                    status = odoo.save(order.odoo_id, listener.hook_url, amount_total=float(new))
-                    answered = time.perf_counter()
-                    statuses[status] += 1
+                    try:
+                        status, answered, new = changes.change(target, rng, listener.hook_url)
+                    except Exception as exc:  # a real Odoo's refusal: named, the next one tried
+                        problems.append(f"sample {k + 1}: order {target.odoo_id}: {exc}")
+                        continue
+                    if status:
+                        statuses[status] += 1
                     answers.append((answered - start) * 1000)
                     seen = watcher.wait_for(
-                        order.id, new, options.sample_timeout, options.watch_ms / 1000
+                        target.portal_id, new, options.sample_timeout, options.watch_ms / 1000
                     )
                     if seen is None:
                         missed += 1
@@ -370,15 +411,15 @@ def latency(
                 listener.stop()
             modes = run_modes(portal.engine)
         finally:
-            odoo.stop()
+            problems += changes.close()  # the double stopped; a real Odoo's prices put back
     if listener.exit_code != 0:
         problems.append(f"listener exit {listener.exit_code}: {listener.errors[-5:]}")
     if missed:
         problems.append(f"{missed} changes not in the portal within {options.sample_timeout} s")
-    if set(statuses) != {202}:
+    if statuses and set(statuses) != {202}:
         problems.append(f"webhook answers {dict(statuses)}")
     return Latency(
-        n,
+        len(targets) if options.odoo_url else options.live_orders,
         samples,
         answers,
         dict(statuses),
@@ -389,6 +430,8 @@ def latency(
         modes,
         foreign,
         problems,
+        odoo_version=changes.version,
+        odoo_server=changes.server,
     )
 
 
@@ -754,12 +797,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     add(
         "--odoo-url",
-        help="the quiet poll against a real Odoo instead of the double: its first "
-        "--poll-orders sale orders, logged in with ODOO_DB, ODOO_USERNAME and ODOO_PASSWORD "
-        "from the environment; only read (--only poll; --latency-ms, --login-ms and "
-        "--odoo-version are then the server's own). A poll reads again what Odoo wrote in "
-        "the 5 minutes before its checkpoint (ORDERAMT_CHANGED_MARGIN): it is quiet once "
-        "nothing was written for that long (SQL statements 7, not more)",
+        help="the quiet poll and the latency against a real Odoo instead of the double "
+        "(--only poll,latency; --latency-ms, --login-ms and --odoo-version are then the "
+        "server's own), logged in with ODOO_DB, ODOO_USERNAME and ODOO_PASSWORD from the "
+        "environment. The poll reads its first --poll-orders sale orders and writes nothing. "
+        "A poll reads again what Odoo wrote in the 5 minutes before its checkpoint "
+        "(ORDERAMT_CHANGED_MARGIN): it is quiet once nothing was written for that long (SQL "
+        "statements 7, not more). The latency part changes the price of a line of --samples "
+        "of its first --live-orders orders, puts each price back at the end, and makes (or "
+        "finds) orderamt's automation rule posting to the listener at --listen-port, which "
+        "it leaves in Odoo for the next run",
+    )
+    add(
+        "--listen-port",
+        type=int,
+        default=8769,
+        help="with --odoo-url: the loopback port the listener serves and Odoo's rule posts "
+        "to (default 8769)",
     )
     add("--json", type=Path, help="also write every figure to this JSON file")
     add(
@@ -775,8 +829,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                 setattr(options, name, type(getattr(options, name))(value))
     if options.db != "sqlite" and set(options.only) - {"poll"}:
         parser.error("--db other than sqlite is for --only poll")
-    if options.odoo_url and set(options.only) - {"poll"}:
-        parser.error("--odoo-url is for --only poll: the other parts change orders in Odoo")
+    if options.odoo_url and "flood" in options.only:
+        parser.error("--odoo-url is for --only poll,latency: the flood would write a real "
+                     "Odoo's orders 200 times a second")  # fmt: skip
     if options.samples > options.live_orders:
         parser.error("--samples cannot exceed --live-orders")
     return options

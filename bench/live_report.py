@@ -81,6 +81,9 @@ class Latency:
     modes: dict[str, int]
     foreign_cores: float
     problems: list[str] = field(default_factory=list)
+    odoo_version: int = 18
+    odoo_server: str | None = None
+    """The real Odoo changed ("Odoo 19 at URL"); None for the double."""
 
     @property
     def median(self) -> float:
@@ -190,7 +193,7 @@ def evaluate(report: LiveReport) -> None:
         )
     if report.latency is not None:
         lat = report.latency
-        version = report.options.odoo_version
+        version = lat.odoo_version
         median, p95 = TARGET_MEDIAN_S[version], TARGET_P95_S[version]
         report.targets.append(
             (
@@ -242,7 +245,8 @@ def format_report(report: LiveReport) -> str:
     lines = ["## Machine", "", *(f"- {k}: {v}" for k, v in report.machine.items()), ""]
     login = f", {o.login_ms:g} ms more on authenticate" if o.login_ms else ""
     if o.odoo_url:
-        server = report.poll.odoo_server if report.poll else None
+        part = report.poll or report.latency
+        server = part.odoo_server if part else None
         lines += [f"A real {server or f'Odoo at {o.odoo_url}'}, at its own speed.", ""]
     else:
         lines += [f"Odoo {o.odoo_version} double, {o.latency_ms:g} ms latency per call{login}.", ""]
@@ -287,8 +291,13 @@ def format_report(report: LiveReport) -> str:
             "",
             f"{len(s)} samples: median {lat.median:.3f} s, 95th percentile {lat.p95:.3f} s, "
             f"min {min(s, default=math.nan):.3f} s, max {max(s, default=math.nan):.3f} s; "
-            f"the webhook's answer (change + POST + 202) median {_ms(lat.answer_ms)}; answers "
-            f"{lat.statuses}; not arrived {lat.missed}. Runs recorded by mode: {lat.modes}. "
+            + (
+                f"Odoo's answer to the line's write median {_ms(lat.answer_ms)}; "
+                if lat.odoo_server
+                else f"the webhook's answer (change + POST + 202) median {_ms(lat.answer_ms)}; "
+                f"answers {lat.statuses}; "
+            )
+            + f"not arrived {lat.missed}. Runs recorded by mode: {lat.modes}. "
             f"Listener stopped by SIGTERM: exit {lat.exit_code} in {lat.stop_s or 0:.2f} s. "
             f"Other processes kept {lat.foreign_cores:.2f} cores busy on average meanwhile.",
             "",

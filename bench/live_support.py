@@ -226,6 +226,8 @@ class Listener:
     command: list[str] = field(default_factory=lambda: [sys.executable, "-m", "orderamt", "listen"])
     proc: subprocess.Popen[bytes] | None = None
     port: int = 0
+    listen: str = "127.0.0.1:0"
+    """ORDERAMT_LISTEN: a port of the system's choosing unless the bench needs a known one."""
     rss: list[tuple[float, int]] = field(default_factory=list)
     """(seconds since start, VmRSS in KiB), every RSS_INTERVAL_S."""
     output: list[str] = field(default_factory=list)
@@ -248,7 +250,7 @@ class Listener:
     def start(self, timeout: float = 60.0) -> Listener:
         env = {
             **self.env,
-            "ORDERAMT_LISTEN": "127.0.0.1:0",
+            "ORDERAMT_LISTEN": self.listen,
             "ORDERAMT_WEBHOOK_SECRET": self.secret,
             "PYTHONUNBUFFERED": "1",
         }

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -216,11 +217,50 @@ def test_live_bench_times_quiet_polls_of_a_given_odoo_and_only_reads_it(tmp_path
         assert "| 2 | " in done.stdout and "| not counted (real Odoo) |" in done.stdout
         assert set(odoo.calls) <= {"version", "context_get", "search_read"}, odoo.calls
         refused = subprocess.run(
-            [sys.executable, script, "--only", "poll,latency", "--odoo-url", odoo.url],
+            [sys.executable, script, "--only", "poll,flood", "--odoo-url", odoo.url],
             cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert refused.returncode == 2
-        assert "--odoo-url is for --only poll" in refused.stderr
+        assert "--odoo-url is for --only poll,latency" in refused.stderr
+
+
+def test_live_bench_times_a_given_odoo_s_line_changes_to_the_portal_and_puts_them_back(
+    tmp_path: Path,
+) -> None:
+    """bench/live.py --only latency --odoo-url: orderamt's rule made in that Odoo (found
+    again by the next run, not made twice), each sample a line's new price written as the
+    form saves it and seen in the portal row, and every price put back at the end; a
+    locked order is never picked."""
+    script = str(BENCH.parent / "live.py")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with OdooDouble(version=19, api_key=API_KEY) as odoo:
+        odoo.add_orders(
+            {"id": 10 + i, "amount_total": 5.25 * i, "state": "sale", "locked": i == 1,
+             "write_date": "2026-11-20 08:00:00"}
+            for i in range(1, 21)
+        )  # fmt: skip
+        before = {i: o["amount_total"] for i, o in odoo.orders.items()}
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "ODOO_DB": "odoo",
+               "ODOO_USERNAME": "admin", "ODOO_PASSWORD": API_KEY}  # fmt: skip
+        for _ in range(2):
+            done = subprocess.run(
+                [sys.executable, script, "--only", "latency", "--odoo-url", odoo.url,
+                 "--live-orders", "20", "--samples", "19", "--gap", "0", "--quiet-wait", "0",
+                 "--listen-port", str(port), "--workdir", str(tmp_path)],
+                cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+            assert f"A real Odoo 19 at {odoo.url}, at its own speed." in done.stdout
+            assert "`listen` over 19 orders\n\n19 samples: median" in done.stdout
+            assert "not arrived 0." in done.stdout
+            assert odoo.calls["write"] == 2 * 19
+            assert {i: o["amount_total"] for i, o in odoo.orders.items()} == before
+            odoo.reset_calls()
+        assert [r["name"] for r in odoo.automations.values()] == [
+            "orderamt: sale orders to the portal"
+        ]
 
 
 def test_startup_bench_times_help_and_status() -> None:
