@@ -52,7 +52,7 @@ def odoo_with_rule(version: int) -> Iterator[tuple[OdooDouble, Any, list[dict[st
     proxy logged in as admin (uid 2) with an API key."""
     with receiver() as (hook, posted), OdooDouble(version=version, api_key=KEY) as odoo:
         odoo.add_orders(
-            {"id": i, "amount_total": 10.0 * i, "write_date": "2026-11-24 18:15:57"}
+            {"id": i, "amount_total": 10.0 * i, "write_date": "2026-10-01 09:00:00"}
             for i in (1, 2, 3)
         )
         with Odoo(odoo.url, odoo.db, "admin", KEY, timeout=5) as client:
@@ -98,20 +98,62 @@ def test_the_form_s_save_of_a_line_price_moves_the_total_and_posts_once(version:
                     {"order_line": [[1, 2, {"price_unit": 123.45}]]}) is True  # fmt: skip
         after = order(odoo, proxy, 2)
         assert after["amount_total"] == 123.45
-        assert after["write_date"] > "2026-11-24 18:15:57"
+        assert after["write_date"] > "2026-10-01 09:00:00"
         assert [(p["id"], p["amount_total"]) for p in posted] == [(2, 123.45)]
         assert order(odoo, proxy, 3)["amount_total"] == 30.0
 
 
-def test_a_write_on_the_line_alone_posts_the_order_with_its_old_write_date() -> None:
-    """sale.order.line.write (T2): one webhook, the new total, the write_date from before
-    the change (odoo-facts.md), while a read gives the new one."""
+def test_a_write_on_the_line_alone_posts_the_order_with_its_write_date_from_before() -> None:
+    """sale.order.line.write (T2): one webhook, the new total, and the write_date the order
+    had before that change (odoo-facts.md), while a read gives the new one."""
     with odoo_with_rule(18) as (odoo, proxy, posted):
         assert call(odoo, proxy, "sale.order.line", "write", [3], {"price_unit": 7.5}) is True
+        first = order(odoo, proxy, 3)["write_date"]
+        assert first > "2026-10-01 09:00:00"
+        odoo.orders[3]["write_date"] = "2026-11-02 10:00:00"  # a second later, in effect
+        assert call(odoo, proxy, "sale.order.line", "write", [3], {"price_unit": 8.0}) is True
         assert [(p["id"], p["amount_total"], p["write_date"][:19]) for p in posted] == [
-            (3, 7.5, "2026-11-24 18:15:57")
+            (3, 7.5, "2026-10-01 09:00:00"),
+            (3, 8.0, "2026-11-02 10:00:00"),
         ]
-        assert order(odoo, proxy, 3)["write_date"] > "2026-11-24 18:15:57"
+
+
+def test_a_price_that_leaves_the_total_as_it_was_moves_nothing_and_posts_nothing() -> None:
+    """The same price again, or one order of two whose total does not move: no webhook for
+    it and its write_date stays (Odoo's rule compares the trigger field's old and new
+    value); the other order is posted once."""
+    with odoo_with_rule(19) as (odoo, proxy, posted):
+        call(odoo, proxy, "sale.order.line", "write", [2], {"price_unit": 20.0})
+        assert posted == []
+        assert order(odoo, proxy, 2)["write_date"] == "2026-10-01 09:00:00"
+        lines = [[1, 2, {"price_unit": 20.0}], [1, 3, {"price_unit": 31.0}]]
+        call(odoo, proxy, "sale.order", "write", [2, 3], {"order_line": lines})
+        assert [(p["id"], p["amount_total"]) for p in posted] == [(3, 31.0)]
+
+
+def test_a_total_is_rounded_to_its_currency_s_places() -> None:
+    """A yen order's total has no decimals, a dollar order's two, a half rounded up as
+    Odoo's float_round does."""
+    with odoo_with_rule(19) as (odoo, proxy, _):
+        odoo.add_order(id=4, amount_total=500.0, currency=(5, "JPY"))
+        call(odoo, proxy, "sale.order.line", "write", [4], {"price_unit": 123.6})
+        call(odoo, proxy, "sale.order.line", "write", [1], {"price_unit": 0.125})
+        assert [order(odoo, proxy, i)["amount_total"] for i in (4, 1)] == [124.0, 0.13]
+
+
+def test_a_rule_is_deleted_with_its_webhook_action_and_posts_no_more() -> None:
+    """base.automation.unlink takes the rule's actions with it; a user without Settings
+    rights is refused."""
+    with odoo_with_rule(19) as (odoo, proxy, posted):
+        (rule_id,) = odoo.automations
+        odoo.admin = False
+        with pytest.raises(xmlrpc.client.Fault, match="not allowed to unlink"):
+            call(odoo, proxy, "base.automation", "unlink", [rule_id])
+        odoo.admin = True
+        assert call(odoo, proxy, "base.automation", "unlink", [rule_id]) is True
+        assert odoo.automations == {} and odoo.server_actions == {}
+        call(odoo, proxy, "sale.order.line", "write", [1], {"price_unit": 99.0})
+        assert posted == []
 
 
 def test_a_locked_order_refuses_a_line_price_and_nothing_is_written() -> None:

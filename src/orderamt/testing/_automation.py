@@ -66,6 +66,18 @@ class Automations(BaseModel):
         ]
         return ids[0] if single else ids
 
+    def unlink(self) -> bool:
+        """The rules gone, and their actions with them (ir.actions.server's
+        base_automation_id is `ondelete='cascade'` in Odoo 17-19)."""
+        self._odoo.check_admin(self._model.name, "unlink")
+        missing = [i for i in self._ids if i not in self._odoo.automations]
+        if missing:
+            raise missing_error("Record does not exist or has been deleted.")
+        for rule_id in self._ids:
+            for action_id in self._odoo.automations.pop(rule_id)["action_server_ids"]:
+                self._odoo.server_actions.pop(action_id, None)
+        return True
+
 
 WEBHOOK_AGENT = "python-requests/2.31.0"
 
@@ -163,13 +175,18 @@ class AutomationRules:
         }
         return rule_id
 
-    def webhook_payload(self, id: int, *, stale: bool = False) -> dict[str, Any]:
+    def webhook_payload(
+        self, id: int, *, stale: bool = False, write_date: str | None = None
+    ) -> dict[str, Any]:
         """What Odoo's "Send Webhook Notification" posts for this order, as recorded:
-        many2one fields as bare ids and `write_date` with microseconds. `stale` gives the
-        `write_date` from before the save, as Odoo sends after a line-only change."""
+        many2one fields as bare ids and `write_date` with microseconds. `stale` gives a
+        `write_date` from before the save, as Odoo sends after a line-only change;
+        `write_date` the one the order had."""
         order = self.orders[id]
         currency = order.get("currency_id")
         stored = "2026-11-24 18:15:57" if stale else str(order.get("write_date"))
+        if write_date is not None:
+            stored = write_date
         write_date = stored if len(stored) > 19 else f"{stored}.365950"  # as the database has it
         return {
             "_action": "Send Webhook Notification(#352)",
@@ -184,12 +201,18 @@ class AutomationRules:
         }
 
     def fire(
-        self, order_ids: Iterable[int], changed: Iterable[str], *, stale: bool = False
+        self,
+        order_ids: Iterable[int],
+        changed: Iterable[str],
+        *,
+        before: Mapping[int, str] | None = None,
     ) -> None:
         """The rules "on save" of sale.order whose trigger fields a change made over the API
         touched: each webhook action posts the order, in the request, with 18.0's 1 s
         timeout and no retry; a receiver that fails is only logged by Odoo (ignored here).
-        A program's own push comes back to it this way (the echo)."""
+        A program's own push comes back to it this way (the echo). `before`: a change made
+        on an order's lines alone, whose webhook carries the write_date the order had before
+        it (odoo-facts.md)."""
         touched = set(changed)
         for rule in list(self.automations.values()):
             if not rule.get("active") or rule.get("trigger") != "on_create_or_write":
@@ -205,9 +228,9 @@ class AutomationRules:
                     continue
                 for order_id in order_ids:
                     with contextlib.suppress(OSError, http.client.HTTPException):
-                        send_webhook(
-                            str(url), self.webhook_payload(order_id, stale=stale), timeout=1
-                        )
+                        stale = None if before is None else before.get(order_id)
+                        payload = self.webhook_payload(order_id, write_date=stale)
+                        send_webhook(str(url), payload, timeout=1)
 
 
 def _set_command(commands: Any) -> list[int]:

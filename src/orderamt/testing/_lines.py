@@ -8,20 +8,22 @@ trigger fields hold `amount_total`, once per order. A locked order refuses it wi
 own words (odoo-facts.md, "Locking only protects order lines").
 
 What is the double's own: the line's id is its order's, its quantity 1 and it bears no tax,
-so `price_unit` is the order's `amount_total`. Only `price_unit` may be written, and only
-with `(1, id, values)` through `order_line`; anything else is refused with a ValueError
-saying so, never taken silently.
+so `price_unit` is the order's `amount_total` (rounded to its currency's places). Only
+`price_unit` may be written, and only with `(1, id, values)` through `order_line`; anything
+else is refused with a ValueError saying so, never taken silently. A price that leaves the
+total as it was moves nothing and posts nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from orderamt.testing._faults import missing_error, python_error, user_error
 from orderamt.testing._orm import BaseModel
-from orderamt.testing._schema import Field, many2one
+from orderamt.testing._schema import CURRENCIES, Field, many2one
 
 if TYPE_CHECKING:
     from orderamt.testing._odoo import Database
@@ -80,9 +82,10 @@ def _line(order: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def write_lines(odoo: Database, orders: list[dict[str, Any]], commands: Any) -> None:
+def write_lines(odoo: Database, orders: list[dict[str, Any]], commands: Any) -> dict[int, str]:
     """The lines of `sale.order.write({'order_line': commands})` on these orders: each
-    `(1, id, values)` names one of their lines; all are checked before any is written."""
+    `(1, id, values)` names one of their lines; all are checked before any is written. The
+    orders whose total moved, with the write_date each had before."""
     changes: dict[int, Any] = {}
     ids = {order["id"] for order in orders}
     for command in commands if isinstance(commands, (list, tuple)) else [commands]:
@@ -95,13 +98,17 @@ def write_lines(odoo: Database, orders: list[dict[str, Any]], commands: Any) -> 
         if command[1] not in ids:
             raise python_error("ValueError", f"no line {command[1]!r} on these orders")
         changes[command[1]] = command[2]
-    change_prices(odoo, [odoo.orders[i] for i in changes], changes)
+    return change_prices(odoo, [odoo.orders[i] for i in changes], changes)
 
 
-def change_prices(odoo: Database, orders: list[dict[str, Any]], values: Mapping[int, Any]) -> None:
-    """Each order's line given its new price (`values` by line id), all checked before
-    any is written: the orders' totals and write dates move with it. The caller fires the
-    rules, once per write."""
+def change_prices(
+    odoo: Database, orders: list[dict[str, Any]], values: Mapping[int, Any]
+) -> dict[int, str]:
+    """Each order's line given its new price (`values` by line id), all checked before any
+    is written. An order whose total moves (rounded to its currency's places) gets a new
+    write_date; the caller fires the rules for those, which are returned with the
+    write_date each had before. A price that leaves the total as it was changes nothing of
+    the order, and fires nothing (Odoo's rules compare a trigger field's old and new value)."""
     for order in orders:
         vals = values[order["id"]]
         if not isinstance(vals, Mapping) or set(vals) != {WRITABLE}:
@@ -114,9 +121,22 @@ def change_prices(odoo: Database, orders: list[dict[str, Any]], values: Mapping[
         if order.get("locked"):
             raise user_error(LOCKED + SALE_ORDER_LINE_FIELDS[WRITABLE].string)
     stamp = now_stamp()
+    moved: dict[int, str] = {}
     for order in orders:
-        order["amount_total"] = round(float(values[order["id"]][WRITABLE]), 2)
-        order["write_date"] = stamp
+        exact = Decimal(repr(float(values[order["id"]][WRITABLE])))
+        total = float(exact.quantize(Decimal(1).scaleb(-_places(order)), ROUND_HALF_UP))
+        if total != order.get("amount_total"):
+            moved[order["id"]] = str(order.get("write_date"))
+            order["amount_total"] = total
+            order["write_date"] = stamp
+    return moved
+
+
+def _places(order: Mapping[str, Any]) -> int:
+    """The decimal places of the order's currency (2 for one the double does not know)."""
+    currency = order.get("currency_id")
+    code = currency[1] if isinstance(currency, (list, tuple)) and len(currency) > 1 else None
+    return CURRENCIES.get(str(code), ("", 2, ""))[1]
 
 
 class SaleOrderLine(BaseModel):
@@ -131,7 +151,7 @@ class SaleOrderLine(BaseModel):
                 f"(Record: {label}, User: {self._odoo.uid})"
             )
         orders = [self._odoo.orders[i] for i in self._ids]
-        change_prices(self._odoo, orders, dict.fromkeys(self._ids, vals))
+        moved = change_prices(self._odoo, orders, dict.fromkeys(self._ids, vals))
         # A change on the line alone: the webhook carries the order's write_date from before.
-        self._odoo.fire(self._ids, ["amount_total"], stale=True)
+        self._odoo.fire(list(moved), ["amount_total"], before=moved)
         return True

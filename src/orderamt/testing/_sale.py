@@ -61,15 +61,15 @@ class SaleOrder(BaseModel):
             elif name == "note" and isinstance(value, str) and not value.lstrip().startswith("<"):
                 values[name] = f"<p>{value}</p>"  # an Html field wraps plain text
         self._odoo.check_statuses(values)  # a direct state write is taken (and skips Odoo's rules)
-        changed = list(values)
-        if lines is not None:
-            write_lines(self._odoo, rows, lines)
-            changed.append("amount_total")
+        moved = {} if lines is None else write_lines(self._odoo, rows, lines)
         stamp = now_stamp()
         for row in rows:
             row.update(values)
             row["write_date"] = stamp
-        self._odoo.fire([row["id"] for row in rows], changed)
+        for row in rows:  # the rules see, per order, the fields written and a total moved
+            changed = [*values, *(["amount_total"] if row["id"] in moved else [])]
+            if changed:
+                self._odoo.fire([row["id"]], changed)
         return True
 
     def action_confirm(self) -> bool:
