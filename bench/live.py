@@ -51,6 +51,8 @@ import math
 import os
 import random
 import secrets
+import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -68,8 +70,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
-from data import Dataset, load_portal, make_dataset, read_amounts  # noqa: E402
-from live_changes import DoubleChanges, OdooChanges, bench_secret  # noqa: E402
+from data import Dataset, load_portal, make_dataset, read_amounts, to_cents  # noqa: E402
+from live_changes import DoubleChanges, OdooChanges  # noqa: E402
 from live_report import (  # noqa: E402
     Flood,
     Latency,
@@ -107,6 +109,7 @@ from servers import (  # noqa: E402
 )
 
 from orderamt.cli import MAX_DAYS  # noqa: E402
+from orderamt.errors import OrderamtError, PushRefused  # noqa: E402
 from orderamt.testing import OdooDouble  # noqa: E402
 from report import machine_info  # noqa: E402
 
@@ -335,19 +338,27 @@ def _listener(
     return listener
 
 
-def _webhook_rule(options: argparse.Namespace, at: OdooAt, portal: Portal, workdir: Path) -> str:
-    """A real Odoo's rule posting to the listener the bench is about to start, as `orderamt
-    listen --setup-odoo` makes it (or finds it, made by an earlier run: same address, same
-    secret); the secret."""
-    secret = bench_secret(at)
-    env = {**bench_env(options, at, portal, workdir), "ORDERAMT_WEBHOOK_SECRET": secret}
-    address = f"http://127.0.0.1:{options.listen_port}"
-    _, code, out, err = timed([*orderamt_command(), "listen", "--setup-odoo", address],
-                                 env, workdir)  # fmt: skip
-    if code != 0:
-        raise SystemExit(f"orderamt listen --setup-odoo {address} failed ({code}): {err.strip()}")
-    log(f"  {out.strip().splitlines()[0] if out.strip() else 'the rule is there'}")
-    return secret
+def _free(address: str) -> None:
+    """Stop with one line unless the listener could serve at HOST:PORT."""
+    host, _, port = address.rpartition(":")
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, int(port)))
+        except OSError as exc:
+            raise SystemExit(f"--listen {address}: {exc.strerror or exc}") from None
+
+
+def _by_webhook(portal: Portal, portal_id: int, amount: Decimal) -> bool:
+    """Whether the listener's webhook batch, not its catch-up poll, wrote this amount."""
+    return any(
+        e.mode == "webhook"
+        for e in journal_entries(portal.engine)
+        if e.order_id == portal_id and e.new_amount == to_cents(amount)
+    )
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # the `finally`s run: a real Odoo's prices are put back
 
 
 def latency(
@@ -359,65 +370,102 @@ def latency(
     answers: list[float] = []
     statuses: Counter[int] = Counter()
     problems: list[str] = []
-    missed = 0
-    with server.portal() as portal:
-        changes: DoubleChanges | OdooChanges
-        if options.odoo_url:
-            changes, targets = OdooChanges.open(options, portal, now)
-            log(f"  {len(targets):,} orders of {changes.server} may change; each sample writes "
-                "a line's price, and every price is put back at the end")  # fmt: skip
-        else:
-            changes, targets = DoubleChanges.open(options, portal, now)
-        try:
-            if isinstance(changes, OdooChanges):
-                secret = _webhook_rule(options, changes.at, portal, workdir)
-                listen = f"127.0.0.1:{options.listen_port}"
-                listener = _listener(options, changes.at, portal, workdir, secret, listen)
+    missed = by_poll = unmoved = 0
+    listener: Listener | None = None
+    saved_sigterm = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        with server.portal() as portal:
+            changes: DoubleChanges | OdooChanges
+            if options.odoo_url:
+                _free(options.listen)
+                changes, targets = OdooChanges.open(options, portal, now)
             else:
-                listener = _listener(options, changes.at, portal, workdir)
-            watcher = RowWatcher(sqlite_path(portal.engine))
+                changes, targets = DoubleChanges.open(options, portal, now)
+            chosen = rng.sample(targets, options.samples)
             try:
-                contention = Contention.start()
-                cpu_start = cpu_seconds(listener.pid) or 0.0
-                chosen = rng.sample(targets, options.samples)
-                for k, target in enumerate(chosen):
-                    start = time.perf_counter()
-                    try:
-                        status, answered, new = changes.change(target, rng, listener.hook_url)
-                    except Exception as exc:  # a real Odoo's refusal: named, the next one tried
-                        problems.append(f"sample {k + 1}: order {target.odoo_id}: {exc}")
-                        continue
-                    if status:
-                        statuses[status] += 1
-                    answers.append((answered - start) * 1000)
-                    seen = watcher.wait_for(
-                        target.portal_id, new, options.sample_timeout, options.watch_ms / 1000
-                    )
-                    if seen is None:
-                        missed += 1
-                        log(f"  sample {k + 1}: not in the portal after {options.sample_timeout} s")
-                    else:
-                        samples.append(seen - start)
-                        if (k + 1) % 10 == 0 or k + 1 == len(chosen):
-                            log(
-                                f"  {k + 1}/{len(chosen)}: median so far "
-                                f"{statistics.median(samples):.3f} s"
+                if isinstance(changes, OdooChanges):
+                    secret = secrets.token_urlsafe(32)
+                    base = (options.hook_url or f"http://{options.listen}").rstrip("/")
+                    changes.make_rule(f"{base}/orderamt/{secret}")
+                    log(f"  {len(targets):,} orders of {changes.server} may change; each "
+                        f"sample writes a line's price; rule #{changes.rule_id} posts to "
+                        f"{base}/orderamt/<secret>. The prices the bench may change "
+                        "(order:line=price), put back at the end: "
+                        + ", ".join(f"{t.odoo_id}:{changes.lines[t.odoo_id][0]}="
+                                    f"{changes.lines[t.odoo_id][1]}" for t in chosen))  # fmt: skip
+                    listener = _listener(options, changes.at, portal, workdir, secret,
+                                         options.listen)  # fmt: skip
+                else:
+                    listener = _listener(options, changes.at, portal, workdir)
+                watcher = RowWatcher(sqlite_path(portal.engine))
+                try:
+                    contention = Contention.start()
+                    cpu_start = cpu_seconds(listener.pid) or 0.0
+                    for k, target in enumerate(chosen):
+                        start = time.perf_counter()
+                        try:
+                            status, answered, new = changes.change(target, rng, listener.hook_url)
+                        except PushRefused as exc:  # a real Odoo's refusal: the next one
+                            problems.append(f"sample {k + 1}: order {target.odoo_id}: {exc}")
+                            continue
+                        if new is None:
+                            unmoved += 1
+                            log(f"  sample {k + 1}: order {target.odoo_id}'s total did not "
+                                "move (or is 0.00): not timed")  # fmt: skip
+                            continue
+                        if status:
+                            statuses[status] += 1
+                        answers.append((answered - start) * 1000)
+                        seen = watcher.wait_for(
+                            target.portal_id, new, options.sample_timeout, options.watch_ms / 1000
+                        )
+                        webhook = seen is not None and _by_webhook(portal, target.portal_id, new)
+                        if seen is None:
+                            missed += 1
+                            log(f"  sample {k + 1}: not in the portal after "
+                                f"{options.sample_timeout} s")  # fmt: skip
+                        elif not webhook:
+                            by_poll += 1
+                            log(f"  sample {k + 1}: written by the catch-up poll, not timed")
+                        else:
+                            samples.append(seen - start)
+                            if (k + 1) % 10 == 0 or k + 1 == len(chosen):
+                                log(
+                                    f"  {k + 1}/{len(chosen)}: median so far "
+                                    f"{statistics.median(samples):.3f} s"
+                                )
+                        if options.odoo_url and not samples and missed + by_poll >= 2:
+                            raise SystemExit(
+                                f"no webhook of {changes.server} reached the listener at "
+                                f"{options.listen} (2 changes waited for): Odoo posts from its own "
+                                "host; give --hook-url an address it reaches, and --listen "
+                                "one the listener may serve"
                             )
-                    # Apart enough that no two samples share one batch of the listener.
-                    time.sleep(rng.uniform(*options.gap))
-                foreign = contention.foreign_cores((cpu_seconds(listener.pid) or 0) - cpu_start)
+                        # Apart enough that no two samples share one batch of the listener.
+                        time.sleep(rng.uniform(*options.gap))
+                    foreign = contention.foreign_cores((cpu_seconds(listener.pid) or 0) - cpu_start)
+                finally:
+                    watcher.close()
             finally:
-                watcher.close()
-                listener.stop()
+                # A real Odoo's prices back while the listener still answers (17 and 18 post
+                # inside the save), then its rule deleted; the double stopped.
+                problems += changes.close()
+                if listener is not None:
+                    listener.stop()
             modes = run_modes(portal.engine)
-        finally:
-            problems += changes.close()  # the double stopped; a real Odoo's prices put back
+    finally:
+        signal.signal(signal.SIGTERM, saved_sigterm)
     if listener.exit_code != 0:
         problems.append(f"listener exit {listener.exit_code}: {listener.errors[-5:]}")
     if missed:
         problems.append(f"{missed} changes not in the portal within {options.sample_timeout} s")
+    if by_poll:
+        problems.append(f"{by_poll} changes reached the portal by the catch-up poll, not by a "
+                        "webhook: does Odoo reach --hook-url?")  # fmt: skip
     if statuses and set(statuses) != {202}:
         problems.append(f"webhook answers {dict(statuses)}")
+    if unmoved:
+        log(f"  {unmoved} samples left their order's total as it was and were not timed")
     return Latency(
         len(targets) if options.odoo_url else options.live_orders,
         samples,
@@ -803,17 +851,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "environment. The poll reads its first --poll-orders sale orders and writes nothing. "
         "A poll reads again what Odoo wrote in the 5 minutes before its checkpoint "
         "(ORDERAMT_CHANGED_MARGIN): it is quiet once nothing was written for that long (SQL "
-        "statements 7, not more). The latency part changes the price of a line of --samples "
-        "of its first --live-orders orders, puts each price back at the end, and makes (or "
-        "finds) orderamt's automation rule posting to the listener at --listen-port, which "
-        "it leaves in Odoo for the next run",
+        "statements 7, not more). The latency part makes an automation rule posting to the "
+        "listener (--listen, --hook-url), changes the price of a line of --samples of its "
+        "first --live-orders orders (quotations first), and at the end puts each price back "
+        "and deletes the rule; see bench/README.md for what else it leaves in Odoo",
     )
     add(
-        "--listen-port",
-        type=int,
-        default=8769,
-        help="with --odoo-url: the loopback port the listener serves and Odoo's rule posts "
-        "to (default 8769)",
+        "--listen",
+        default="127.0.0.1:8769",
+        metavar="HOST:PORT",
+        help="with --odoo-url: where the listener serves (default 127.0.0.1:8769)",
+    )
+    add(
+        "--hook-url",
+        metavar="URL",
+        help="with --odoo-url: the address Odoo's rule posts to (default http://--listen); "
+        "Odoo posts from its own host, so an Odoo on another machine or in a container needs "
+        "an address of this machine that it reaches, and --listen one the listener may serve",
     )
     add("--json", type=Path, help="also write every figure to this JSON file")
     add(
@@ -871,6 +925,13 @@ def main(argv: Sequence[str] | None = None) -> LiveReport:
 
 
 if __name__ == "__main__":
-    live_report = main()
+    try:
+        live_report = main()
+    except KeyboardInterrupt:  # the `finally`s have run: a real Odoo is as it was, or said
+        print("stopped by Ctrl-C", file=sys.stderr)
+        sys.exit(130)
+    except OrderamtError as exc:  # a real Odoo's refusal (no Settings rights for the rule)
+        print(exc.message, file=sys.stderr)
+        sys.exit(1)
     print(format_report(live_report))
     sys.exit(1 if live_report.problems else 0)

@@ -224,13 +224,15 @@ def test_live_bench_times_quiet_polls_of_a_given_odoo_and_only_reads_it(tmp_path
         assert "--odoo-url is for --only poll,latency" in refused.stderr
 
 
-def test_live_bench_times_a_given_odoo_s_line_changes_to_the_portal_and_puts_them_back(
+def test_live_bench_times_a_given_odoo_s_line_changes_and_leaves_it_as_it_was(
     tmp_path: Path,
 ) -> None:
-    """bench/live.py --only latency --odoo-url: orderamt's rule made in that Odoo (found
-    again by the next run, not made twice), each sample a line's new price written as the
-    form saves it and seen in the portal row, and every price put back at the end; a
-    locked order is never picked."""
+    """bench/live.py --only latency --odoo-url: a rule of the bench's own made in that
+    Odoo, each sample a line's new price written as the form saves it and seen in the
+    portal row by the webhook, and at the end every price put back and the rule deleted; a
+    locked order is never picked. Where no webhook arrives (Odoo posting to an address
+    nobody serves), the run stops after two changes with one line saying why, and still
+    leaves Odoo as it was."""
     script = str(BENCH.parent / "live.py")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -244,23 +246,31 @@ def test_live_bench_times_a_given_odoo_s_line_changes_to_the_portal_and_puts_the
         before = {i: o["amount_total"] for i, o in odoo.orders.items()}
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "ODOO_DB": "odoo",
                "ODOO_USERNAME": "admin", "ODOO_PASSWORD": API_KEY}  # fmt: skip
-        for _ in range(2):
-            done = subprocess.run(
-                [sys.executable, script, "--only", "latency", "--odoo-url", odoo.url,
-                 "--live-orders", "20", "--samples", "19", "--gap", "0", "--quiet-wait", "0",
-                 "--listen-port", str(port), "--workdir", str(tmp_path)],
-                cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
-            )  # fmt: skip
-            assert done.returncode == 0, done.stdout + done.stderr[-3000:]
-            assert f"A real Odoo 19 at {odoo.url}, at its own speed." in done.stdout
-            assert "`listen` over 19 orders\n\n19 samples: median" in done.stdout
-            assert "not arrived 0." in done.stdout
-            assert odoo.calls["write"] == 2 * 19
-            assert {i: o["amount_total"] for i, o in odoo.orders.items()} == before
-            odoo.reset_calls()
-        assert [r["name"] for r in odoo.automations.values()] == [
-            "orderamt: sale orders to the portal"
-        ]
+        command = [sys.executable, script, "--only", "latency", "--odoo-url", odoo.url,
+                   "--live-orders", "20", "--gap", "0", "--quiet-wait", "0",
+                   "--listen", f"127.0.0.1:{port}", "--workdir", str(tmp_path)]  # fmt: skip
+        done = subprocess.run([*command, "--samples", "19"], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+        assert f"A real Odoo 19 at {odoo.url}, at its own speed." in done.stdout
+        assert "`listen` over 19 orders\n\n19 samples: median" in done.stdout
+        assert "not arrived 0." in done.stdout
+        assert odoo.calls["write"] == 2 * 19
+        assert {i: o["amount_total"] for i, o in odoo.orders.items()} == before
+        assert odoo.automations == {} and odoo.server_actions == {}
+
+        nobody = [*command, "--samples", "5", "--sample-timeout", "1",
+                  "--hook-url", "http://127.0.0.1:9"]  # fmt: skip
+        lost = subprocess.run(nobody, cwd=tmp_path, env=env, capture_output=True, text=True,
+                              check=False)  # fmt: skip
+        assert lost.returncode == 1
+        assert lost.stderr.strip().splitlines()[-1] == (
+            f"no webhook of Odoo 19 at {odoo.url} reached the listener at 127.0.0.1:{port} "
+            "(2 changes waited for): Odoo posts from its own host; give --hook-url an address "
+            "it reaches, and --listen one the listener may serve"
+        )
+        assert {i: o["amount_total"] for i, o in odoo.orders.items()} == before
+        assert odoo.automations == {}
 
 
 def test_startup_bench_times_help_and_status() -> None:

@@ -40,8 +40,10 @@ class WebhookRule:
     """A rule found: the wanted trigger fields it lacks (a field mapped since it was made)."""
 
 
-def ensure_webhook_rule(odoo: Odoo, url: str, trigger_fields: Sequence[str]) -> WebhookRule:
-    """The rule posting to `url`: found when one already does, else created."""
+def ensure_webhook_rule(
+    odoo: Odoo, url: str, trigger_fields: Sequence[str], name: str = RULE_NAME
+) -> WebhookRule:
+    """The rule posting to `url`: found when one already does, else created (as `name`)."""
     triggers = tuple(dict.fromkeys(trigger_fields))
     found = odoo.search_records(
         "ir.actions.server",
@@ -83,7 +85,7 @@ def ensure_webhook_rule(odoo: Odoo, url: str, trigger_fields: Sequence[str]) -> 
     rule_id = odoo.create_record(
         "base.automation",
         {
-            "name": RULE_NAME,
+            "name": name,
             "model_id": model_id,
             "trigger": "on_create_or_write",
             "trigger_field_ids": [(6, 0, [ids[name] for name in triggers])],

@@ -34,6 +34,7 @@ SALE_ORDER_LINE_FIELDS: dict[str, Field] = {
     "name": Field("text", "Description"),
     "price_unit": Field("float", "Unit Price"),
     "product_uom_qty": Field("float", "Quantity"),
+    "discount": Field("float", "Discount (%)"),
     "display_type": Field(
         "selection",
         "Display Type",
@@ -77,6 +78,7 @@ def _line(order: Mapping[str, Any]) -> dict[str, Any]:
         "name": "[FURN_0001] The order's one line",
         "price_unit": price,
         "product_uom_qty": 1.0,
+        "discount": 0.0,
         "display_type": False,
         "display_name": f"{order.get('name', '')} - The order's one line",
     }
