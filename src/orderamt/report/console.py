@@ -8,8 +8,6 @@ from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from rich.text import Text
-
 from orderamt.models import (
     Action,
     Changed,
@@ -34,6 +32,7 @@ from orderamt.report.terminal import EMOJI, PLAIN, plural, printable
 if TYPE_CHECKING:  # rich's console and progress bar are loaded when first needed
     from rich.console import Console
     from rich.progress import Progress, TaskID
+    from rich.text import Text
 
 CHUNK_LINES = 1000
 CHUNK_SECONDS = 0.5
@@ -97,6 +96,8 @@ class ConsoleReport:
         if self._plain and self._progress is None:
             self.console.file.write(text + "\n")
             return
+        from rich.text import Text  # loaded once a line is styled: a quiet run never is
+
         if self._progress is not None:
             # Under a live progress bar every print redraws the bar: lines go out in
             # chunks, a redraw per chunk instead of per order.
@@ -108,6 +109,8 @@ class ConsoleReport:
 
     def _flush(self) -> None:
         if self._pending:
+            from rich.text import Text
+
             self.console.print(Text("\n").join(self._pending), soft_wrap=True)
             self._pending.clear()
         self._flush_at = time.monotonic() + CHUNK_SECONDS
