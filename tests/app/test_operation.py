@@ -325,10 +325,14 @@ def test_progress_bar_on_a_terminal_only() -> None:
         for i in range(5):
             order = PortalOrder(i, f"SO-{i}", Decimal("1.00"), i + 1)
             report.decided(Decision(order, Action.UNCHANGED))
-        report.finished(RunCounts(found=5, unchanged=5))
+        changed = PortalOrder(9, "SO-9", Decimal("1.00"), 10)
+        report.decided(Decision(changed, Action.UPDATE, new_amount=Decimal("2.50")))
+        report.finished(RunCounts(found=6, updated=1, unchanged=5))
         return out.getvalue()
 
-    assert "━" in render(terminal=True)
+    shown = render(terminal=True)
+    assert "━" in shown
+    assert "SO-9: $1.00 → $2.50" in shown  # printed through the bar, not lost under it
     piped = render(terminal=False)
     assert "━" not in piped
     assert "\x1b[" not in piped
