@@ -381,7 +381,9 @@ def test_a_journal_dropped_under_the_listener_is_made_again_and_no_run_is_taken(
     assert failed.exit_code == 3
     odoo.change(1, amount_total=31.0)
     assert odoo.send_webhook(listener.hook, odoo.webhook_payload(1))[0] == 202
-    wait_for(lambda: portal.amounts()["SO-1"] == Decimal("31.00"), "the webhook's batch")
+    # The batch's run is ended just after its rows commit: wait for the end, not the row.
+    wait_for(lambda: finished_webhook_runs(orderamt) == [(1, 0)], "the webhook's batch, ended")
+    assert portal.amounts()["SO-1"] == Decimal("31.00")
     status = json.loads(orderamt("status", "--json").stdout)
     assert [r["kind"] for r in status["going"]] == ["listen"], status
     _, err = listener.stop()
