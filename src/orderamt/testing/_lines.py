@@ -17,13 +17,13 @@ total as it was moves nothing and posts nothing.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from orderamt.testing._faults import missing_error, python_error, user_error
 from orderamt.testing._orm import BaseModel
 from orderamt.testing._schema import CURRENCIES, Field, many2one
+from orderamt.times import odoo_time, utc_now
 
 if TYPE_CHECKING:
     from orderamt.testing._odoo import Database
@@ -46,11 +46,6 @@ SALE_ORDER_LINE_FIELDS: dict[str, Field] = {
 WRITABLE = "price_unit"
 """The one field of a line the double writes."""
 LOCKED = "It is forbidden to modify the following fields in a locked order:\n"
-
-
-def now_stamp() -> str:
-    """The write_date Odoo gives a change made now (UTC, naive, whole seconds)."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
 class OrderLines(Mapping[int, Mapping[str, Any]]):
@@ -122,7 +117,7 @@ def change_prices(
             raise python_error("ValueError", f"could not convert {price!r} to float")
         if order.get("locked"):
             raise user_error(LOCKED + SALE_ORDER_LINE_FIELDS[WRITABLE].string)
-    stamp = now_stamp()
+    stamp = odoo_time(utc_now())
     moved: dict[int, str] = {}
     for order in orders:
         exact = Decimal(repr(float(values[order["id"]][WRITABLE])))

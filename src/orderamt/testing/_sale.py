@@ -17,8 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from orderamt.testing._faults import access_error, missing_error, python_error, user_error
-from orderamt.testing._lines import now_stamp, write_lines
+from orderamt.testing._lines import write_lines
 from orderamt.testing._orm import BaseModel
+from orderamt.times import odoo_time, utc_now
 
 LOCKED = "You cannot cancel a locked order. Please unlock it first."
 
@@ -62,7 +63,7 @@ class SaleOrder(BaseModel):
                 values[name] = f"<p>{value}</p>"  # an Html field wraps plain text
         self._odoo.check_statuses(values)  # a direct state write is taken (and skips Odoo's rules)
         moved = {} if lines is None else write_lines(self._odoo, rows, lines)
-        stamp = now_stamp()
+        stamp = odoo_time(utc_now())
         for row in rows:
             row.update(values)
             row["write_date"] = stamp
@@ -87,7 +88,7 @@ class SaleOrder(BaseModel):
             return _wizard(version, rows[0])
         if not self._odoo.admin and any(row["id"] in self._odoo.draft_invoices for row in rows):
             raise access_error(DRAFT_INVOICE_REFUSED[version])
-        stamp = now_stamp()
+        stamp = odoo_time(utc_now())
         for row in rows:
             row.update(state="cancel", write_date=stamp)
             self._odoo.draft_invoices.discard(row["id"])  # cancelled with the order
@@ -99,7 +100,7 @@ class SaleOrder(BaseModel):
         return self._move(("cancel", "sent"), "draft")
 
     def _move(self, states: tuple[str, ...], to: str) -> bool:
-        stamp = now_stamp()
+        stamp = odoo_time(utc_now())
         moved = [row for row in self._existing() if row.get("state") in states]
         for row in moved:
             row.update(state=to, write_date=stamp)
@@ -114,7 +115,7 @@ class SaleOrder(BaseModel):
         self._set_locked(False)
 
     def _set_locked(self, locked: bool) -> None:
-        stamp = now_stamp()
+        stamp = odoo_time(utc_now())
         rows = self._existing()
         for row in rows:
             row.update(locked=locked, write_date=stamp)

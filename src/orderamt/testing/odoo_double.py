@@ -17,7 +17,6 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any
 
@@ -31,6 +30,7 @@ from orderamt.testing._server import HANG, RESET, Drop, Server
 
 # bench/servers.py looks the request handler up here, by this name.
 from orderamt.testing._server import Handler as _Handler  # noqa: F401
+from orderamt.times import odoo_time, utc_now
 
 """The User-Agent Odoo's webhooks arrive with (odoo-recordings/odoo1*-webhooks.jsonl)."""
 
@@ -242,9 +242,7 @@ class OdooDouble:
         ValueError otherwise), so a test cannot show an order Odoo never would."""
         order = self._odoo.orders[id]
         self._odoo.check_statuses(fields)
-        stamp = fields.pop("write_date", None) or datetime.now(timezone.utc).strftime(
-            "%Y-%m-%d %H:%M:%S"
-        )
+        stamp = fields.pop("write_date", None) or odoo_time(utc_now())
         order.update(fields)
         order["write_date"] = stamp
         return order
@@ -255,7 +253,7 @@ class OdooDouble:
         write_date, which Odoo keeps with microseconds (`micro`) and sends cut to whole
         seconds. Returns that second."""
         self._odoo.check_statuses(fields)
-        second = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        second = odoo_time(utc_now())
         for id in ids:
             order = self._odoo.orders[id]
             order.update(fields)
@@ -271,7 +269,7 @@ class OdooDouble:
         if self.version >= 19:
             self.change(id, **fields)
             return self.send_webhook(hook_url, self.webhook_payload(id))[0]
-        started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        started = odoo_time(utc_now())
         payload = self.webhook_payload(id)
         payload.update((name, value) for name, value in fields.items() if name in payload)
         status = self.send_webhook(hook_url, payload)[0]
