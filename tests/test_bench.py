@@ -150,6 +150,19 @@ def test_fields_bench_checks_the_mapped_columns(tmp_path: Path) -> None:
     assert [row.split(" | ")[1:3] for row in rows] == [["18", "50"], ["19", "50"]]
 
 
+def test_lookup_bench_finds_each_order_with_and_without_the_index(tmp_path: Path) -> None:
+    """bench/lookup.py at 50 orders: it exits 0 only if every order it looked up by Odoo id
+    was found, before and after the index `orderamt check` then names; a row per size."""
+    script = str(BENCH.parent / "lookup.py")
+    done = subprocess.run(
+        [sys.executable, script, "--orders", f"{N},{2 * N}", "--repeat", "3"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = [line.split()[:2] for line in done.stdout.splitlines() if line.startswith("sqlite ")]
+    assert rows == [["sqlite", "50"], ["sqlite", "100"]]
+
+
 def test_backfill_bench_checks_every_row_against_the_double_and_a_given_odoo(
     tmp_path: Path,
 ) -> None:

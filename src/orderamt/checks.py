@@ -19,13 +19,15 @@ from orderamt.models import CheckResult
 from orderamt.odoo import Odoo
 from orderamt.odoo.records import fields_to_read
 from orderamt.portal import Database, PortalJournal, PortalOrders, create_portal_engine
-from orderamt.portal.schema import check_table
+from orderamt.portal.lookup import LARGE_TABLE, odoo_id_lookup
+from orderamt.portal.schema import TableInfo, check_table
 from orderamt.times import local_naive
 from orderamt.urls import mask_url
 
 NOT_CHECKED = "not checked"
 TABLE = "Portal table and columns"
 TIME_ZONE = "Portal time zone"
+LOOKUP = "Portal lookup by Odoo id"
 FUTURE_SLACK = timedelta(minutes=5)
 """Clocks drift; a newest order this far ahead of the zone's clock is no drift."""
 
@@ -76,20 +78,58 @@ def check_portal(settings: Settings, now: datetime) -> tuple[list[CheckResult], 
 
     reached = _attempt("Portal database reachable", reach)
     if not reached.passed:
-        not_tried = [CheckResult(label, None, NOT_CHECKED) for label in (TABLE, TIME_ZONE)]
+        not_tried = [CheckResult(label, None, NOT_CHECKED) for label in (TABLE, LOOKUP, TIME_ZONE)]
         return [reached, *not_tried], engine
     assert engine is not None
     db = Database(engine)
+    found: list[TableInfo] = []
 
     def table() -> str:
-        info = check_table(db, settings.schema)
-        columns = ", ".join(f"{name} {kind}" for name, kind in info.columns)
+        found.append(check_table(db, settings.schema))
+        columns = ", ".join(f"{name} {kind}" for name, kind in found[0].columns)
         return f"'{settings.schema.table}': {columns}"
 
     columns = _attempt(TABLE, table)
     if not columns.passed:
-        return [reached, columns, CheckResult(TIME_ZONE, None, NOT_CHECKED)], engine
-    return [reached, columns, check_time_zone(db, settings, now)], engine
+        not_tried = [CheckResult(label, None, NOT_CHECKED) for label in (LOOKUP, TIME_ZONE)]
+        return [reached, columns, *not_tried], engine
+    lookup = check_lookup(db, found[0])
+    return [reached, columns, lookup, check_time_zone(db, settings, now)], engine
+
+
+def check_lookup(db: Database, info: TableInfo) -> CheckResult:
+    """Every poll and webhook batch finds its orders by Odoo id: without an index that
+    begins with the column, each reads the whole table, which a large table feels."""
+    assert info.schema is not None
+    s = info.schema
+    if info.odoo_id_is_text:
+        detail = (
+            f"{s.odoo_id} holds text, matched trimmed: each lookup reads the whole table (an "
+            "index on the column would not be used)"
+        )
+        return CheckResult(LOOKUP, True, detail)
+    try:
+        lookup = odoo_id_lookup(db, s)
+    except OrderamtError as exc:  # advice only: a run does not need it
+        return CheckResult(LOOKUP, True, exc.message, warning=True)
+    if lookup.index is not None:
+        return CheckResult(LOOKUP, True, f"{s.odoo_id}, by index {lookup.index}")
+    if not lookup.large:
+        detail = (
+            f"no index begins with {s.odoo_id}; under {LARGE_TABLE:,} orders, reading the "
+            "whole table for each poll and webhook batch is still quick"
+        )
+        return CheckResult(LOOKUP, True, detail)
+    return CheckResult(
+        LOOKUP,
+        True,
+        f"'{s.table}' holds {LARGE_TABLE:,} orders or more and no index begins with "
+        f"{s.odoo_id}, so each poll and webhook batch reads the whole table to find its "
+        "orders (among 100,000: 6-18 ms; among 1,000,000: 55-235 ms); add one: CREATE INDEX "
+        f"{s.table}_{s.odoo_id}_index ON {s.table} ({s.odoo_id}), or in a Laravel migration "
+        f"$table->index('{s.odoo_id}')",
+        warning=True,
+    )
 
 
 def check_time_zone(db: Database, settings: Settings, now: datetime) -> CheckResult:

@@ -3,6 +3,7 @@
 - `engine`: the engine from the URL (with a hint for a missing driver), and the one place a
   driver's error becomes a PortalError;
 - `schema`: the live schema check of the orders table;
+- `lookup`: how the table is searched by Odoo id (its index), for `orderamt check`;
 - `orders`: reading orders by selection, in batches (`PortalOrders`, the facade);
 - `write`: the write path, compare-and-set column by column, journaled in the same
   transaction; `write_chunk`: one chunk in one statement per engine;

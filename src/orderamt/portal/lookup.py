@@ -1,0 +1,53 @@
+"""How the portal finds its orders by Odoo id, the one lookup every poll and webhook batch
+makes: by an index on the Odoo id column, or by reading the whole table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import inspect, literal, select, table
+
+from orderamt.config import PortalSchema
+from orderamt.portal.engine import Database
+
+LARGE_TABLE = 50_000
+"""Orders from which the lookup deserves an index: one order looked up by Odoo id without
+one took 6 ms on SQLite, 8 on PostgreSQL and 18 on MariaDB among 100,000 orders, and 54,
+65 and 235 ms among 1,000,000; with one, about a millisecond at either size
+(bench/lookup.py; bench/README.md, "Finding orders by Odoo id")."""
+
+
+@dataclass(frozen=True)
+class OdooIdLookup:
+    """What `orderamt check` says of the lookup."""
+
+    index: str | None
+    """The index (or key) whose first column is the Odoo id column; None if there is none."""
+    large: bool
+    """The table holds LARGE_TABLE orders or more (only asked where there is no index)."""
+
+
+def odoo_id_lookup(db: Database, schema: PortalSchema) -> OdooIdLookup:
+    """The index that serves the lookup by Odoo id, and (without one) whether the table is
+    large enough for a full read to cost. `schema` spells the columns as the table does
+    (TableInfo.schema). Reads at most LARGE_TABLE rows, however large the table."""
+    with db.doing("reading the orders table's indexes"):
+        inspector = inspect(db.engine)
+        primary = inspector.get_pk_constraint(schema.table)
+        keys: list[tuple[str | None, Sequence[str | None]]] = [
+            (primary.get("name") or "the primary key", primary.get("constrained_columns") or [])
+        ]
+        keys += [(i["name"], i["column_names"]) for i in inspector.get_indexes(schema.table)]
+        keys += [
+            (u["name"] or "a unique constraint", u["column_names"])
+            for u in inspector.get_unique_constraints(schema.table)
+        ]
+    wanted = schema.odoo_id.lower()
+    for name, columns in keys:
+        if columns and (columns[0] or "").lower() == wanted:
+            return OdooIdLookup(index=name or "an index", large=False)
+    past = select(literal(1)).select_from(table(schema.table)).limit(1).offset(LARGE_TABLE - 1)
+    with db.doing("counting orders"), db.engine.connect() as conn:
+        large = conn.execute(past).first() is not None
+    return OdooIdLookup(index=None, large=large)
