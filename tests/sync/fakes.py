@@ -164,6 +164,7 @@ class FakeJournal:
     runs: dict[int, RunRecord] = field(default_factory=dict)
     entries: list[JournalEntry] = field(default_factory=list)
     saved: Checkpoint | None = None
+    floor: str | None = None
     fail: Fail = field(default_factory=Fail)
 
     def known(
@@ -210,7 +211,14 @@ class FakeJournal:
         return next((r for r in self.runs.values() if r.reverts_run == run_id), None)
 
     def checkpoint(self) -> Checkpoint | None:
-        return self.saved
+        """The saved checkpoint with the floor, kept apart as the state table keeps it."""
+        if self.saved is None or self.floor is None:
+            return self.saved
+        return replace(self.saved, floor=self.floor)
+
+    def raise_floor(self, floor: str, now: datetime) -> None:
+        self.fail("raise_floor")
+        self.floor = floor
 
     def blank(self) -> bool:
         return not self.entries
@@ -274,6 +282,11 @@ class FakeOdoo:
     calls: list[str] = field(default_factory=list)
     version: int = 19
     micro: dict[int, int] = field(default_factory=dict)
+    clock: datetime | None = None
+    """Odoo's clock as its answers' Date header gives it; None: no Date sent."""
+
+    def answered_at(self) -> datetime | None:
+        return self.clock
 
     def login(self) -> None:
         self.calls.append("login")

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from freezegun import freeze_time
 from sqlalchemy import Engine, event, inspect, text
 
 from orderamt.testing import OdooDouble
@@ -67,7 +68,9 @@ def test_a_change_in_odoo_reaches_the_portal(
     portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
 ) -> None:
     """The first poll covers the window and sets the checkpoint; the next takes only what
-    Odoo changed since, by write_date, and passes over Odoo orders the portal lacks."""
+    Odoo changed since, by write_date, and passes over Odoo orders the portal lacks. The
+    checkpoint an hour old is settled (Odoo's clock is two margins past it): its second is
+    not read back again."""
     fill(portal, odoo, 3, stamp(3600))
     odoo.add_order(id=99, amount_total=5.0, write_date=stamp(3600))  # not in the portal
     first = orderamt("sync", "--changed")
@@ -77,8 +80,7 @@ def test_a_change_in_odoo_reaches_the_portal(
     odoo.change(2, amount_total=25.0)
     second = orderamt("sync", "--changed")
     assert "  ✅ SO-2: $20.00 → $25.00" in second.lines
-    # The margin reads the checkpoint's own second again: unchanged, nothing written.
-    assert "Synced: 3 (1 updated, 2 unchanged)" in second.lines
+    assert "Synced: 1 (1 updated, 0 unchanged)" in second.lines
     assert portal.amounts() == {"SO-1": Decimal("10.00"), "SO-2": Decimal("25.00"),
                                 "SO-3": Decimal("30.00")}  # fmt: skip
     assert journal_orders(portal) == [1, 2, 3, 2]
@@ -117,6 +119,50 @@ def test_a_late_commit_inside_the_margin_is_caught(
     odoo.change(2, amount_total=23.0, write_date=stamp(90))
     missed = orderamt("sync", "--changed", ORDERAMT_CHANGED_MARGIN="30")
     assert not any("SO-2" in line for line in missed.lines)
+
+
+def floor(portal: PortalDb) -> str | None:
+    with portal.engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT write_date FROM orderamt_journal_state WHERE name = 'changed:floor'")
+        ).first()
+    return str(row[0]) if row is not None else None
+
+
+def test_a_mass_write_is_read_back_until_odoo_s_clock_settles_it(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """A mass write (an import, a module install): five orders in one second, just now.
+    Polls read them back while a transaction stamped in that second could still commit;
+    once Odoo's clock (its answers' Date) reads two margins past it, a poll keeps a floor,
+    and the polls after it read none of them again all night, while a later change still
+    comes through."""
+    fill(portal, odoo, 5, stamp(0))
+    assert "Synced: 5 (5 updated, 0 unchanged)" in orderamt("sync", "--changed").lines
+    assert "Synced: 5 (0 updated, 5 unchanged)" in orderamt("sync", "--changed").lines
+    assert floor(portal) is None
+    written = NOW.replace(tzinfo=None)
+    with freeze_time(written + timedelta(minutes=10, seconds=1), tick=True):
+        dry = orderamt("sync", "--changed", "--dry-run")
+        assert "Would sync: 5 (0 would be updated, 5 unchanged)" in dry.lines
+        assert floor(portal) is None  # a dry run writes nothing
+        settling = orderamt("sync", "--changed")
+        assert "Synced: 5 (0 updated, 5 unchanged)" in settling.lines
+        after = (written + timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M:%S")
+        assert floor(portal) == after
+    with freeze_time(written + timedelta(hours=8), tick=True):
+        quiet = orderamt("sync", "--changed")
+        assert quiet.exit_code == 0, quiet.stderr
+        assert (
+            f"Orders changed in Odoo since {after} UTC (the checkpoint is {stamp(0)}; "
+            f"nothing written before {after} is still to come)"
+        ) in quiet.lines
+        assert not any(line.startswith("Synced: 5") for line in quiet.lines), quiet.lines
+        odoo.change(3, amount_total=33.0)
+        later = orderamt("sync", "--changed")
+        assert "  ✅ SO-3: $30.00 → $33.00" in later.lines
+        assert "Synced: 1 (1 updated, 0 unchanged)" in later.lines
+    assert floor(portal) == after
 
 
 def count_statements(engine_class: type[Engine]) -> Iterator[list[str]]:

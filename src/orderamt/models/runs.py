@@ -88,6 +88,10 @@ class Checkpoint:
     odoo_id: int
     heartbeat_run: int | None = None
     """The run a quiet poll brings up to date instead of adding one that changed nothing."""
+    floor: str | None = None
+    """Odoo's naive UTC second before which every order was read after its transaction
+    committed, so that a poll reads back over its margin no further than this; None: the
+    margin alone decides (kept in a state row of its own, `raise_floor`)."""
 
     def key(self) -> tuple[str, int]:
         return (self.write_date, self.odoo_id)

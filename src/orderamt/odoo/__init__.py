@@ -10,6 +10,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from orderamt.errors import LoginRefused, OdooError
@@ -62,6 +63,11 @@ class OdooClient(Protocol):
     def push(
         self, odoo_id: int, action: str, values: Mapping[str, object] | None = None
     ) -> None: ...
+
+    def answered_at(self) -> datetime | None:
+        """Odoo's clock (its answer's HTTP Date) when it last answered a call on records;
+        None where it sent no date."""
+        ...
 
     def close(self) -> None: ...
 
@@ -239,6 +245,10 @@ class Odoo:
         """A portal's change into Odoo: `action` (odoo.push.METHODS) on one sale order;
         PushRefused where Odoo refuses it."""
         self._call(lambda client: client.push(odoo_id, action, values))
+
+    def answered_at(self) -> datetime | None:
+        """Odoo's clock when it last answered a call on records (see OdooClient)."""
+        return self.client.answered_at() if self.client is not None else None
 
     def close(self) -> None:
         if self.client is not None:

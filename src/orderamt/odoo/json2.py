@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from orderamt.errors import LoginRefused, OdooError, OdooRefused
@@ -65,6 +66,10 @@ class Json2Odoo:
 
     def close(self) -> None:
         self._http.close()
+
+    def answered_at(self) -> datetime | None:
+        """Odoo's clock when it last answered."""
+        return self._http.answered_at
 
     def __enter__(self) -> Json2Odoo:
         return self

@@ -6,6 +6,8 @@ import http.client
 import json
 import socket
 import ssl
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -54,6 +56,8 @@ class JsonHttp:
         self._base_path = parts.path
         self.timeout = timeout
         self._connection: http.client.HTTPConnection | None = None
+        self.answered_at: datetime | None = None
+        """Odoo's clock at its last answer (`server_clock`)."""
 
     def close(self) -> None:
         if self._connection is not None:
@@ -104,7 +108,23 @@ class JsonHttp:
         if response.will_close:
             self.close()
         received = {k.lower(): v for k, v in response.getheaders()}
+        self.answered_at = server_clock(received.get("date"))
         return response.status, response.reason, text, received
+
+
+def server_clock(date: str | None) -> datetime | None:
+    """An answer's `Date` header as an aware UTC time (whole seconds), None where it has none
+    or one that is no HTTP date. Odoo's web server (or the proxy before it) sets it from its
+    own clock, the one clock of Odoo's side a client can read."""
+    if not date:
+        return None
+    try:
+        when = parsedate_to_datetime(date)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000": RFC 5322's "zone unknown"; HTTP dates are GMT
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc)
 
 
 def is_json(headers: dict[str, str]) -> bool:

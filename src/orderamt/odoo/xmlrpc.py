@@ -5,12 +5,13 @@ from __future__ import annotations
 import http.client
 import xmlrpc.client
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 from xml.parsers.expat import ExpatError
 
 from orderamt.errors import LoginRefused, OdooError, OdooRefused
 from orderamt.models import Cursor, OdooTotal
-from orderamt.odoo.net import connection_error, http_status_error
+from orderamt.odoo.net import connection_error, http_status_error, server_clock
 from orderamt.odoo.push import check_pushed, push_call, refusal
 from orderamt.odoo.records import (
     changed_query,
@@ -36,6 +37,8 @@ class _BoundedCalls:
     """
 
     timeout: float
+    answered_at: datetime | None = None
+    """Odoo's clock at this transport's last answer (`server_clock`)."""
 
     def make_connection(self, host: Any) -> http.client.HTTPConnection:
         connection: http.client.HTTPConnection = super().make_connection(host)  # type: ignore[misc]
@@ -44,6 +47,10 @@ class _BoundedCalls:
 
     def request(self, host: Any, handler: str, request_body: bytes, verbose: bool = False) -> Any:
         return self.single_request(host, handler, request_body, verbose)  # type: ignore[attr-defined]
+
+    def parse_response(self, response: http.client.HTTPResponse) -> Any:
+        self.answered_at = server_clock(response.getheader("date"))
+        return super().parse_response(response)  # type: ignore[misc]
 
 
 class TimeoutTransport(_BoundedCalls, xmlrpc.client.Transport):  # type: ignore[misc]
@@ -99,6 +106,12 @@ class XmlRpcOdoo:
         proxies, self._proxies = list(self._proxies.values()), {}
         for proxy in proxies:
             proxy("close")()
+
+    def answered_at(self) -> datetime | None:
+        """Odoo's clock when it last answered a call on its records."""
+        proxy = self._proxies.get("object")
+        transport = proxy("transport") if proxy is not None else None
+        return transport.answered_at if isinstance(transport, _BoundedCalls) else None
 
     def __enter__(self) -> XmlRpcOdoo:
         return self

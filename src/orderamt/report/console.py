@@ -158,6 +158,11 @@ class ConsoleReport:
         if checkpoint is None:
             days = self.selection.days if isinstance(self.selection, Changed) else 0
             text = f"Orders changed in Odoo since {since} UTC (no checkpoint yet: last {days} days)"
+        elif since == checkpoint.floor:
+            text = (
+                f"Orders changed in Odoo since {since} UTC (the checkpoint is "
+                f"{checkpoint.write_date}; nothing written before {since} is still to come)"
+            )
         else:
             text = (
                 f"Orders changed in Odoo since {since} UTC (the checkpoint, "

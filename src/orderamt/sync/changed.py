@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from orderamt.models import Changed, Checkpoint, Cursor, OdooTotal, RunCounts, RunOptions
 from orderamt.sync.ports import (
@@ -41,6 +41,12 @@ def sync_changed(
     read; reading it again costs nothing when nothing changed. Before the first checkpoint,
     the last `selection.days` days. Odoo orders the portal does not have are passed over. A
     poll that changed nothing and found nothing wrong records no run.
+
+    The read-back stops at the checkpoint's floor: once Odoo's clock (its answers' Date)
+    reads two margins past a checkpoint's second, every transaction stamped at or before it
+    has committed and been read, so later polls start at the second after it (`_floor`).
+    Without that, a mass write (a module install, an import) followed by a quiet night
+    had every poll read all of its orders again until Odoo wrote something newer.
     """
     limits = orders.check()
     checkpoint = journal.checkpoint()
@@ -50,20 +56,23 @@ def sync_changed(
     ) as run:
         counts = run.counts
         odoo.login()
-        if checkpoint is None:
-            since = odoo_time(window_start(run.started, selection.days))
-        else:
-            since = odoo_time(parse_odoo_time(checkpoint.write_date) - selection.margin)
+        since = _since(checkpoint, run.started, selection)
         reporter.polling(since, checkpoint)
         newest = checkpoint
         after: Cursor | None = None
+        answered: datetime | None = None
         while True:
             page = odoo.changed_since(since, after, options.batch_size)
+            if after is None:  # the first page: the one that reads back over the margin
+                answered = odoo.answered_at()
             taken, after = _advance(page, after, options.batch_size)
             if taken:
                 newest = _settle_page(orders, journal, run, taken, limits, newest, odoo)
             if after is None:
                 break
+        floor = _floor((newest, checkpoint), answered, selection.margin)
+        if run.recording and floor and _later(floor, checkpoint.floor if checkpoint else None):
+            journal.raise_floor(floor, run.clock())
         if run.id is None:
             run.heartbeat(newest)
     log.info(
@@ -71,6 +80,45 @@ def sync_changed(
         extra={"context": {"run": run.id, "since": since, **tally(selection, counts)}},
     )
     return counts
+
+
+SETTLED_AFTER = 2
+"""Margins past a second after which nothing stamped in it can still commit: one for the
+transaction itself (the margin's own assumption), one for Odoo's web server clock, which
+dates its answers, against its database's, which stamps write_date."""
+
+
+def _since(checkpoint: Checkpoint | None, started: datetime, selection: Changed) -> str:
+    """Where a poll starts reading: the first poll, `selection.days` back; later ones, the
+    checkpoint less the margin, but not before the checkpoint's floor."""
+    if checkpoint is None:
+        return odoo_time(window_start(started, selection.days))
+    back = parse_odoo_time(checkpoint.write_date) - selection.margin
+    if checkpoint.floor is not None:
+        back = max(back, parse_odoo_time(checkpoint.floor))
+    return odoo_time(back)
+
+
+def _floor(
+    points: Sequence[Checkpoint | None], answered: datetime | None, margin: timedelta
+) -> str | None:
+    """The floor a whole poll may keep: the second after the newest of `points` (the
+    checkpoint it reached, the one it started from) that Odoo's clock, as its first answer
+    dated it, reads SETTLED_AFTER margins past. None without a date from Odoo: then the
+    margin alone goes on deciding, as before there was a floor."""
+    if answered is None:
+        return None
+    for point in points:
+        if point is None:
+            continue
+        second = parse_odoo_time(point.write_date)
+        if answered >= second + SETTLED_AFTER * margin:
+            return odoo_time(second + timedelta(seconds=1))
+    return None
+
+
+def _later(floor: str, than: str | None) -> bool:
+    return than is None or parse_odoo_time(floor) > parse_odoo_time(than)
 
 
 def _advance(

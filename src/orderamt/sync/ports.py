@@ -105,6 +105,10 @@ class JournalStore(Protocol):
 
     def heartbeat(self, checkpoint: Checkpoint | None, mode: str, now: datetime) -> int: ...
 
+    def raise_floor(self, floor: str, now: datetime) -> None:
+        """Keep the catch-up poll's floor (Checkpoint.floor), read with the next checkpoint."""
+        ...
+
     def intend(self, run_id: int, changes: Sequence[Change], now: datetime) -> None:
         """Journal pushes about to be made (`Change.push`), committed before Odoo is called:
         an intent stays until the batch's own write confirms it, or Odoo refuses it."""
@@ -157,6 +161,10 @@ class ChangesSource(TotalsSource, Protocol):
     """Odoo, asked what changed (each Odoo adapter meets this)."""
 
     def changed_since(self, since: str, after: Cursor | None, limit: int) -> list[OdooTotal]: ...
+
+    def answered_at(self) -> datetime | None:
+        """Odoo's clock when it last answered (its HTTP Date); None where it sent none."""
+        ...
 
 
 class Reporter(Protocol):

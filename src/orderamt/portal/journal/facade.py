@@ -256,6 +256,11 @@ class PortalJournal:
                 self.tables.save_checkpoint(conn, replace(checkpoint, heartbeat_run=run_id), now)
         return run_id
 
+    def raise_floor(self, floor: str, now: datetime) -> None:
+        """Keep the catch-up poll's new floor (see Checkpoint.floor)."""
+        with self.db.doing("recording the poll"), self.db.engine.begin() as conn:
+            self.tables.raise_floor(conn, floor, now)
+
     def runs(self, limit: int) -> list[RunRecord]:
         return self._read(
             self.tables.runs,

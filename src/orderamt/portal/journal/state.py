@@ -4,6 +4,7 @@ holds, and the orders that need a look (problems) with their acknowledgements.""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,9 @@ from orderamt.reasons import problem_detail, problem_reason
 CHECKPOINT = "changed"
 """The state row of the catch-up poll's checkpoint."""
 
+FLOOR = "changed:floor"
+"""The state row of the catch-up poll's floor (`Checkpoint.floor`), in its write_date."""
+
 LOGIN_PREFIX = "login:"
 """The state row of a kept Odoo login: this, then a digest of what it is for."""
 
@@ -25,21 +29,25 @@ class StateSQL(JournalSchema):
     """The state, holds and problems tables' SQL, in the caller's transaction."""
 
     def checkpoint(self, conn: Connection) -> tuple[Checkpoint | None, dict[str, int]]:
-        """The catch-up poll's checkpoint, and the kept Odoo logins by key, in one query:
-        a poll needs both, and a quiet one little else."""
+        """The catch-up poll's checkpoint with its floor, and the kept Odoo logins by key, in
+        one query: a poll needs them all, and a quiet one little else."""
         s = self.state.c
         rows = conn.execute(
             select(s.name, s.write_date, s.odoo_id, s.heartbeat_run).where(
-                (s.name == CHECKPOINT) | s.name.startswith(LOGIN_PREFIX, autoescape=True)
+                s.name.in_([CHECKPOINT, FLOOR]) | s.name.startswith(LOGIN_PREFIX, autoescape=True)
             )
         )
-        found, logins = None, {}
+        found, floor, logins = None, None, {}
         for row in rows:
-            if row.name != CHECKPOINT:
+            if row.name == FLOOR:
+                floor = str(row.write_date)
+            elif row.name != CHECKPOINT:
                 logins[str(row.name)] = int(row.odoo_id)
-                continue
-            beat = int(row.heartbeat_run) if row.heartbeat_run is not None else None
-            found = Checkpoint(row.write_date, int(row.odoo_id), heartbeat_run=beat)
+            else:
+                beat = int(row.heartbeat_run) if row.heartbeat_run is not None else None
+                found = Checkpoint(row.write_date, int(row.odoo_id), heartbeat_run=beat)
+        if found is not None and floor:
+            found = replace(found, floor=floor)
         return found, logins
 
     def save_checkpoint(self, conn: Connection, checkpoint: Checkpoint, now: datetime) -> None:
@@ -54,6 +62,17 @@ class StateSQL(JournalSchema):
         moved = conn.execute(update(self.state).where(s.name == CHECKPOINT).values(**values))
         if moved.rowcount == 0:
             conn.execute(insert(self.state).values(name=CHECKPOINT, **values))
+
+    def raise_floor(self, conn: Connection, floor: str, now: datetime) -> None:
+        """Keep the catch-up poll's floor (insert it the first time)."""
+        s = self.state.c
+        raised = conn.execute(
+            update(self.state).where(s.name == FLOOR).values(write_date=floor, moved_at=now)
+        )
+        if raised.rowcount == 0:
+            conn.execute(
+                insert(self.state).values(name=FLOOR, write_date=floor, odoo_id=0, moved_at=now)
+            )
 
     def login(self, conn: Connection, key: str) -> int | None:
         """The Odoo user id kept under `key` (see `keep_login`), if any."""

@@ -1,0 +1,87 @@
+"""The catch-up poll's floor: how far back a poll reads over its margin, and when a mass
+write's orders stop being read again."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+from orderamt.models import Changed, RunCounts, RunOptions
+from orderamt.sync import sync_changed
+from tests.sync.fakes import FakeJournal, FakeOdoo, FakeOrders, Ticking, Told, odoo_of, portal
+
+MARGIN = timedelta(seconds=300)
+POLL = Changed(days=30, margin=MARGIN)
+WRITTEN = datetime(2026, 12, 1, 8, 0, 0, tzinfo=timezone.utc)
+"""The second of the mass write: `odoo_of` stamps every order with it."""
+
+
+def mass_write(clock: datetime | None) -> tuple[FakeOrders, FakeJournal, FakeOdoo]:
+    """Six portal orders whose sale orders one write repriced in one second; Odoo's clock
+    (its Date) at `clock`."""
+    orders = FakeOrders(portal(6), journal=FakeJournal())
+    assert orders.journal is not None
+    return orders, orders.journal, FakeOdoo(odoo_of(orders.rows), clock=clock)
+
+
+def poll(orders: FakeOrders, journal: FakeJournal, odoo: FakeOdoo, **options: bool) -> RunCounts:
+    return sync_changed(orders, journal, odoo, POLL, RunOptions(batch_size=4, **options),
+                        clock=Ticking(), reporter=Told())  # fmt: skip
+
+
+def test_a_mass_write_is_read_back_until_odoo_s_clock_is_two_margins_past_it() -> None:
+    """A transaction stamped in the mass write's second may still commit while Odoo's clock
+    is within the margin of it, and Odoo's web server clock may be off its database's by as
+    much again: polls read the second back until then, one more keeps the floor, and the
+    next reads none of it."""
+    orders, journal, odoo = mass_write(WRITTEN + 2 * MARGIN - timedelta(seconds=1))
+    assert poll(orders, journal, odoo).updated == 6
+    again = poll(orders, journal, odoo)
+    assert (again.found, again.unchanged) == (6, 6)
+    assert journal.floor is None
+    odoo.clock = WRITTEN + 2 * MARGIN
+    settling = poll(orders, journal, odoo)
+    assert (settling.found, settling.unchanged) == (6, 6)
+    assert journal.floor == "2026-12-01 08:00:01"
+    assert poll(orders, journal, odoo).found == 0
+
+
+def test_without_a_date_from_odoo_the_margin_alone_decides() -> None:
+    """An Odoo (or a proxy before it) that sends no Date header: no floor, ever; each poll
+    reads the margin back, as before there was a floor."""
+    orders, journal, odoo = mass_write(None)
+    for _ in range(3):
+        poll(orders, journal, odoo)
+    assert poll(orders, journal, odoo).found == 6
+    assert journal.floor is None
+
+
+def test_a_later_write_still_comes_and_the_floor_only_rises() -> None:
+    """Past the floor, an order Odoo writes later is read, and read back over the margin
+    until its own second settles; the floor moves up to it then, never down."""
+    orders, journal, odoo = mass_write(WRITTEN + 3 * MARGIN)
+    poll(orders, journal, odoo)
+    assert journal.floor == "2026-12-01 08:00:01"
+    later = WRITTEN + 3 * MARGIN - timedelta(seconds=10)
+    odoo.totals[103] = replace(odoo.totals[103], amount_total=13.0,
+                               write_date=later.strftime("%Y-%m-%d %H:%M:%S"))  # fmt: skip
+    first = poll(orders, journal, odoo)
+    assert (first.found, first.updated) == (1, 1)
+    assert orders.rows[3].amount == 13
+    back = poll(orders, journal, odoo)
+    assert (back.found, back.unchanged) == (1, 1)
+    assert journal.floor == "2026-12-01 08:00:01"
+    odoo.clock = later + 2 * MARGIN
+    poll(orders, journal, odoo)
+    assert journal.floor == "2026-12-01 08:14:51"
+    assert poll(orders, journal, odoo).found == 0
+    odoo.clock = WRITTEN + 2 * MARGIN  # a clock gone back does not lower it
+    poll(orders, journal, odoo)
+    assert journal.floor == "2026-12-01 08:14:51"
+
+
+def test_a_dry_run_keeps_no_floor() -> None:
+    """A dry run writes nothing: it reads as a poll would, and leaves no floor behind."""
+    orders, journal, odoo = mass_write(WRITTEN + 3 * MARGIN)
+    assert poll(orders, journal, odoo, dry_run=True).found == 6
+    assert journal.floor is None
