@@ -8,12 +8,14 @@ from datetime import datetime, timedelta, timezone
 
 from orderamt.models import Changed, RunCounts, RunOptions
 from orderamt.sync import sync_changed
-from tests.sync.fakes import FakeJournal, FakeOdoo, FakeOrders, Ticking, Told, odoo_of, portal
+from tests.sync.fakes import FakeJournal, FakeOdoo, FakeOrders, Told, odoo_of, portal
 
 MARGIN = timedelta(seconds=300)
 POLL = Changed(days=30, margin=MARGIN)
 WRITTEN = datetime(2026, 12, 1, 8, 0, 0, tzinfo=timezone.utc)
 """The second of the mass write: `odoo_of` stamps every order with it."""
+SETTLED = WRITTEN + timedelta(seconds=1) + 2 * MARGIN
+"""Odoo's clock two margins past the end of that second (seconds come cut: S.95 reads S)."""
 
 
 def mass_write(clock: datetime | None) -> tuple[FakeOrders, FakeJournal, FakeOdoo]:
@@ -24,22 +26,36 @@ def mass_write(clock: datetime | None) -> tuple[FakeOrders, FakeJournal, FakeOdo
     return orders, orders.journal, FakeOdoo(odoo_of(orders.rows), clock=clock)
 
 
-def poll(orders: FakeOrders, journal: FakeJournal, odoo: FakeOdoo, **options: bool) -> RunCounts:
-    return sync_changed(orders, journal, odoo, POLL, RunOptions(batch_size=4, **options),
-                        clock=Ticking(), reporter=Told())  # fmt: skip
+def poll(
+    orders: FakeOrders,
+    journal: FakeJournal,
+    odoo: FakeOdoo,
+    selection: Changed = POLL,
+    step: timedelta = timedelta(0),
+    **options: bool,
+) -> RunCounts:
+    """One poll; this machine's clock moves on by `step` each time it is read."""
+    now = [WRITTEN]
+
+    def clock() -> datetime:
+        now[0] += step
+        return now[0]
+
+    return sync_changed(orders, journal, odoo, selection, RunOptions(batch_size=4, **options),
+                        clock=clock, reporter=Told())  # fmt: skip
 
 
 def test_a_mass_write_is_read_back_until_odoo_s_clock_is_two_margins_past_it() -> None:
     """A transaction stamped in the mass write's second may still commit while Odoo's clock
-    is within the margin of it, and Odoo's web server clock may be off its database's by as
-    much again: polls read the second back until then, one more keeps the floor, and the
-    next reads none of it."""
-    orders, journal, odoo = mass_write(WRITTEN + 2 * MARGIN - timedelta(seconds=1))
+    is within the margin of its end, and Odoo's web server clock may be off its database's
+    by as much again: polls read the second back until then, one more keeps the floor, and
+    the next reads none of it."""
+    orders, journal, odoo = mass_write(SETTLED - timedelta(seconds=1))
     assert poll(orders, journal, odoo).updated == 6
     again = poll(orders, journal, odoo)
     assert (again.found, again.unchanged) == (6, 6)
     assert journal.floor is None
-    odoo.clock = WRITTEN + 2 * MARGIN
+    odoo.clock = SETTLED
     settling = poll(orders, journal, odoo)
     assert (settling.found, settling.unchanged) == (6, 6)
     assert journal.floor == "2026-12-01 08:00:01"
@@ -71,7 +87,7 @@ def test_a_later_write_still_comes_and_the_floor_only_rises() -> None:
     back = poll(orders, journal, odoo)
     assert (back.found, back.unchanged) == (1, 1)
     assert journal.floor == "2026-12-01 08:00:01"
-    odoo.clock = later + 2 * MARGIN
+    odoo.clock = later + timedelta(seconds=1) + 2 * MARGIN
     poll(orders, journal, odoo)
     assert journal.floor == "2026-12-01 08:14:51"
     assert poll(orders, journal, odoo).found == 0
@@ -85,3 +101,29 @@ def test_a_dry_run_keeps_no_floor() -> None:
     orders, journal, odoo = mass_write(WRITTEN + 3 * MARGIN)
     assert poll(orders, journal, odoo, dry_run=True).found == 6
     assert journal.floor is None
+
+
+def test_the_time_odoo_took_to_answer_is_not_counted_as_settled() -> None:
+    """Odoo dates its answer after it read: a first page that took 30 s to come back is
+    taken as read 30 s before its Date."""
+    orders, journal, odoo = mass_write(SETTLED + timedelta(seconds=29))
+    poll(orders, journal, odoo, step=timedelta(seconds=30))
+    assert journal.floor is None
+    odoo.clock = SETTLED + timedelta(seconds=30)
+    poll(orders, journal, odoo, step=timedelta(seconds=30))
+    assert journal.floor == "2026-12-01 08:00:01"
+
+
+def test_a_margin_under_a_minute_still_waits_two_minutes() -> None:
+    """ORDERAMT_CHANGED_MARGIN may be set to 0: the margin alone still read the checkpoint's
+    own second back, so the floor counts on a minute at least."""
+    at_once = Changed(days=30, margin=timedelta(0))
+    second_end = WRITTEN + timedelta(seconds=1)
+    orders, journal, odoo = mass_write(second_end + timedelta(seconds=119))
+    poll(orders, journal, odoo, at_once)
+    assert poll(orders, journal, odoo, at_once).found == 6
+    assert journal.floor is None
+    odoo.clock = second_end + timedelta(seconds=120)
+    poll(orders, journal, odoo, at_once)
+    assert journal.floor == "2026-12-01 08:00:01"
+    assert poll(orders, journal, odoo, at_once).found == 0

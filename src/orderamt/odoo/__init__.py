@@ -65,7 +65,7 @@ class OdooClient(Protocol):
     ) -> None: ...
 
     def answered_at(self) -> datetime | None:
-        """Odoo's clock (its answer's HTTP Date) when it last answered a call on records;
+        """Odoo's clock (its answer's HTTP Date, or its proxy's) when it last answered;
         None where it sent no date."""
         ...
 
@@ -247,7 +247,7 @@ class Odoo:
         self._call(lambda client: client.push(odoo_id, action, values))
 
     def answered_at(self) -> datetime | None:
-        """Odoo's clock when it last answered a call on records (see OdooClient)."""
+        """Odoo's clock when it last answered (see OdooClient)."""
         return self.client.answered_at() if self.client is not None else None
 
     def close(self) -> None:

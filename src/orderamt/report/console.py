@@ -161,7 +161,7 @@ class ConsoleReport:
         elif since == checkpoint.floor:
             text = (
                 f"Orders changed in Odoo since {since} UTC (the checkpoint is "
-                f"{checkpoint.write_date}; nothing written before {since} is still to come)"
+                f"{checkpoint.write_date}; Odoo's clock is well past it, so no further back)"
             )
         else:
             text = (

@@ -43,8 +43,9 @@ def sync_changed(
     poll that changed nothing and found nothing wrong records no run.
 
     The read-back stops at the checkpoint's floor: once Odoo's clock (its answers' Date)
-    reads two margins past a checkpoint's second, every transaction stamped at or before it
-    has committed and been read, so later polls start at the second after it (`_floor`).
+    reads two margins past the end of a checkpoint's second when a page is read, every
+    transaction stamped in it or before has committed and been read, so later polls start
+    at the second after it (`_floor`).
     Without that, a mass write (a module install, an import) followed by a quiet night
     had every poll read all of its orders again until Odoo wrote something newer.
     """
@@ -60,17 +61,18 @@ def sync_changed(
         reporter.polling(since, checkpoint)
         newest = checkpoint
         after: Cursor | None = None
-        answered: datetime | None = None
+        read_at: datetime | None = None
         while True:
+            asked = run.clock() if after is None else None  # the first page reads back
             page = odoo.changed_since(since, after, options.batch_size)
-            if after is None:  # the first page: the one that reads back over the margin
-                answered = odoo.answered_at()
+            if asked is not None:
+                read_at = _read_at(odoo.answered_at(), run.clock() - asked)
             taken, after = _advance(page, after, options.batch_size)
             if taken:
                 newest = _settle_page(orders, journal, run, taken, limits, newest, odoo)
             if after is None:
                 break
-        floor = _floor((newest, checkpoint), answered, selection.margin)
+        floor = _floor((newest, checkpoint), read_at, selection.margin)
         if run.recording and floor and _later(floor, checkpoint.floor if checkpoint else None):
             journal.raise_floor(floor, run.clock())
         if run.id is None:
@@ -87,34 +89,49 @@ SETTLED_AFTER = 2
 transaction itself (the margin's own assumption), one for Odoo's web server clock, which
 dates its answers, against its database's, which stamps write_date."""
 
+LEAST_MARGIN = timedelta(seconds=60)
+"""The least margin the floor counts on, however small ORDERAMT_CHANGED_MARGIN is set: the
+margin alone re-reads the checkpoint's own second at any size, the floor would not."""
+
+ONE_SECOND = timedelta(seconds=1)
+
 
 def _since(checkpoint: Checkpoint | None, started: datetime, selection: Changed) -> str:
     """Where a poll starts reading: the first poll, `selection.days` back; later ones, the
-    checkpoint less the margin, but not before the checkpoint's floor."""
+    checkpoint less the margin, but not before the checkpoint's floor (nor past the second
+    after the checkpoint: a floor outlives a checkpoint put back by hand)."""
     if checkpoint is None:
         return odoo_time(window_start(started, selection.days))
-    back = parse_odoo_time(checkpoint.write_date) - selection.margin
+    second = parse_odoo_time(checkpoint.write_date)
+    back = second - selection.margin
     if checkpoint.floor is not None:
-        back = max(back, parse_odoo_time(checkpoint.floor))
+        back = max(back, min(parse_odoo_time(checkpoint.floor), second + ONE_SECOND))
     return odoo_time(back)
 
 
 def _floor(
-    points: Sequence[Checkpoint | None], answered: datetime | None, margin: timedelta
+    points: Sequence[Checkpoint | None], read_at: datetime | None, margin: timedelta
 ) -> str | None:
     """The floor a whole poll may keep: the second after the newest of `points` (the
-    checkpoint it reached, the one it started from) that Odoo's clock, as its first answer
-    dated it, reads SETTLED_AFTER margins past. None without a date from Odoo: then the
+    checkpoint it reached, the one it started from) whose end Odoo's clock, when the first
+    page was read, was SETTLED_AFTER margins past. None without a date from Odoo: then the
     margin alone goes on deciding, as before there was a floor."""
-    if answered is None:
+    if read_at is None:
         return None
+    wait = SETTLED_AFTER * max(margin, LEAST_MARGIN)
     for point in points:
         if point is None:
             continue
-        second = parse_odoo_time(point.write_date)
-        if answered >= second + SETTLED_AFTER * margin:
-            return odoo_time(second + timedelta(seconds=1))
+        end = parse_odoo_time(point.write_date) + ONE_SECOND  # seconds come cut: S.95 is S
+        if read_at >= end + wait:
+            return odoo_time(end)
     return None
+
+
+def _read_at(answered: datetime | None, took: timedelta) -> datetime | None:
+    """Odoo's clock no later than when it read a page: Odoo dates its answer (the Date
+    header) after the read, at most the call's whole time later."""
+    return answered - max(took, timedelta(0)) if answered is not None else None
 
 
 def _later(floor: str, than: str | None) -> bool:
