@@ -105,7 +105,7 @@ def check_lookup(db: Database, info: TableInfo) -> CheckResult:
     if info.odoo_id_is_text:
         detail = (
             f"{s.odoo_id} holds text, matched trimmed: each lookup reads the whole table (an "
-            "index on the column would not be used)"
+            "index on the column itself would not be used)"
         )
         return CheckResult(LOOKUP, True, detail)
     try:

@@ -397,6 +397,24 @@ def test_check_names_the_index_that_finds_orders_by_odoo_id(
     _checked_with_the_index(changed_and_same, orderamt)
 
 
+def test_check_counts_only_an_index_that_serves_the_lookup(
+    changed_and_same: PortalDb, orderamt: Orderamt
+) -> None:
+    """An index where the Odoo id comes second, or one that holds only some rows (SQLite and
+    PostgreSQL have those), cannot serve the lookup: `check` says there is none."""
+    statements = ["CREATE INDEX orders_created_odoo ON orders (created_at, odoo_order_id)"]
+    if changed_and_same.kind != "mariadb":
+        statements.append("CREATE INDEX orders_recent_odoo ON orders (odoo_order_id) "
+                          "WHERE created_at > '2026-01-01'")  # fmt: skip
+    with changed_and_same.engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+    run = orderamt("check")
+    assert any(line.startswith(f"✅ {LOOKUP}: no index begins with") for line in run.lines), (
+        run.stdout
+    )
+
+
 @pytest.mark.parametrize("protocol", ["xmlrpc"])  # the portal's side: one protocol will do
 def test_check_asks_for_the_index_on_a_large_table(portal: PortalDb, orderamt: Orderamt) -> None:
     """50,000 orders and no index on the Odoo id column: a warning with the statement that
@@ -432,7 +450,7 @@ def test_check_says_a_text_odoo_id_is_read_whole(
     assert run.exit_code == 0, run.stdout
     assert (
         f"✅ {LOOKUP}: odoo_order_id holds text, matched trimmed: each lookup reads the whole "
-        "table (an index on the column would not be used)"
+        "table (an index on the column itself would not be used)"
     ) in run.lines
     assert run.lines[-1] == "All checks passed."
 

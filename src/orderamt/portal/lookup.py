@@ -3,8 +3,9 @@ makes: by an index on the Odoo id column, or by reading the whole table."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import inspect, literal, select, table
 
@@ -28,6 +29,18 @@ class OdooIdLookup:
     """The table holds LARGE_TABLE orders or more (only asked where there is no index)."""
 
 
+def _serves(options: Mapping[str, Any]) -> bool:
+    """Whether an index of these (reflected) options can serve `odoo_id IN (...)`: a whole
+    one (not partial: `postgresql_where`, `sqlite_where`), valid (not left behind by a failed
+    CREATE INDEX CONCURRENTLY), a b-tree or hash (not BRIN, GIN or GiST; not FULLTEXT or
+    SPATIAL, which MySQL and MariaDB reflect as a `_prefix`)."""
+    if any(key.endswith(("_where", "_prefix")) for key in options):
+        return False
+    if options.get("postgresql_invalid"):
+        return False
+    return options.get("postgresql_using") in (None, "btree", "hash")
+
+
 def odoo_id_lookup(db: Database, schema: PortalSchema) -> OdooIdLookup:
     """The index that serves the lookup by Odoo id, and (without one) whether the table is
     large enough for a full read to cost. `schema` spells the columns as the table does
@@ -38,7 +51,11 @@ def odoo_id_lookup(db: Database, schema: PortalSchema) -> OdooIdLookup:
         keys: list[tuple[str | None, Sequence[str | None]]] = [
             (primary.get("name") or "the primary key", primary.get("constrained_columns") or [])
         ]
-        keys += [(i["name"], i["column_names"]) for i in inspector.get_indexes(schema.table)]
+        keys += [
+            (i["name"], i["column_names"])
+            for i in inspector.get_indexes(schema.table)
+            if _serves(i.get("dialect_options", {}))
+        ]
         keys += [
             (u["name"] or "a unique constraint", u["column_names"])
             for u in inspector.get_unique_constraints(schema.table)
