@@ -32,10 +32,12 @@ def poll(
     odoo: FakeOdoo,
     selection: Changed = POLL,
     step: timedelta = timedelta(0),
+    here: datetime | None = None,
     **options: bool,
 ) -> RunCounts:
-    """One poll; this machine's clock moves on by `step` each time it is read."""
-    now = [WRITTEN]
+    """One poll; this machine's clock reads `here` (by default Odoo's), then moves on by
+    `step` each time it is read."""
+    now = [here or odoo.clock or WRITTEN]
 
     def clock() -> datetime:
         now[0] += step
@@ -127,3 +129,19 @@ def test_a_margin_under_a_minute_still_waits_two_minutes() -> None:
     poll(orders, journal, odoo, at_once)
     assert journal.floor == "2026-12-01 08:00:01"
     assert poll(orders, journal, odoo, at_once).found == 0
+
+
+def test_a_clock_running_ahead_on_either_side_raises_no_floor() -> None:
+    """A floor needs Odoo's clock and this machine's both past the settling point: Odoo's
+    Date an hour ahead of this machine (a proxy's clock, a zone taken for UTC) raises none
+    until this machine's clock gets there too, and the same the other way round."""
+    orders, journal, odoo = mass_write(SETTLED + timedelta(hours=1))
+    poll(orders, journal, odoo, here=SETTLED - timedelta(seconds=1))
+    assert poll(orders, journal, odoo, here=SETTLED - timedelta(seconds=1)).found == 6
+    assert journal.floor is None
+    odoo.clock = SETTLED - timedelta(seconds=1)
+    poll(orders, journal, odoo, here=SETTLED + timedelta(hours=1))
+    assert journal.floor is None
+    odoo.clock = SETTLED
+    poll(orders, journal, odoo, here=SETTLED)
+    assert journal.floor == "2026-12-01 08:00:01"

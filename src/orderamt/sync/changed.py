@@ -66,7 +66,7 @@ def sync_changed(
             asked = run.clock() if after is None else None  # the first page reads back
             page = odoo.changed_since(since, after, options.batch_size)
             if asked is not None:
-                read_at = _read_at(odoo.answered_at(), run.clock() - asked)
+                read_at = _read_at(odoo.answered_at(), asked, run.clock())
             taken, after = _advance(page, after, options.batch_size)
             if taken:
                 newest = _settle_page(orders, journal, run, taken, limits, newest, odoo)
@@ -128,10 +128,15 @@ def _floor(
     return None
 
 
-def _read_at(answered: datetime | None, took: timedelta) -> datetime | None:
-    """Odoo's clock no later than when it read a page: Odoo dates its answer (the Date
-    header) after the read, at most the call's whole time later."""
-    return answered - max(took, timedelta(0)) if answered is not None else None
+def _read_at(answered: datetime | None, asked: datetime, back: datetime) -> datetime | None:
+    """A time no later than when Odoo read the page asked at `asked` and answered by `back`
+    (this machine's clock), as both clocks tell it: Odoo dates its answer (the Date header)
+    after the read, at most the call's whole time later; this machine asked before it. The
+    earlier of the two, so that a floor needs both clocks past it: one of them running
+    ahead (a proxy's clock, a wrong zone set as UTC) does not raise it early."""
+    if answered is None:
+        return None
+    return min(answered - max(back - asked, timedelta(0)), asked)
 
 
 def _later(floor: str, than: str | None) -> bool:
