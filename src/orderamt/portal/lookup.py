@@ -3,7 +3,7 @@ makes: by an index on the Odoo id column, or by reading the whole table."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy import inspect, literal, select, table
 
 from orderamt.config import PortalSchema
 from orderamt.portal.engine import Database
+from orderamt.portal.schema import table_keys
 
 LARGE_TABLE = 50_000
 """Orders from which the lookup deserves an index: one order looked up by Odoo id without
@@ -46,24 +47,11 @@ def odoo_id_lookup(db: Database, schema: PortalSchema) -> OdooIdLookup:
     large enough for a full read to cost. `schema` spells the columns as the table does
     (TableInfo.schema). Reads at most LARGE_TABLE rows, however large the table."""
     with db.doing("reading the orders table's indexes"):
-        inspector = inspect(db.engine)
-        primary = inspector.get_pk_constraint(schema.table)
-        keys: list[tuple[str | None, Sequence[str | None]]] = [
-            (primary.get("name") or "the primary key", primary.get("constrained_columns") or [])
-        ]
-        keys += [
-            (i["name"], i["column_names"])
-            for i in inspector.get_indexes(schema.table)
-            if _serves(i.get("dialect_options", {}))
-        ]
-        keys += [
-            (u["name"] or "a unique constraint", u["column_names"])
-            for u in inspector.get_unique_constraints(schema.table)
-        ]
+        keys = table_keys(inspect(db.engine), schema.table)
     wanted = schema.odoo_id.lower()
-    for name, columns in keys:
-        if columns and (columns[0] or "").lower() == wanted:
-            return OdooIdLookup(index=name or "an index", large=False)
+    for key in keys:
+        if key.columns[:1] == (wanted,) and _serves(key.options):
+            return OdooIdLookup(index=key.name, large=False)
     past = select(literal(1)).select_from(table(schema.table)).limit(1).offset(LARGE_TABLE - 1)
     with db.doing("counting orders"), db.engine.connect() as conn:
         large = conn.execute(past).first() is not None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -55,14 +55,46 @@ class TableInfo:
         return self.schema.fields if self.schema is not None else ()
 
 
+@dataclass(frozen=True)
+class TableKey:
+    """The table's primary key, one of its indexes or one of its unique constraints, as
+    reflection reports it."""
+
+    name: str
+    columns: tuple[str, ...]
+    """Lower-cased, in order; an expression's place is ''."""
+    unique: bool
+    options: Mapping[str, Any]
+    """An index's dialect options (`postgresql_where`, `mysql_prefix`, ...)."""
+
+
+def table_keys(inspector: Inspector, table: str) -> list[TableKey]:
+    """Every key of the table: the primary key, the indexes, the unique constraints."""
+    primary = inspector.get_pk_constraint(table)
+    keys = [_key(primary.get("name") or "the primary key",
+                 primary.get("constrained_columns") or [], True)]  # fmt: skip
+    keys += [
+        _key(i["name"] or "an index", i["column_names"], bool(i.get("unique")),
+             i.get("dialect_options", {}))
+        for i in inspector.get_indexes(table)
+    ]  # fmt: skip
+    keys += [
+        _key(u["name"] or "a unique constraint", u["column_names"], True)
+        for u in inspector.get_unique_constraints(table)
+    ]
+    return keys
+
+
+def _key(
+    name: str, columns: Sequence[str | None], unique: bool, options: Mapping[str, Any] | None = None
+) -> TableKey:
+    return TableKey(name, tuple((c or "").lower() for c in columns), unique, options or {})
+
+
 def _unique_on_its_own(inspector: Inspector, table: str, column: str) -> bool:
     """Whether `column` alone is the table's primary key or a unique index of it."""
-    keys: list[Sequence[str | None]] = [
-        inspector.get_pk_constraint(table).get("constrained_columns") or []
-    ]
-    keys += [i["column_names"] for i in inspector.get_indexes(table) if i.get("unique")]
-    keys += [u["column_names"] for u in inspector.get_unique_constraints(table)]
-    return any([(c or "").lower() for c in key] == [column.lower()] for key in keys)
+    wanted = (column.lower(),)
+    return any(key.unique and key.columns == wanted for key in table_keys(inspector, table))
 
 
 def check_table(db: Database, schema: PortalSchema) -> TableInfo:
