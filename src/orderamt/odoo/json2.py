@@ -14,6 +14,7 @@ from orderamt.odoo.net import (
     http_status_error,
     is_json,
     parse_json,
+    server_clock,
 )
 from orderamt.odoo.push import check_pushed, push_call, refusal
 from orderamt.odoo.records import (
@@ -69,7 +70,7 @@ class Json2Odoo:
 
     def answered_at(self) -> datetime | None:
         """Odoo's clock when it last answered."""
-        return self._http.answered_at
+        return server_clock(self._http.date)
 
     def __enter__(self) -> Json2Odoo:
         return self

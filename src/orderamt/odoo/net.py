@@ -56,8 +56,8 @@ class JsonHttp:
         self._base_path = parts.path
         self.timeout = timeout
         self._connection: http.client.HTTPConnection | None = None
-        self.answered_at: datetime | None = None
-        """Odoo's clock at its last answer (`server_clock`)."""
+        self.date: str | None = None
+        """The Date header of the last answer (`server_clock` reads it)."""
 
     def close(self) -> None:
         if self._connection is not None:
@@ -108,7 +108,7 @@ class JsonHttp:
         if response.will_close:
             self.close()
         received = {k.lower(): v for k, v in response.getheaders()}
-        self.answered_at = server_clock(received.get("date"))
+        self.date = received.get("date")
         return response.status, response.reason, text, received
 
 

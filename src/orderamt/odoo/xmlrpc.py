@@ -37,8 +37,8 @@ class _BoundedCalls:
     """
 
     timeout: float
-    answered_at: datetime | None = None
-    """Odoo's clock at this transport's last answer (`server_clock`)."""
+    date: str | None = None
+    """The Date header of this transport's last answer (`server_clock` reads it)."""
 
     def make_connection(self, host: Any) -> http.client.HTTPConnection:
         connection: http.client.HTTPConnection = super().make_connection(host)  # type: ignore[misc]
@@ -49,7 +49,7 @@ class _BoundedCalls:
         return self.single_request(host, handler, request_body, verbose)  # type: ignore[attr-defined]
 
     def parse_response(self, response: http.client.HTTPResponse) -> Any:
-        self.answered_at = server_clock(response.getheader("date"))
+        self.date = response.getheader("date")
         return super().parse_response(response)  # type: ignore[misc]
 
 
@@ -111,7 +111,7 @@ class XmlRpcOdoo:
         """Odoo's clock when it last answered a call on its records."""
         proxy = self._proxies.get("object")
         transport = proxy("transport") if proxy is not None else None
-        return transport.answered_at if isinstance(transport, _BoundedCalls) else None
+        return server_clock(transport.date) if isinstance(transport, _BoundedCalls) else None
 
     def __enter__(self) -> XmlRpcOdoo:
         return self
