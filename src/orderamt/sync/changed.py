@@ -42,10 +42,10 @@ def sync_changed(
     the last `selection.days` days. Odoo orders the portal does not have are passed over. A
     poll that changed nothing and found nothing wrong records no run.
 
-    The read-back stops at the checkpoint's floor: once Odoo's clock (its answers' Date)
-    reads two margins past the end of a checkpoint's second when a page is read, every
-    transaction stamped in it or before has committed and been read, so later polls start
-    at the second after it (`_floor`).
+    The read-back stops at the checkpoint's floor: once Odoo's clock (its answers' Date) and
+    this machine's both read two margins past the end of a checkpoint's second when the first
+    page is read, every transaction stamped in it or before has committed and been read, so
+    later polls start at the second after it (`_floor`, `_read_at`).
     Without that, a mass write (a module install, an import) followed by a quiet night
     had every poll read all of its orders again until Odoo wrote something newer.
     """
@@ -86,8 +86,9 @@ def sync_changed(
 
 SETTLED_AFTER = 2
 """Margins past a second after which nothing stamped in it can still commit: one for the
-transaction itself (the margin's own assumption), one for Odoo's web server clock, which
-dates its answers, against its database's, which stamps write_date."""
+transaction itself (the margin's own assumption), one for the clocks that tell the time of
+the read (Odoo's web server's, which dates its answers, and this machine's) against Odoo's
+database's, which stamps write_date."""
 
 LEAST_MARGIN = timedelta(seconds=60)
 """The least margin the floor counts on, however small ORDERAMT_CHANGED_MARGIN is set: the
@@ -113,9 +114,9 @@ def _floor(
     points: Sequence[Checkpoint | None], read_at: datetime | None, margin: timedelta
 ) -> str | None:
     """The floor a whole poll may keep: the second after the newest of `points` (the
-    checkpoint it reached, the one it started from) whose end Odoo's clock, when the first
-    page was read, was SETTLED_AFTER margins past. None without a date from Odoo: then the
-    margin alone goes on deciding, as before there was a floor."""
+    checkpoint it reached, the one it started from) whose end `read_at` (`_read_at`) is
+    SETTLED_AFTER margins past. None without a date from Odoo: then the margin alone goes
+    on deciding, as before there was a floor."""
     if read_at is None:
         return None
     wait = SETTLED_AFTER * max(margin, LEAST_MARGIN)
