@@ -373,13 +373,19 @@ def test_check_reports_each_broken_part(
 LOOKUP = "Portal lookup by Odoo id"
 
 
+def _check_says(orderamt: Orderamt, line: str, last: str = "All checks passed.") -> None:
+    """`orderamt check` exits 0 with this line among its own and `last` as its end."""
+    run = orderamt("check")
+    assert run.exit_code == 0, run.stdout
+    assert line in run.lines, run.stdout
+    assert run.lines[-1] == last
+
+
 def _checked_with_the_index(portal: PortalDb, orderamt: Orderamt) -> None:
     """With the index `check` proposes made, `check` names it and warns of nothing."""
     with portal.engine.begin() as conn:
         conn.execute(text("CREATE INDEX orders_odoo_order_id_index ON orders (odoo_order_id)"))
-    run = orderamt("check")
-    assert f"✅ {LOOKUP}: odoo_order_id, by index orders_odoo_order_id_index" in run.lines
-    assert run.lines[-1] == "All checks passed."
+    _check_says(orderamt, f"✅ {LOOKUP}: odoo_order_id, by index orders_odoo_order_id_index")
 
 
 def test_check_names_the_index_that_finds_orders_by_odoo_id(
@@ -387,13 +393,11 @@ def test_check_names_the_index_that_finds_orders_by_odoo_id(
 ) -> None:
     """Each poll and webhook batch finds its orders by Odoo id: `check` says whether an index
     serves that lookup, and a small table without one is no warning."""
-    run = orderamt("check")
-    assert run.exit_code == 0, run.stdout
-    assert (
+    _check_says(
+        orderamt,
         f"✅ {LOOKUP}: no index begins with odoo_order_id; under 50,000 orders, reading the "
-        "whole table for each poll and webhook batch is still quick"
-    ) in run.lines
-    assert run.lines[-1] == "All checks passed."
+        "whole table for each poll and webhook batch is still quick",
+    )
     _checked_with_the_index(changed_and_same, orderamt)
 
 
@@ -425,16 +429,15 @@ def test_check_asks_for_the_index_on_a_large_table(portal: PortalDb, orderamt: O
          "created_at": day, "updated_at": day}
         for i in range(1, 50_001)
     ))  # fmt: skip
-    run = orderamt("check")
-    assert run.exit_code == 0, run.stdout
-    assert (
+    _check_says(
+        orderamt,
         f"⚠️  {LOOKUP}: 'orders' holds 50,000 orders or more and no index begins with "
         "odoo_order_id, so each poll and webhook batch reads the whole table to find its "
         "orders (among 100,000: 6-18 ms; among 1,000,000: 55-235 ms); add one: CREATE INDEX "
         "orders_odoo_order_id_index ON orders (odoo_order_id), or in a Laravel migration "
-        "$table->index('odoo_order_id')"
-    ) in run.lines
-    assert run.lines[-1] == "All checks passed; 1 warning."
+        "$table->index('odoo_order_id')",
+        last="All checks passed; 1 warning.",
+    )
     _checked_with_the_index(portal, orderamt)
 
 
@@ -446,13 +449,11 @@ def test_check_says_a_text_odoo_id_is_read_whole(
     portal.create(odoo_id_type="varchar")
     portal.insert(*rows(("CHANGED", "1.00", 1)))
     odoo.add_order(id=1, name="S00001", amount_total=10.0)
-    run = orderamt("check")
-    assert run.exit_code == 0, run.stdout
-    assert (
+    _check_says(
+        orderamt,
         f"✅ {LOOKUP}: odoo_order_id holds text, matched trimmed: each lookup reads the whole "
-        "table (an index on the column itself would not be used)"
-    ) in run.lines
-    assert run.lines[-1] == "All checks passed."
+        "table (an index on the column itself would not be used)",
+    )
 
 
 @pytest.mark.usefixtures("ctrl_c_reaches_children")
