@@ -194,6 +194,31 @@ def test_quiet_prints_nothing_when_nothing_changed(
     assert second.stderr == ""
 
 
+@pytest.mark.every_engine
+def test_what_sqlalchemy_cannot_read_in_the_table_is_no_mail_from_cron(
+    changed_and_same: PortalDb, orderamt: Orderamt
+) -> None:
+    """A delivery location (a `point`, which SQLAlchemy does not know on PostgreSQL or
+    MariaDB) and an index on an expression (which it cannot read on SQLite): orderamt uses
+    neither, and its runs and `check`, as cron starts them, say nothing of them."""
+    with changed_and_same.engine.begin() as conn:
+        if changed_and_same.kind == "sqlite":
+            conn.execute(text("CREATE INDEX orders_number_lower ON orders (lower(order_number))"))
+        else:
+            conn.execute(text("ALTER TABLE orders ADD COLUMN location point"))
+    first = start(orderamt, "sync", "--quiet")
+    out, err = first.communicate(timeout=60)
+    assert (first.returncode, err) == (0, "")
+    assert "CHANGED: $1.00 → $10.00" in out
+    quiet = start(orderamt, "sync", "--quiet")
+    assert quiet.communicate(timeout=60) == ("", "")
+    assert quiet.returncode == 0
+    check = start(orderamt, "check")
+    out, err = check.communicate(timeout=60)
+    assert (check.returncode, err) == (0, "")
+    assert out.splitlines()[-1] == "All checks passed."
+
+
 def test_quiet_still_shows_problems(portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt) -> None:
     """--quiet never hides an order that needs a look."""
     portal.insert(*rows(("GONE", "1.00", 404)))

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import DateTime, Enum, Float, Integer, Numeric, String, inspect, text
 from sqlalchemy.engine.reflection import Inspector
-from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
+from sqlalchemy.exc import NoSuchTableError, SAWarning, SQLAlchemyError
 from sqlalchemy.types import NullType
 
 from orderamt import money
@@ -68,8 +70,24 @@ class TableKey:
     """An index's dialect options (`postgresql_where`, `mysql_prefix`, ...)."""
 
 
+@contextmanager
+def reflecting() -> Iterator[None]:
+    """Reflection without SQLAlchemy's warnings of what it cannot read: a column of a type
+    it does not know (a `point` or PostGIS location, MariaDB's `inet6`), an index on an
+    expression (SQLite). orderamt reads neither; the columns it does read are checked by
+    type. Printed, those warnings would reach cron's mail on every run, for nothing to fix."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)
+        yield
+
+
 def table_keys(inspector: Inspector, table: str) -> list[TableKey]:
     """Every key of the table: the primary key, the indexes, the unique constraints."""
+    with reflecting():
+        return _table_keys(inspector, table)
+
+
+def _table_keys(inspector: Inspector, table: str) -> list[TableKey]:
     primary = inspector.get_pk_constraint(table)
     keys = [_key(primary.get("name") or "the primary key",
                  primary.get("constrained_columns") or [], True)]  # fmt: skip
@@ -99,6 +117,11 @@ def _unique_on_its_own(inspector: Inspector, table: str, column: str) -> bool:
 
 def check_table(db: Database, schema: PortalSchema) -> TableInfo:
     """Reflect the live table: every configured column present, the amount an exact decimal."""
+    with reflecting():
+        return _check_table(db, schema)
+
+
+def _check_table(db: Database, schema: PortalSchema) -> TableInfo:
     s = schema
     try:
         with db.reaching():
