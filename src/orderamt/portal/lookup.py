@@ -30,6 +30,37 @@ class OdooIdLookup:
     """The table holds LARGE_TABLE orders or more (only asked where there is no index)."""
 
 
+_LARAVEL_NAME = str.maketrans("-.", "__")
+"""Laravel's index names have `_` for each `-` and `.` of the table's and columns' names."""
+
+
+@dataclass(frozen=True)
+class IndexAdvice:
+    """The index `check` asks for, as SQL to run and as a line of a Laravel migration."""
+
+    sql: str
+    laravel: str
+
+
+def index_advice(db: Database, schema: PortalSchema) -> IndexAdvice:
+    """The index a Laravel migration's `$table->index('odoo_order_id')` makes, in this
+    database's SQL: Laravel's name (table_column_index, lower-cased, `-` and `.` as `_`), cut
+    to what the database allows in an index name (MySQL and MariaDB refuse a longer one, as
+    Laravel's migration would find), each name quoted where the database needs it; on
+    PostgreSQL CONCURRENTLY, which does not hold the table's writes while it builds."""
+    dialect = db.engine.dialect
+    longest = getattr(dialect, "max_index_name_length", None) or dialect.max_identifier_length
+    laravel_name = f"{schema.table}_{schema.odoo_id}_index".lower().translate(_LARAVEL_NAME)
+    name = laravel_name[:longest]
+    quote = dialect.identifier_preparer.quote
+    how = "CREATE INDEX CONCURRENTLY" if dialect.name == "postgresql" else "CREATE INDEX"
+    named = "" if name == laravel_name else f", '{name}'"
+    return IndexAdvice(
+        sql=f"{how} {quote(name)} ON {quote(schema.table)} ({quote(schema.odoo_id)})",
+        laravel=f"$table->index('{schema.odoo_id}'{named})",
+    )
+
+
 def _serves(options: Mapping[str, Any]) -> bool:
     """Whether an index of these (reflected) options can serve `odoo_id IN (...)`: a whole
     one (not partial: `postgresql_where`, `sqlite_where`), valid (not left behind by a failed
