@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -86,6 +87,44 @@ def test_status_at_a_glance(portal: PortalDb, odoo: OdooDouble, orderamt: Ordera
     assert "Running now:   nothing" in lines
     assert "Needing a look: 1 order needs a look" in lines
     assert any(line.startswith("  order 2 (SO-2): Sale order 42 not found") for line in lines)
+
+
+def test_status_says_what_is_running_since_which_day_and_whether_it_still_is(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """A listener started three days ago is shown as the listener, with its day (a time
+    alone would read as today's); a run whose process ended without recording an end (a
+    kill -9, an OOM kill) is told apart from one still going."""
+    fill(portal, odoo)
+    orderamt("sync")
+    now = datetime.now(timezone.utc)
+    started = now.replace(microsecond=0) - timedelta(days=3, minutes=5)
+    engine = create_portal_engine(portal.url)
+    try:
+        _, journal = open_portal(engine, PortalSchema())
+        listener = journal.start_run("listen", "listen", started)  # this process: going
+    finally:
+        engine.dispose()
+    # A process that records the start of a run and ends without its end.
+    killed = (
+        "import sys; from datetime import datetime, timezone;"
+        "from orderamt.config import PortalSchema;"
+        "from orderamt.portal import create_portal_engine, open_portal;"
+        "_, journal = open_portal(create_portal_engine(sys.argv[1]), PortalSchema());"
+        "print(journal.start_run('sync', 'all', datetime.now(timezone.utc)), os.getpid())"
+    )
+    done = subprocess.run([sys.executable, "-c", f"import os; {killed}", portal.url],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    gone, its_pid = done.stdout.split()
+    lines = orderamt("status").lines
+    newest, oldest = [line for line in lines if line.startswith("Running now:")]
+    host = socket.gethostname()
+    assert newest.startswith(f"Running now:   run {gone}, sync all on {host}, pid {its_pid}, ")
+    assert newest.endswith(": its process is gone: it stopped without recording an end")
+    assert oldest == (
+        f"Running now:   run {listener}, the listener on {host}, pid {os.getpid()}, since "
+        f"{started:%Y-%m-%d %H:%M:%S} UTC (3 days ago): going now"
+    )
 
 
 def test_status_shows_an_order_number_without_its_escape_sequences(

@@ -19,9 +19,19 @@ def _ago(then: datetime, now: datetime) -> str:
     return f"{plural(seconds, 'second')} ago"
 
 
+def _what(r: RunRecord) -> str:
+    if r.kind == "revert":
+        return f"revert of run {r.reverts_run}"
+    return "the listener" if r.kind == "listen" else f"{r.kind} {r.mode}"
+
+
+def _when(r: RunRecord, now: datetime) -> str:
+    """The day too: a listener may have started days ago, and a time alone reads as today."""
+    return f"{r.started_at:%Y-%m-%d %H:%M:%S} UTC ({_ago(r.started_at, now)})"
+
+
 def _run_words(r: RunRecord, now: datetime) -> str:
-    what = f"revert of run {r.reverts_run}" if r.kind == "revert" else f"{r.kind} {r.mode}"
-    text = f"run {r.id}, {what}, {r.started_at:%Y-%m-%d %H:%M:%S} UTC ({_ago(r.started_at, now)})"
+    text = f"run {r.id}, {_what(r)}, {_when(r, now)}"
     if r.finished_at is not None:
         took = (r.finished_at - r.started_at).total_seconds()
         text += f", took {took:.0f} s, exit {r.exit_code}"
@@ -97,11 +107,8 @@ def _status_lines(
     if not going:
         yield "Running now:   nothing"
     for r, state in going:
-        where = f"on {r.host or 'an unknown host'}, pid {r.pid}" if r.pid else ""
-        yield (
-            f"Running now:   run {r.id}, {r.kind} {r.mode} {where}, since "
-            f"{r.started_at:%H:%M:%S} UTC ({state})"
-        )
+        where = f" on {r.host or 'an unknown host'}, pid {r.pid}" if r.pid else ""
+        yield f"Running now:   run {r.id}, {_what(r)}{where}, since {_when(r, now)}: {state}"
     needing = [p for p in problems if p.ignored_reason is None]
     ignored = [p for p in problems if p.ignored_reason is not None]
     verb = "needs" if len(needing) == 1 else "need"
