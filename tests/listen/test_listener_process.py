@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import os
 import re
 import signal
 import subprocess
@@ -395,6 +397,65 @@ def test_a_journal_dropped_under_the_listener_is_made_again_and_no_run_is_taken(
         ("webhook", 0)
     ]
     assert all(r["finished_at"] is not None for r in runs.values())
+
+
+def tcp_ports_of(pid: int) -> set[int]:
+    """The local ports of a process's TCP connections, from Linux's /proc."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            link = os.readlink(fd)
+            if link.startswith("socket:["):
+                inodes.add(link[len("socket:[") : -1])
+    ports = set()
+    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
+        for line in table.read_text(encoding="ascii").splitlines()[1:]:
+            fields = line.split()
+            if fields[9] in inodes:
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def end_sessions_of(portal: PortalDb, pid: int) -> int:
+    """End, from the database server's side, every session of process `pid`: what a
+    restart of the server, a failover or a reaper of idle connections does to a process
+    that keeps its connections. Returns how many were ended."""
+    ports = tcp_ports_of(pid)
+    with portal.engine.connect() as conn:
+        if portal.kind == "postgresql":
+            ended = conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                     "WHERE client_port = ANY(:ports)"),
+                {"ports": sorted(ports)},
+            ).scalars().all()  # fmt: skip
+            return sum(1 for done in ended if done)
+        sessions = conn.execute(text("SELECT id, host FROM information_schema.processlist"))
+        theirs = [id for id, host in sessions if int(host.rpartition(":")[2] or 0) in ports]
+        for id in theirs:
+            conn.execute(text(f"KILL {int(id)}"))
+        return len(theirs)
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
+@pytest.mark.parametrize("portal", ["postgresql", "mariadb"], indirect=True)
+def test_a_database_restart_under_the_listener_costs_no_webhook(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt, listen: Callable[..., Listener]
+) -> None:
+    """The portal's database server ends the listener's idle connections (a restart for an
+    upgrade, a failover, wait_timeout): the next webhook's batch reconnects and syncs its
+    order as if nothing happened, with nothing failing in the log."""
+    fill(portal, odoo)
+    listener = listen()
+    wait_for(partial(has_polled, listener), "the first poll")
+    assert end_sessions_of(portal, listener.process.pid) >= 1
+    odoo.change(1, amount_total=41.0)
+    assert odoo.send_webhook(listener.hook, odoo.webhook_payload(1))[0] == 202
+    wait_for(lambda: finished_webhook_runs(orderamt) == [(1, 0)], "the webhook's batch, ended")
+    assert portal.amounts()["SO-1"] == Decimal("41.00")
+    _, err = listener.stop()
+    assert listener.process.returncode == 0, err
+    log = orderamt.log_file.read_text(encoding="utf-8")
+    assert " ERROR " not in log and " WARNING " not in log, log
 
 
 def test_two_listeners_journal_a_change_once(

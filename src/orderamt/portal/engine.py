@@ -35,10 +35,14 @@ def create_portal_engine(url: str) -> Engine:
     if database is not None and not Path(database).is_file():
         raise PortalError(f"the portal database file {database} does not exist")
     connect_args: dict[str, Any] = {}
-    if parsed.backend in ("postgresql", "mysql", "mariadb"):
+    server = parsed.backend in ("postgresql", "mysql", "mariadb")
+    if server:
         connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
     try:
-        engine = create_engine(parsed.url, connect_args=connect_args)
+        # pool_pre_ping: a kept connection is tried (one round trip) before it is lent, and
+        # made anew if the server ended it (a restart, a failover, wait_timeout), so that a
+        # listener's next batch does not fail on it. A run's first connection is new anyway.
+        engine = create_engine(parsed.url, connect_args=connect_args, pool_pre_ping=server)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         backend, driver = parsed.backend, parsed.driver
         if isinstance(exc, NoSuchModuleError) and not driver:
