@@ -13,6 +13,14 @@ its interpreter's start and exit; wall time from start to exit, the median of `-
 With `--python`, each run of the other install goes right after the same run of this one,
 so both see the same minute. The bench first makes a portal of 1,000 orders and runs one
 `orderamt sync` against the Odoo double, so that `status` reads a journal with a run in it.
+
+    python bench/startup.py --db all --journal-runs 200000   # a journal years old
+
+`--journal-runs N` adds N finished runs to the journal (a busy listener's webhook batches
+over a year or two) before the timed rounds, and writes the metrics file as the shipped
+units do (ORDERAMT_METRICS_FILE), which reads the newest runs after every run. The journal
+is made by the install timed first: time two installs that make it differently (an index
+added) each on its own, not with --python.
 """
 
 from __future__ import annotations
@@ -24,8 +32,12 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from sqlalchemy import Engine, insert
+
+from orderamt.portal.journal.schema import JournalSchema
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
@@ -75,6 +87,22 @@ def instructions(command: Sequence[str], env: dict[str, str], cwd: Path) -> int:
     return int(counted.group(1))
 
 
+def add_runs(engine: Engine, count: int, now: datetime) -> None:
+    """`count` finished webhook batches, one every few minutes back from `now`, each the
+    sync of one order, as a listener journals them; older than the bench's own runs."""
+    runs = JournalSchema().runs
+    rows = [
+        {"kind": "sync", "mode": "webhook", "started_at": when, "finished_at": when,
+         "found": 1, "updated": 1, "unchanged": 0, "skipped": 0, "exit_code": 0,
+         "host": "bench", "pid": 1}
+        for i in range(count, 0, -1)
+        for when in [now - timedelta(days=1, minutes=3 * i)]
+    ]  # fmt: skip
+    with engine.begin() as conn:
+        for start in range(0, count, 10_000):
+            conn.execute(insert(runs), rows[start : start + 10_000])
+
+
 def measure(
     kind: str,
     installs: dict[str, str],
@@ -82,6 +110,7 @@ def measure(
     workdir: Path,
     quiet_wait: float,
     callgrind: bool = False,
+    journal_runs: int = 0,
 ) -> dict[str, dict[str, list[float]]]:
     """Each command's wall times per install, on a fresh portal of `kind`; with
     `callgrind`, instead, the instructions (in millions) of `repeat` runs."""
@@ -99,10 +128,14 @@ def measure(
         # Bytecode cached in the work directory: a working tree's sources, edited since their
         # .pyc (or PYTHONDONTWRITEBYTECODE in the shell), would be compiled at every start.
         env = child_env(run_env(odoo, portal, workdir, None, options), workdir)
+        if journal_runs:
+            env["ORDERAMT_METRICS_FILE"] = str(workdir / f"{kind}.prom")
         for script in installs.values():  # a journal with a run and a checkpoint; bytecode warm
             for first in (["sync", "--quiet"], ["sync", "--changed", "--quiet"]):
                 subprocess.run([script, *first], env=env, cwd=workdir, check=False,
                                capture_output=True)  # fmt: skip
+            if journal_runs and script == next(iter(installs.values())):
+                add_runs(portal.engine, journal_runs, datetime.now(timezone.utc))
             wall([script, "status"], env, workdir)
         for round_ in range(repeat):
             wait_for_quiet(quiet_wait)
@@ -135,6 +168,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="seconds at most to wait, before each round, for the machine to be quiet (default 5)",
     )
     parser.add_argument(
+        "--journal-runs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add N finished runs to the journal first, and write the metrics file (default 0)",
+    )
+    parser.add_argument(
         "--callgrind",
         action="store_true",
         help="count each command's instructions under valgrind's callgrind instead of timing "
@@ -153,8 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="orderamt-startup-") as tmp:
         for kind in kinds:
             for command, by_install in measure(
-                kind, installs, options.repeat, Path(tmp), options.quiet_wait, options.callgrind
-            ).items():
+                kind, installs, options.repeat, Path(tmp), options.quiet_wait,
+                options.callgrind, options.journal_runs,
+            ).items():  # fmt: skip
                 for name, walls in by_install.items():
                     median = statistics.median(walls)
                     figures = f"{kind:<11} {command:<23} {name:<8}"

@@ -290,7 +290,16 @@ def test_startup_bench_times_help_status_and_the_quiet_poll() -> None:
     """bench/startup.py runs each command as its own process and judges it by its target."""
     startup = BENCH.parent / "startup.py"
     done = subprocess.run(
-        [sys.executable, str(startup), "--repeat", "1", "--quiet-wait", "0"],
+        [
+            sys.executable,
+            str(startup),
+            "--repeat",
+            "1",
+            "--quiet-wait",
+            "0",
+            "--journal-runs",
+            "100",
+        ],
         capture_output=True,
         text=True,
         check=False,

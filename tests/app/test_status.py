@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from freezegun import freeze_time
+from sqlalchemy import inspect, text
 
 from orderamt.config import PortalSchema
 from orderamt.models import RunCounts
@@ -125,6 +126,40 @@ def test_status_says_what_is_running_since_which_day_and_whether_it_still_is(
         f"Running now:   run {listener}, the listener on {host}, pid {os.getpid()}, since "
         f"{started:%Y-%m-%d %H:%M:%S} UTC (3 days ago): going now"
     )
+
+
+def runs_indexes(portal: PortalDb) -> list[tuple[str, list[str | None]]]:
+    """The runs table's indexes, by name."""
+    # A new connection: SQLite's PRAGMA index_list, which reflection reads, does not see an
+    # index that another connection made after this one last read the schema.
+    portal.engine.dispose()
+    with portal.engine.connect() as conn:
+        found = inspect(conn).get_indexes("orderamt_journal_runs")
+    return sorted((str(i["name"]), list(i["column_names"])) for i in found)
+
+
+def test_a_journal_from_before_the_runs_index_gains_it_on_its_next_run(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """`status` and the metrics file read the newest runs by their end: a journal made before
+    the runs were indexed by it is read as it is, and gains the index on the next run that
+    records one, its history kept."""
+    fill(portal, odoo)
+    assert orderamt("sync").exit_code == 1  # SO-2's sale order is gone: news
+    indexes = [("ix_orderamt_journal_runs_finished_at", ["finished_at"]),
+               ("ix_orderamt_journal_runs_mode", ["mode", "finished_at"])]  # fmt: skip
+    assert runs_indexes(portal) == indexes
+    on = " ON orderamt_journal_runs" if portal.kind == "mariadb" else ""
+    with portal.engine.begin() as conn:
+        for name, _ in indexes:
+            conn.execute(text(f"DROP INDEX {name}{on}"))
+    assert runs_indexes(portal) == []
+    assert orderamt("status").lines[0].startswith("Last run:      run 1, sync recent, ")
+    odoo.add_order(id=42, amount_total=2.0)
+    assert orderamt("sync").exit_code == 0
+    assert runs_indexes(portal) == indexes
+    history = json.loads(orderamt("history", "--json").stdout)["runs"]
+    assert [r["id"] for r in history] == [2, 1]
 
 
 def test_status_shows_an_order_number_without_its_escape_sequences(

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -120,13 +121,17 @@ class JournalSchema:
             Column("mode", String(16), nullable=False),
             Column("reverts_run", BigInteger(), nullable=True),
             Column("started_at", UtcTimestamp(), nullable=False),
-            Column("finished_at", UtcTimestamp(), nullable=True),
+            # `status` and the metrics file (after every run) read the newest runs by their
+            # end; without it each read went through every run of the journal's years.
+            Column("finished_at", UtcTimestamp(), nullable=True, index=True),
             Column("found", Integer(), nullable=True),
             Column("updated", Integer(), nullable=True),
             Column("unchanged", Integer(), nullable=True),
             Column("skipped", Integer(), nullable=True),
             Column("exit_code", Integer(), nullable=True),
             *_added_run_columns(),
+            # The last poll, read beside them (its runs are few among a listener's batches).
+            Index(None, "mode", "finished_at"),
             **options,
         )
         self.changes = Table(
@@ -192,8 +197,8 @@ class JournalSchema:
         return bool(inspect(conn).has_table(self.changes.name))
 
     def create(self, conn: Connection) -> None:
-        """Create the tables on first use (never in a dry run); a journal from before a table
-        or a column existed gains it in place, its history untouched."""
+        """Create the tables on first use (never in a dry run); a journal from before a table,
+        a column or an index existed gains it in place, its history untouched."""
         inspector = inspect(conn)
         existing = set(inspector.get_table_names())
         missing = [t for t in self.metadata.sorted_tables if t.name not in existing]
@@ -203,6 +208,8 @@ class JournalSchema:
             t for t in (self.runs, self.state, self.changes, self.holds) if t.name in existing
         ]
         columns_of = self.column_names(conn, upgradable)
+        dialect = conn.dialect
+        longest = getattr(dialect, "max_index_name_length", None) or dialect.max_identifier_length
         for table in upgradable:
             have = columns_of[table.name]
             for column in table.columns:
@@ -211,6 +218,13 @@ class JournalSchema:
                     name = conn.dialect.identifier_preparer.quote(column.name)
                     where = conn.dialect.identifier_preparer.format_table(table)
                     conn.execute(text(f"ALTER TABLE {where} ADD {name} {kind} NULL"))
+        # The runs table's indexes came after its first release (the others' with theirs).
+        # A name past the database's limit is cut at creation, and would never be found by
+        # its full name: such a journal goes on without them.
+        for index in self.runs.indexes if self.runs in upgradable else ():
+            index_name = str(index.name)
+            if len(index_name) <= longest and not inspector.has_index(self.runs.name, index_name):
+                index.create(conn)
 
     @staticmethod
     def column_names(conn: Connection, tables: Iterable[Table]) -> dict[str, set[str]]:
