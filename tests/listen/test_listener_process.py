@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -479,6 +480,59 @@ def test_two_listeners_journal_a_change_once(
     for listener in (first, second):
         out, _ = listener.stop()
         assert "need a look" not in out
+
+
+@pytest.mark.parametrize("protocol", ["xmlrpc"])  # nothing of Odoo's is reached
+def test_a_port_already_taken_is_one_line_and_nothing_recorded(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt, listen: Callable[..., Listener]
+) -> None:
+    """A second `orderamt listen` on the port of one already serving (a unit started twice,
+    another server on 8765): one line naming the setting and the cause, exit 2, no
+    traceback; the first goes on, and no run of the second is journaled."""
+    fill(portal, odoo)
+    first = listen()
+    wait_for(partial(has_polled, first), "the first poll")
+    second = start(orderamt, "listen", ORDERAMT_LISTEN=f"127.0.0.1:{first.port}",
+                   ORDERAMT_WEBHOOK_SECRET=SECRET)  # fmt: skip
+    out, err = second.communicate(timeout=60)
+    assert (second.returncode, out) == (2, "")
+    assert err.splitlines() == [
+        f"orderamt: cannot listen on ORDERAMT_LISTEN=127.0.0.1:{first.port}: the port is "
+        "taken (another orderamt listen, or another server)"
+    ]
+    assert first.health()[0] == 200
+    status = json.loads(orderamt("status", "--json").stdout)
+    assert [(r["kind"], r["pid"]) for r in status["going"]] == [("listen", first.process.pid)]
+    first.stop()
+
+
+@pytest.mark.skipif(not socket.has_ipv6, reason="this Python has no IPv6")
+@pytest.mark.parametrize("protocol", ["xmlrpc"])
+def test_an_ipv6_address_is_said_as_a_url_odoo_can_post_to(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """ORDERAMT_LISTEN=[::1]:PORT: the first line gives the URL in brackets, which is the
+    one that answers."""
+    fill(portal, odoo)
+    with socket.socket(socket.AF_INET6) as probe:
+        try:
+            probe.bind(("::1", 0))
+        except OSError:
+            pytest.skip("no IPv6 loopback on this machine")
+    process = start(orderamt, "listen", ORDERAMT_LISTEN="[::1]:0",
+                    ORDERAMT_WEBHOOK_SECRET=SECRET)  # fmt: skip
+    try:
+        assert process.stdout is not None
+        found = re.match(r"Listening on http://\[::1\]:(\d+): ", process.stdout.readline())
+        assert found, process.stderr.read() if process.stderr else ""
+        connection = http.client.HTTPConnection("::1", int(found.group(1)), timeout=10)
+        connection.request("GET", "/healthz")
+        assert connection.getresponse().status == 200
+        connection.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=60)
+    assert process.returncode == 0
 
 
 def test_a_short_secret_is_refused_at_start(orderamt_sqlite: Orderamt) -> None:

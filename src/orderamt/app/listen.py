@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Callable
 from datetime import timedelta
@@ -11,6 +12,7 @@ from orderamt.app.metrics import write_metrics
 from orderamt.app.runs import DEFAULT_DAYS, run_options
 from orderamt.app.wiring import log, make_odoo, make_report, portal_of, settings_from
 from orderamt.errors import (
+    ConfigError,
     ExitCode,
     LockedError,
 )
@@ -123,16 +125,19 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
             raise SystemExit  # waitress's loop ends on it, and returns
 
         app = WebhookApp(secret, pending, health)
-        server = create_server(
-            app,
-            host=options.host,
-            port=options.port,
-            threads=2,
-            ident="orderamt",
-            max_request_body_size=MAX_BODY,
-            channel_timeout=30,
-            expose_tracebacks=False,
-        )
+        try:
+            server = create_server(
+                app,
+                host=options.host,
+                port=options.port,
+                threads=2,
+                ident="orderamt",
+                max_request_body_size=MAX_BODY,
+                channel_timeout=30,
+                expose_tracebacks=False,
+            )
+        except OSError as exc:  # nothing is recorded or written before this
+            raise ConfigError(_cannot_listen(options.host, options.port, exc)) from exc
 
         def delay() -> float:
             """The gather before each batch: Odoo's version is known after the first poll."""
@@ -142,7 +147,8 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
         worker = Worker(pending, health, sync_ids=sync_ids, poll=poll, delay=delay,
                         interval=options.poll_interval)  # fmt: skip
         port = getattr(server, "effective_port", options.port)  # the one bound (0: any free)
-        where = f"http://{options.host}:{port}"
+        host = f"[{options.host}]" if ":" in options.host else options.host  # IPv6
+        where = f"http://{host}:{port}"
         log.info("Listener started", extra={"context": {"listen": where}})
         echo(
             f"Listening on {where}: Odoo posts to {where}{PATH_PREFIX}<ORDERAMT_WEBHOOK_SECRET>; "
@@ -169,3 +175,13 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
     close_logging()
     echo(f"Listener stopped ({', '.join(stopped_by) or 'ended'}).")
     return ExitCode.OK
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> str:
+    """ORDERAMT_LISTEN's address refused, in one line, with what usually causes it."""
+    why = {
+        errno.EADDRINUSE: "the port is taken (another orderamt listen, or another server)",
+        errno.EADDRNOTAVAIL: "no network interface of this machine has that address",
+        errno.EACCES: "a port under 1024 needs privileges this user does not have",
+    }.get(exc.errno or 0, exc.strerror or str(exc))
+    return f"cannot listen on ORDERAMT_LISTEN={host}:{port}: {why}"
