@@ -307,3 +307,23 @@ def test_the_metrics_file_follows_each_run(
     orderamt("sync", ORDERAMT_METRICS_FILE=str(metrics))
     assert "orderamt_last_run_exit_code 3" in metrics.read_text(encoding="utf-8")
     assert not list(metrics.parent.glob(".orderamt.prom.*"))
+
+
+def test_a_metrics_file_that_cannot_be_written_is_in_the_log_with_its_path_and_cause(
+    portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
+) -> None:
+    """ORDERAMT_METRICS_FILE in a folder that is not there: the run itself completes (exit 0,
+    nothing on stderr for cron to mail), and the log says which file and why."""
+    portal.insert(
+        {"order_number": "SO-1", "total_amount": Decimal("1.00"), "odoo_order_id": 1,
+         "created_at": RECENT, "updated_at": RECENT},
+    )  # fmt: skip
+    odoo.add_order(id=1, amount_total=10.0)
+    metrics = orderamt.log_file.parent / "gone" / "orderamt.prom"
+    run = orderamt("sync", "--quiet", ORDERAMT_METRICS_FILE=str(metrics))
+    assert (run.exit_code, run.stderr) == (0, "")
+    assert portal.amounts() == {"SO-1": Decimal("10.00")}
+    (line,) = [line for line in orderamt.log_file.read_text(encoding="utf-8").splitlines()
+               if "metrics" in line]  # fmt: skip
+    assert " ERROR Could not write the metrics file " in line
+    assert str(metrics) in line and "No such file or directory" in line

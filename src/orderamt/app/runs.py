@@ -89,18 +89,18 @@ def _run(
     dry_run = options.dry_run
     console_report = report if isinstance(report, ConsoleReport) else None
     try:
-        # A dry run writes nothing, so it need not wait for (or block) a real run.
-        with (
-            portal_of(settings) as (engine, orders, journal),
-            nullcontext() if dry_run else run_lock(settings, engine),
-        ):
-            if console_report is not None:
-                console_report.started()
-            try:
-                counts = body(orders, journal, report)
-            finally:
+        with portal_of(settings) as (engine, orders, journal):
+            # A dry run writes nothing, so it need not wait for (or block) a real run.
+            with nullcontext() if dry_run else run_lock(settings, engine):
                 if console_report is not None:
-                    console_report.stop_progress()
+                    console_report.started()
+                try:
+                    counts = body(orders, journal, report)
+                finally:
+                    if console_report is not None:
+                        console_report.stop_progress()
+            if not dry_run:  # the lock let go; the run's own connection, its log still open
+                write_metrics(settings, journal)
     except BaseException as exc:
         code = exit_code_of(exc)
         message = exc.message if isinstance(exc, OrderamtError) else _stopped(code)
@@ -114,8 +114,6 @@ def _run(
         raise
     finally:
         close_logging()
-    if not dry_run:
-        write_metrics(settings)
     code = exit_code_for(counts, options.strict)
     if console_report is not None:
         console_report.finished(counts)
