@@ -11,6 +11,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+import pytest
 from freezegun import freeze_time
 from sqlalchemy import inspect, text
 
@@ -138,6 +139,7 @@ def runs_indexes(portal: PortalDb) -> list[tuple[str, list[str | None]]]:
     return sorted((str(i["name"]), list(i["column_names"])) for i in found)
 
 
+@pytest.mark.every_engine
 def test_a_journal_from_before_the_runs_index_gains_it_on_its_next_run(
     portal: PortalDb, odoo: OdooDouble, orderamt: Orderamt
 ) -> None:

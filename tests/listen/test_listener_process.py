@@ -431,7 +431,8 @@ def end_sessions_of(portal: PortalDb, pid: int) -> int:
             ).scalars().all()  # fmt: skip
             return sum(1 for done in ended if done)
         sessions = conn.execute(text("SELECT id, host FROM information_schema.processlist"))
-        theirs = [id for id, host in sessions if int(host.rpartition(":")[2] or 0) in ports]
+        ends = {id: host.rpartition(":")[2] for id, host in sessions}  # 'localhost': a socket
+        theirs = [id for id, port in ends.items() if port.isdigit() and int(port) in ports]
         for id in theirs:
             conn.execute(text(f"KILL {int(id)}"))
         return len(theirs)

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy import inspect, text
 
+from orderamt.portal.journal.facade import JournalTables
 from orderamt.testing import OdooDouble
 from orderamt.testing.portal import create_orders_table, insert_orders, read_orders
 from tests.app.test_operation import start
@@ -371,3 +372,34 @@ def test_history_of_one_order_keeps_to_its_limit(
     plain = orderamt("history", "--order-id", "1", "--limit", "1")
     assert len(plain.lines) == 1
     assert "run 3  SO-1  $12.00 → $13.00" in plain.lines[0]
+
+
+def test_the_runs_indexes_are_found_under_a_long_name_and_made_once_by_two_processes(
+    portal: PortalDb,
+) -> None:
+    """A journal named past what an index name may hold has its runs indexes made under cut
+    names, and found under them afterwards (no new index on every run); an index another
+    process made after this one found it missing is no error."""
+    long_name = "portal_" + "orders_amount_journal_" * 2  # 51 characters
+    tables = JournalTables(long_name)
+    with portal.engine.begin() as conn:
+        tables.create(conn)
+        assert tables.missing_indexes(conn) == []
+    with portal.engine.begin() as conn:
+        created = [str(i["name"]) for i in inspect(conn).get_indexes(tables.runs.name)]
+    assert len(created) == 2
+    limit = {"sqlite": 9999, "postgresql": 63, "mariadb": 64}[portal.kind]
+    assert all(len(name) <= limit for name in created)
+    on = f" ON {tables.runs.name}" if portal.kind == "mariadb" else ""
+    with portal.engine.begin() as conn:
+        for name in created:
+            conn.execute(text(f"DROP INDEX {name}{on}"))
+    with portal.engine.begin() as conn:
+        missing = tables.missing_indexes(conn)
+    assert len(missing) == 2
+    for index in missing:
+        for _ in ("this process", "another, which found it missing too"):
+            with portal.engine.begin() as conn:
+                tables.add_index(conn, index)
+    with portal.engine.begin() as conn:
+        assert tables.missing_indexes(conn) == []

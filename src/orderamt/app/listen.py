@@ -182,6 +182,8 @@ def _cannot_listen(host: str, port: int, exc: OSError) -> str:
     why = {
         errno.EADDRINUSE: "the port is taken (another orderamt listen, or another server)",
         errno.EADDRNOTAVAIL: "no network interface of this machine has that address",
-        errno.EACCES: "a port under 1024 needs privileges this user does not have",
     }.get(exc.errno or 0, exc.strerror or str(exc))
-    return f"cannot listen on ORDERAMT_LISTEN={host}:{port}: {why}"
+    if exc.errno == errno.EACCES and port < 1024:
+        why = "a port under 1024 needs privileges this user does not have"
+    where = f"[{host}]" if ":" in host else host
+    return f"cannot listen on ORDERAMT_LISTEN={where}:{port}: {why}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from orderamt.app.wiring import log, portal_of
@@ -9,6 +10,7 @@ from orderamt.config import (
     Settings,
 )
 from orderamt.errors import (
+    LogError,
     OrderamtError,
 )
 from orderamt.portal import PortalJournal
@@ -41,7 +43,8 @@ def write_metrics(settings: Settings, journal: PortalJournal | None = None) -> N
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
     except (OrderamtError, OSError) as exc:
-        log.error(
-            "Could not write the metrics file",
-            extra={"context": {"path": str(path), "error": str(exc)}},
-        )
+        with contextlib.suppress(LogError):  # a log that cannot be written: the run says so
+            log.error(
+                "Could not write the metrics file",
+                extra={"context": {"path": str(path), "error": str(exc)}},
+            )

@@ -88,6 +88,7 @@ def _run(
         log.warning("Configuration", extra={"context": {"warning": warning}})
     dry_run = options.dry_run
     console_report = report if isinstance(report, ConsoleReport) else None
+    completed = False
     try:
         with portal_of(settings) as (engine, orders, journal):
             # A dry run writes nothing, so it need not wait for (or block) a real run.
@@ -99,9 +100,12 @@ def _run(
                 finally:
                     if console_report is not None:
                         console_report.stop_progress()
+            completed = True
             if not dry_run:  # the lock let go; the run's own connection, its log still open
                 write_metrics(settings, journal)
     except BaseException as exc:
+        if completed:  # Ctrl-C while the metrics file was written: the run itself is done
+            raise
         code = exit_code_of(exc)
         message = exc.message if isinstance(exc, OrderamtError) else _stopped(code)
         if message is not None:

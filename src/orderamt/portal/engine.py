@@ -39,9 +39,9 @@ def create_portal_engine(url: str) -> Engine:
     if server:
         connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
     try:
-        # pool_pre_ping: a kept connection is tried (one round trip) before it is lent, and
-        # made anew if the server ended it (a restart, a failover, wait_timeout), so that a
-        # listener's next batch does not fail on it. A run's first connection is new anyway.
+        # pool_pre_ping: a kept connection is tried (one round trip) each time it is lent
+        # again, and made anew if the server ended it (a restart, a failover, wait_timeout),
+        # so that a listener's next batch does not fail on it. A new one is not tried.
         engine = create_engine(parsed.url, connect_args=connect_args, pool_pre_ping=server)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         backend, driver = parsed.backend, parsed.driver

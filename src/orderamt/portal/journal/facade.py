@@ -175,15 +175,27 @@ class PortalJournal:
             )
             self._created = False
 
+    def _create(self) -> None:
+        """The tables and columns missing, then each index missing in a transaction of its
+        own, committed before the run's row is written: two processes upgrading at once
+        never hold the runs table's lock for an index while waiting to write a row."""
+        with self.db.engine.begin() as conn:
+            self.tables.create(conn)
+            missing = self.tables.missing_indexes(conn)
+        for index in missing:
+            with self.db.engine.begin() as conn:
+                self.tables.add_index(conn, index)
+        self._upgraded()
+
     def start_run(self, kind: str, mode: str, now: datetime, reverts: int | None = None) -> int:
         """Record a run (creating the journal's tables on first use); returns its id."""
         try:
-            with self.db.doing("recording the run in the journal"), self.db.engine.begin() as conn:
+            with self.db.doing("recording the run in the journal"):
                 if not self._created:
-                    self.tables.create(conn)
-                    self._upgraded()
-                self._found = {t.name for t in self.tables.metadata.sorted_tables}
-                return self.tables.start_run(conn, kind, mode, now, reverts)
+                    self._create()
+                with self.db.engine.begin() as conn:
+                    self._found = {t.name for t in self.tables.metadata.sorted_tables}
+                    return self.tables.start_run(conn, kind, mode, now, reverts)
         except BaseException:
             self._created = False  # the tables may be gone (migrate:fresh): look next time
             raise

@@ -25,6 +25,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.schema import CreateIndex
 
 from orderamt.portal.coltypes import Money, UtcTimestamp
 from orderamt.portal.schema import TableFit
@@ -197,8 +198,9 @@ class JournalSchema:
         return bool(inspect(conn).has_table(self.changes.name))
 
     def create(self, conn: Connection) -> None:
-        """Create the tables on first use (never in a dry run); a journal from before a table,
-        a column or an index existed gains it in place, its history untouched."""
+        """Create the tables on first use (never in a dry run); a journal from before a table
+        or a column existed gains it in place, its history untouched (an index: see
+        `missing_indexes`)."""
         inspector = inspect(conn)
         existing = set(inspector.get_table_names())
         missing = [t for t in self.metadata.sorted_tables if t.name not in existing]
@@ -208,8 +210,6 @@ class JournalSchema:
             t for t in (self.runs, self.state, self.changes, self.holds) if t.name in existing
         ]
         columns_of = self.column_names(conn, upgradable)
-        dialect = conn.dialect
-        longest = getattr(dialect, "max_index_name_length", None) or dialect.max_identifier_length
         for table in upgradable:
             have = columns_of[table.name]
             for column in table.columns:
@@ -218,13 +218,30 @@ class JournalSchema:
                     name = conn.dialect.identifier_preparer.quote(column.name)
                     where = conn.dialect.identifier_preparer.format_table(table)
                     conn.execute(text(f"ALTER TABLE {where} ADD {name} {kind} NULL"))
-        # The runs table's indexes came after its first release (the others' with theirs).
-        # A name past the database's limit is cut at creation, and would never be found by
-        # its full name: such a journal goes on without them.
-        for index in self.runs.indexes if self.runs in upgradable else ():
-            index_name = str(index.name)
-            if len(index_name) <= longest and not inspector.has_index(self.runs.name, index_name):
-                index.create(conn)
+
+    def missing_indexes(self, conn: Connection) -> list[Index]:
+        """The runs table's indexes it does not have: they came after its first release
+        (the other tables' came with them). Read from the catalog, without a lock."""
+        preparer = conn.dialect.identifier_preparer
+        inspector = inspect(conn)
+        missing = []
+        for index in self.runs.indexes:
+            # As the database has it: a long name is cut (with a hash) when it is made.
+            assert index.name is not None  # a naming convention's (cut, not refused, if long)
+            name = preparer.truncate_and_render_index_name(index.name)
+            if name.startswith(preparer.initial_quote):
+                name = name[1:-1]
+            if not inspector.has_index(self.runs.name, name):
+                missing.append(index)
+        return missing
+
+    @staticmethod
+    def add_index(conn: Connection, index: Index) -> None:
+        """Make an index, if no other process made it since it was found missing (MySQL
+        alone has no CREATE INDEX IF NOT EXISTS; there a loser of that race fails)."""
+        dialect = conn.dialect
+        mysql = dialect.name == "mysql" and not getattr(dialect, "is_mariadb", False)
+        conn.execute(CreateIndex(index, if_not_exists=not mysql))
 
     @staticmethod
     def column_names(conn: Connection, tables: Iterable[Table]) -> dict[str, set[str]]:
