@@ -114,6 +114,16 @@ def check_lookup(db: Database, info: TableInfo) -> CheckResult:
         return CheckResult(LOOKUP, True, exc.message, warning=True)
     if lookup.index is not None:
         return CheckResult(LOOKUP, True, f"{s.odoo_id}, by index {lookup.index}")
+    if lookup.invalid is not None:
+        advice = index_advice(db, s, lookup.invalid)
+        return CheckResult(
+            LOOKUP,
+            True,
+            f"index {lookup.invalid} on {s.odoo_id} is invalid (a CREATE INDEX CONCURRENTLY "
+            "that did not finish) and serves no lookup; make it again: "
+            f"{advice.drop}, then {advice.sql}",
+            warning=True,
+        )
     if not lookup.large:
         detail = (
             f"no index begins with {s.odoo_id}; under {LARGE_TABLE:,} orders, reading the "

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import IntegrityError
 
 from orderamt.models import Action, Decision, Everything, PortalOrder, RunCounts
 from orderamt.report import ConsoleReport
@@ -468,6 +469,37 @@ def test_check_asks_for_the_index_on_a_large_table(portal: PortalDb, orderamt: O
     # As an operator would paste it into psql, mysql or sqlite3: outside a transaction.
     with portal.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text(advised))
+    _check_says(orderamt, f"✅ {LOOKUP}: odoo_order_id, by index orders_odoo_order_id_index")
+
+
+@pytest.mark.parametrize("portal", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("protocol", ["xmlrpc"])
+def test_check_names_an_index_a_failed_concurrent_build_left_invalid(
+    portal: PortalDb, orderamt: Orderamt
+) -> None:
+    """A CREATE INDEX CONCURRENTLY that did not finish (here a unique one over two orders
+    of one sale order) leaves an invalid index, which serves nothing and takes its name:
+    `check` says so with the statements that make it again, which work as printed."""
+    portal.insert(*rows(("A", "1.00", 7), ("B", "2.00", 7)))
+    autocommit = {"isolation_level": "AUTOCOMMIT"}
+    with (
+        portal.engine.connect().execution_options(**autocommit) as conn,
+        pytest.raises(IntegrityError),
+    ):
+        conn.execute(text("CREATE UNIQUE INDEX CONCURRENTLY orders_odoo_order_id_index "
+                          "ON orders (odoo_order_id)"))  # fmt: skip
+    run = orderamt("check")
+    (line,) = [line for line in run.lines if LOOKUP in line]
+    drop = "DROP INDEX CONCURRENTLY orders_odoo_order_id_index"
+    create = "CREATE INDEX CONCURRENTLY orders_odoo_order_id_index ON orders (odoo_order_id)"
+    assert line == (
+        f"⚠️  {LOOKUP}: index orders_odoo_order_id_index on odoo_order_id is invalid (a CREATE "
+        "INDEX CONCURRENTLY that did not finish) and serves no lookup; make it again: "
+        f"{drop}, then {create}"
+    )
+    with portal.engine.connect().execution_options(**autocommit) as conn:
+        conn.execute(text(drop))
+        conn.execute(text(create))
     _check_says(orderamt, f"✅ {LOOKUP}: odoo_order_id, by index orders_odoo_order_id_index")
 
 

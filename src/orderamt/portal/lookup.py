@@ -28,6 +28,9 @@ class OdooIdLookup:
     """The index (or key) whose first column is the Odoo id column; None if there is none."""
     large: bool
     """The table holds LARGE_TABLE orders or more (only asked where there is no index)."""
+    invalid: str | None = None
+    """An index on the column that a CREATE INDEX CONCURRENTLY which did not finish left
+    invalid (PostgreSQL): it serves nothing, and a new one under its name is refused."""
 
 
 _LARAVEL_NAME = str.maketrans("-.", "__")
@@ -40,9 +43,11 @@ class IndexAdvice:
 
     sql: str
     laravel: str
+    drop: str | None = None
+    """The statement that removes an invalid index first, where there is one."""
 
 
-def index_advice(db: Database, schema: PortalSchema) -> IndexAdvice:
+def index_advice(db: Database, schema: PortalSchema, invalid: str | None = None) -> IndexAdvice:
     """The index a Laravel migration's `$table->index('odoo_order_id')` makes, in this
     database's SQL: Laravel's name (table_column_index, lower-cased, `-` and `.` as `_`), cut
     to what the database allows in an index name (MySQL and MariaDB refuse a longer one, as
@@ -58,6 +63,7 @@ def index_advice(db: Database, schema: PortalSchema) -> IndexAdvice:
     return IndexAdvice(
         sql=f"{how} {quote(name)} ON {quote(schema.table)} ({quote(schema.odoo_id)})",
         laravel=f"$table->index('{schema.odoo_id}'{named})",
+        drop=f"DROP INDEX CONCURRENTLY {quote(invalid)}" if invalid else None,
     )
 
 
@@ -80,10 +86,12 @@ def odoo_id_lookup(db: Database, schema: PortalSchema) -> OdooIdLookup:
     with db.doing("reading the orders table's indexes"):
         keys = table_keys(inspect(db.engine), schema.table)
     wanted = schema.odoo_id.lower()
-    for key in keys:
-        if key.columns[:1] == (wanted,) and _serves(key.options):
+    on_it = [key for key in keys if key.columns[:1] == (wanted,)]
+    for key in on_it:
+        if _serves(key.options):
             return OdooIdLookup(index=key.name, large=False)
+    invalid = next((k.name for k in on_it if k.options.get("postgresql_invalid")), None)
     past = select(literal(1)).select_from(table(schema.table)).limit(1).offset(LARGE_TABLE - 1)
     with db.doing("counting orders"), db.engine.connect() as conn:
         large = conn.execute(past).first() is not None
-    return OdooIdLookup(index=None, large=large)
+    return OdooIdLookup(index=None, large=large, invalid=invalid)
