@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import inspect, literal, select, table
+from sqlalchemy import inspect, literal, select, table, text
 
 from orderamt.config import PortalSchema
 from orderamt.portal.engine import Database
@@ -69,14 +69,28 @@ def index_advice(db: Database, schema: PortalSchema, invalid: str | None = None)
 
 def _serves(options: Mapping[str, Any]) -> bool:
     """Whether an index of these (reflected) options can serve `odoo_id IN (...)`: a whole
-    one (not partial: `postgresql_where`, `sqlite_where`), valid (not left behind by a failed
-    CREATE INDEX CONCURRENTLY), a b-tree or hash (not BRIN, GIN or GiST; not FULLTEXT or
-    SPATIAL, which MySQL and MariaDB reflect as a `_prefix`)."""
+    one (not partial: `postgresql_where`, `sqlite_where`), a b-tree or hash (not BRIN, GIN
+    or GiST; not FULLTEXT or SPATIAL, which MySQL and MariaDB reflect as a `_prefix`)."""
     if any(key.endswith(("_where", "_prefix")) for key in options):
         return False
-    if options.get("postgresql_invalid"):
-        return False
     return options.get("postgresql_using") in (None, "btree", "hash")
+
+
+_PG_INVALID = text(
+    "SELECT c.relname FROM pg_catalog.pg_index i "
+    "JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
+    "WHERE i.indrelid = to_regclass(:table) AND NOT i.indisvalid"
+)
+"""PostgreSQL's indexes of a table left invalid by a CREATE INDEX CONCURRENTLY that did not
+finish, read from the catalog: SQLAlchemy 2.0 reflects them as if valid (2.1 marks them)."""
+
+
+def _invalid(db: Database, table_name: str) -> set[str]:
+    if db.engine.dialect.name != "postgresql":
+        return set()
+    quoted = db.engine.dialect.identifier_preparer.quote(table_name)
+    with db.engine.connect() as conn:
+        return {str(name) for name in conn.execute(_PG_INVALID, {"table": quoted}).scalars()}
 
 
 def odoo_id_lookup(db: Database, schema: PortalSchema) -> OdooIdLookup:
@@ -85,12 +99,13 @@ def odoo_id_lookup(db: Database, schema: PortalSchema) -> OdooIdLookup:
     (TableInfo.schema). Reads at most LARGE_TABLE rows, however large the table."""
     with db.doing("reading the orders table's indexes"):
         keys = table_keys(inspect(db.engine), schema.table)
+        invalid_names = _invalid(db, schema.table)
     wanted = schema.odoo_id.lower()
     on_it = [key for key in keys if key.columns[:1] == (wanted,)]
     for key in on_it:
-        if _serves(key.options):
+        if key.name not in invalid_names and _serves(key.options):
             return OdooIdLookup(index=key.name, large=False)
-    invalid = next((k.name for k in on_it if k.options.get("postgresql_invalid")), None)
+    invalid = next((k.name for k in on_it if k.name in invalid_names), None)
     past = select(literal(1)).select_from(table(schema.table)).limit(1).offset(LARGE_TABLE - 1)
     with db.doing("counting orders"), db.engine.connect() as conn:
         large = conn.execute(past).first() is not None
