@@ -147,8 +147,7 @@ def listen(env_file: Path | None, echo: Callable[[str], None]) -> ExitCode:
         worker = Worker(pending, health, sync_ids=sync_ids, poll=poll, delay=delay,
                         interval=options.poll_interval)  # fmt: skip
         port = getattr(server, "effective_port", options.port)  # the one bound (0: any free)
-        host = f"[{options.host}]" if ":" in options.host else options.host  # IPv6
-        where = f"http://{host}:{port}"
+        where = f"http://{_address(options.host, port)}"
         log.info("Listener started", extra={"context": {"listen": where}})
         echo(
             f"Listening on {where}: Odoo posts to {where}{PATH_PREFIX}<ORDERAMT_WEBHOOK_SECRET>; "
@@ -185,5 +184,9 @@ def _cannot_listen(host: str, port: int, exc: OSError) -> str:
     }.get(exc.errno or 0, exc.strerror or str(exc))
     if exc.errno == errno.EACCES and port < 1024:
         why = "a port under 1024 needs privileges this user does not have"
-    where = f"[{host}]" if ":" in host else host
-    return f"cannot listen on ORDERAMT_LISTEN={where}:{port}: {why}"
+    return f"cannot listen on ORDERAMT_LISTEN={_address(host, port)}: {why}"
+
+
+def _address(host: str, port: int) -> str:
+    """HOST:PORT as a URL and ORDERAMT_LISTEN write it: an IPv6 address in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
